@@ -1,0 +1,110 @@
+//! The error type of the server-function boundary: what the browser may learn about a failed
+//! call. It crosses the wire as JSON; its HTTP status comes from `status_code`, the one place
+//! that decides it. Internal details (SQL, driver messages) are logged on the server and replaced
+//! by `Internal` before anything is sent.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+use crate::task::FieldError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please correct: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("No task has this id.")]
+    NotFound,
+    #[error("This task is deleted (version {version}). Restore it first.")]
+    Deleted { version: i64 },
+    #[error("This task is not deleted, so there is nothing to restore.")]
+    NotDeleted,
+    #[error("Someone else saved version {current_version} first. Nothing was overwritten.")]
+    Conflict { current_version: i64 },
+    #[error("Nothing changed, so no new version was written.")]
+    NoChanges,
+    #[error("This task has no version {0}.")]
+    NoSuchVersion(i64),
+    #[error("Cannot revert: {0}.")]
+    InvalidRevert(String),
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
+    #[error("Something went wrong on the server. It has been logged; please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) | AppError::InvalidRevert(_) | AppError::NoChanges => 422,
+            AppError::BadRequest(_) => 400,
+            AppError::NotFound | AppError::NoSuchVersion(_) => 404,
+            AppError::Conflict { .. } | AppError::NotDeleted => 409,
+            AppError::Deleted { .. } => 410,
+            AppError::Internal => 500,
+        }
+    }
+
+    /// The message for one form field, if this error is about that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid(errors) => errors
+                .iter()
+                .find(|error| error.field == field)
+                .map(|error| error.message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        AppError::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Invalid(vec![error])
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
+        match error {
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
+                AppError::BadRequest(message)
+            }
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function failed");
+                #[cfg(not(feature = "ssr"))]
+                leptos::logging::error!("server function failed: {other}");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::store::StoreError> for AppError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::Invalid(errors) => AppError::Invalid(errors),
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Deleted { version } => AppError::Deleted { version },
+            StoreError::NotDeleted => AppError::NotDeleted,
+            StoreError::Conflict { current_version } => AppError::Conflict { current_version },
+            StoreError::NoChanges => AppError::NoChanges,
+            StoreError::NoSuchVersion(version) => AppError::NoSuchVersion(version),
+            StoreError::InvalidRevert(reason) => AppError::InvalidRevert(reason),
+            StoreError::Database(error) => {
+                tracing::error!(%error, "store failed");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! The immutable task manager: shared types, server functions and Leptos components. Compiled
+//! twice: with `ssr` for the server (which adds the store and its SQL) and with `hydrate` for the
+//! browser, which must never pull in sqlx, tokio or axum.
+
+pub mod api;
+pub mod error;
+mod pages;
+pub mod task;
+mod time;
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/immutable-tasks.css" />
+        <Title text="Immutable tasks" />
+        <Router>
+            <header class="site-header">
+                <a class="brand" href="/">"Immutable tasks"</a>
+                <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
+            </header>
+            <main>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::TaskListPage />
+                    <Route path=path!("/tasks") view=pages::TaskListPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,275 @@
+//! `/` and `/tasks`: the current tasks (read from the read model), a status filter and sort
+//! order carried in the URL, and the form that creates a task.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{list_tasks, CreateTask, TaskList};
+use crate::error::AppError;
+use crate::task::{Status, TaskSort, TaskVersion};
+use crate::time;
+
+#[component]
+pub fn TaskListPage() -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let sort = move || query.read().get("sort").unwrap_or_default();
+    let create = ServerAction::<CreateTask>::new();
+    let tasks = Resource::new(
+        move || (status(), sort(), create.version().get()),
+        |(status, sort, _)| list_tasks(status, sort),
+    );
+
+    view! {
+        <section class="tasks" aria-labelledby="tasks-heading">
+            <h1 id="tasks-heading">"Tasks"</h1>
+            <CreateTaskForm action=create />
+            <FilterBar status=Signal::derive(status) sort=Signal::derive(sort) />
+            <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
+                {move || Suspend::new(async move {
+                    match tasks.await {
+                        Ok(list) => view! { <TaskListing list /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ErrorNotice(error: AppError) -> impl IntoView {
+    view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
+}
+
+/// The message under one input, announced to screen readers when it appears.
+#[component]
+fn FieldMessage(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="field-error" id=id aria-live="polite">
+            {move || message.get()}
+        </p>
+    }
+}
+
+#[component]
+fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    let pending = action.pending();
+    let outcome = action.value();
+    let message_for = move |field: &'static str| {
+        Signal::derive(move || {
+            outcome
+                .read()
+                .as_ref()
+                .and_then(|result| result.as_ref().err())
+                .and_then(|error| error.field_message(field))
+        })
+    };
+    // A created task clears the form for the next one.
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (outcome.get(), form.get()) {
+            form.reset();
+        }
+    });
+
+    view! {
+        <ActionForm action node_ref=form attr:class="task-form" attr:aria-label="Create a task">
+            <h2>"New task"</h2>
+            <div class="field field-wide">
+                <label for="new-title">"Title"</label>
+                <input
+                    id="new-title"
+                    name="title"
+                    required
+                    maxlength="200"
+                    autocomplete="off"
+                    aria-describedby="new-title-error"
+                />
+                <FieldMessage id="new-title-error" message=message_for("title") />
+            </div>
+            <div class="field field-wide">
+                <label for="new-description">"Description"</label>
+                <textarea
+                    id="new-description"
+                    name="description"
+                    rows="2"
+                    maxlength="10000"
+                    aria-describedby="new-description-error"
+                ></textarea>
+                <FieldMessage id="new-description-error" message=message_for("description") />
+            </div>
+            <div class="field">
+                <label for="new-status">"Status"</label>
+                <select id="new-status" name="status" aria-describedby="new-status-error">
+                    {Status::ALL
+                        .into_iter()
+                        .map(|status| view! { <option value=status.as_str()>{status.label()}</option> })
+                        .collect_view()}
+                </select>
+                <FieldMessage id="new-status-error" message=message_for("status") />
+            </div>
+            <div class="field">
+                <label for="new-priority">"Priority (0–5)"</label>
+                <input
+                    id="new-priority"
+                    name="priority"
+                    type="number"
+                    min="0"
+                    max="5"
+                    step="1"
+                    value="0"
+                    aria-describedby="new-priority-error"
+                />
+                <FieldMessage id="new-priority-error" message=message_for("priority") />
+            </div>
+            <div class="field">
+                <label for="new-due-date">"Due date"</label>
+                <input
+                    id="new-due-date"
+                    name="due_date"
+                    type="date"
+                    aria-describedby="new-due-date-error"
+                />
+                <FieldMessage id="new-due-date-error" message=message_for("due_date") />
+            </div>
+            <div class="field">
+                <label for="new-actor">"Your name"</label>
+                <input
+                    id="new-actor"
+                    name="actor"
+                    maxlength="100"
+                    placeholder="anonymous"
+                    aria-describedby="new-actor-error"
+                />
+                <FieldMessage id="new-actor-error" message=message_for("actor") />
+            </div>
+            <div class="field field-wide">
+                <label for="new-note">"Change note"</label>
+                <input
+                    id="new-note"
+                    name="note"
+                    maxlength="1000"
+                    placeholder="Why? (optional, kept with version 1)"
+                    aria-describedby="new-note-error"
+                />
+                <FieldMessage id="new-note-error" message=message_for("note") />
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="button-primary" disabled=pending>
+                    {move || if pending.get() { "Creating…" } else { "Create task" }}
+                </button>
+                <p class="form-outcome" role="status">
+                    {move || match outcome.get() {
+                        Some(Ok(created)) => {
+                            format!("Created “{}” as version {}", created.fields.title.as_str(), created.version)
+                        }
+                        Some(Err(AppError::Invalid(_))) => "Please fix the fields marked above.".to_owned(),
+                        Some(Err(error)) => error.to_string(),
+                        None => String::new(),
+                    }}
+                </p>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// Filter and sort live in the query string, so a filtered list is a link anyone can open.
+#[component]
+fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
+    view! {
+        <Form method="GET" action="" attr:class="filter-bar" attr:aria-label="Filter and sort">
+            <label for="filter-status">"Show"</label>
+            <select id="filter-status" name="status">
+                <option value="" selected=move || status.get().is_empty()>"All statuses"</option>
+                {Status::ALL
+                    .into_iter()
+                    .map(|option| {
+                        view! {
+                            <option value=option.as_str() selected=move || status.get() == option.as_str()>
+                                {option.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <label for="filter-sort">"Sort by"</label>
+            <select id="filter-sort" name="sort">
+                {TaskSort::ALL
+                    .into_iter()
+                    .map(|option| {
+                        let chosen = move || {
+                            let current = sort.get();
+                            current == option.as_str()
+                                || (current.is_empty() && option == TaskSort::default())
+                        };
+                        view! { <option value=option.as_str() selected=chosen>{option.label()}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit">"Apply"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn TaskListing(list: TaskList) -> impl IntoView {
+    let backend = list.backend.clone();
+    let count = list.tasks.len();
+    if list.tasks.is_empty() {
+        return view! {
+            <div class="empty-state">
+                <p>"No tasks here yet."</p>
+                <p>
+                    "Create one with the form above. Every later change will be stored as a new "
+                    "version beside the old ones, never over them."
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    let read_at = list.read_at;
+    view! {
+        <p class="list-summary">
+            {format!("{count} current task{}", if count == 1 { "" } else { "s" })}
+            " · read from the "<code>"task_current"</code>" read model on "{backend}
+        </p>
+        <ul class="task-list">
+            {list
+                .tasks
+                .into_iter()
+                .map(|task| view! { <TaskRow task read_at /> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn TaskRow(task: TaskVersion, read_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let fields = task.fields;
+    let status = fields.status;
+    view! {
+        <li class="task-row">
+            <span class="task-title">{fields.title.as_str().to_owned()}</span>
+            <span class=format!("badge status-{}", status.as_str())>{status.label()}</span>
+            <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
+            <span class="task-due">
+                {fields
+                    .due_date
+                    .map(|date| format!("due {}", date.format("%Y-%m-%d")))
+                    .unwrap_or_default()}
+            </span>
+            <span class="task-version" title="Current version">{format!("v{}", task.version)}</span>
+            <time
+                class="task-changed"
+                datetime=task.recorded_at.to_rfc3339()
+                title=time::exact(task.recorded_at)
+            >
+                {time::relative(task.recorded_at, read_at)}
+            </time>
+        </li>
+    }
+}

@@ -1,0 +1,443 @@
+//! The task store: the one place that speaks SQL. It owns the append-only version table on both
+//! backends (SQLite by default, PostgreSQL when `DATABASE_URL` says so) behind one contract.
+//!
+//! Every write is one transaction that reads the task's latest version under a lock, decides the
+//! next version from it, and appends exactly one row. The database has the first word on every
+//! invariant (append-only triggers, UNIQUE(entity_id, version), CHECK constraints); the checks
+//! here are the second line and exist to give precise errors. This module must never issue an
+//! UPDATE or DELETE against `task_versions`.
+
+mod chain;
+mod error;
+mod postgres;
+mod row;
+mod seed;
+mod sqlite;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, SqlitePool};
+use uuid::Uuid;
+
+pub use error::StoreError;
+
+use crate::task::{
+    ChainReport, ChangeMeta, EntityId, FeedPage, FeedQuery, Op, TaskFields, TaskFilter, TaskLookup,
+    TaskSort, TaskVersion,
+};
+
+/// The columns of `task_versions` in the order every backend's row reader expects them.
+macro_rules! version_columns {
+    () => {
+        "v.position, v.id, v.entity_id, v.version, v.title, v.description, v.status, v.priority, \
+         v.due_date, v.op, v.recorded_at, v.deleted_at, v.actor, v.note, v.prev_hash, v.hash"
+    };
+}
+pub(crate) use version_columns;
+
+/// The ORDER BY clause of the live list; the same text on both backends.
+fn order_by(sort: TaskSort) -> &'static str {
+    match sort {
+        TaskSort::RecentlyChanged => "c.changed_at DESC, v.position DESC",
+        TaskSort::Priority => "c.priority DESC, c.changed_at DESC",
+        TaskSort::DueDate => "c.due_date ASC NULLS LAST, c.priority DESC, c.changed_at DESC",
+    }
+}
+
+/// Largest page the change feed hands out, whatever the caller asks for.
+pub const FEED_PAGE_MAX: u32 = 200;
+
+/// A connection pool to one of the two supported databases.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Which database a store talks to; shown in the UI so a class can see what it is looking at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+/// A version about to be appended, before the database has given it a position.
+pub(crate) struct NewVersion<'a> {
+    pub entity_id: EntityId,
+    pub op: Op,
+    pub fields: TaskFields,
+    pub meta: ChangeMeta,
+    pub previous: Option<&'a TaskVersion>,
+    /// `None` means "now, by the database clock"; only the demo seed passes a past instant.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Opens the database named by `url` (`postgres://...` or `sqlite:...`), creating a SQLite
+    /// file if needed, and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::connect(url).await?)
+        } else {
+            Backend::Sqlite(sqlite::connect(url).await?)
+        };
+        Ok(Self { backend })
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.backend {
+            Backend::Postgres(_) => BackendKind::Postgres,
+            Backend::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// Appends the demo story when the database holds no task yet. Returns whether it did.
+    pub async fn seed_demo_if_empty(&self) -> Result<bool, StoreError> {
+        seed::seed_if_empty(self).await
+    }
+
+    pub async fn create_task(
+        &self,
+        fields: TaskFields,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.create_task_at(fields, meta, None).await
+    }
+
+    pub(crate) async fn create_task_at(
+        &self,
+        fields: TaskFields,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let created = tx
+            .append(NewVersion {
+                entity_id: EntityId::from_uuid(Uuid::now_v7()),
+                op: Op::Created,
+                fields,
+                meta,
+                previous: None,
+                recorded_at,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Appends an edit made by someone who started from `expected_version`. If another writer
+    /// got there first, nothing is written and the error names the version they produced.
+    pub async fn update_task(
+        &self,
+        entity_id: EntityId,
+        expected_version: i64,
+        fields: TaskFields,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.update_task_at(entity_id, expected_version, fields, meta, None)
+            .await
+    }
+
+    pub(crate) async fn update_task_at(
+        &self,
+        entity_id: EntityId,
+        expected_version: i64,
+        fields: TaskFields,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_live(entity_id).await?;
+        if latest.version != expected_version {
+            return Err(StoreError::Conflict {
+                current_version: latest.version,
+            });
+        }
+        if latest.fields == fields {
+            return Err(StoreError::NoChanges);
+        }
+        let updated = tx
+            .append(NewVersion {
+                entity_id,
+                op: Op::Updated,
+                fields,
+                meta,
+                previous: Some(&latest),
+                recorded_at,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Appends a tombstone carrying the last live content, so a restore has something to copy.
+    pub async fn delete_task(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.delete_task_at(entity_id, meta, None).await
+    }
+
+    pub(crate) async fn delete_task_at(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_live(entity_id).await?;
+        let tombstone = tx
+            .append(NewVersion {
+                entity_id,
+                op: Op::Deleted,
+                fields: latest.fields.clone(),
+                meta,
+                previous: Some(&latest),
+                recorded_at,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(tombstone)
+    }
+
+    /// Appends a live version with the tombstone's content.
+    pub async fn restore_task(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.restore_task_at(entity_id, meta, None).await
+    }
+
+    pub(crate) async fn restore_task_at(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_latest(entity_id).await?.ok_or(StoreError::NotFound)?;
+        if !latest.is_tombstone() {
+            return Err(StoreError::NotDeleted);
+        }
+        let restored = tx
+            .append(NewVersion {
+                entity_id,
+                op: Op::Restored,
+                fields: latest.fields.clone(),
+                meta,
+                previous: Some(&latest),
+                recorded_at,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(restored)
+    }
+
+    /// Appends a new version whose fields are copied from an older version `target`.
+    pub async fn revert_task(
+        &self,
+        entity_id: EntityId,
+        target: i64,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_live(entity_id).await?;
+        if target >= latest.version {
+            return Err(StoreError::InvalidRevert(format!(
+                "version {target} is not older than the current version {}",
+                latest.version
+            )));
+        }
+        let source = tx
+            .version(entity_id, target)
+            .await?
+            .ok_or(StoreError::NoSuchVersion(target))?;
+        if source.is_tombstone() {
+            return Err(StoreError::InvalidRevert(format!(
+                "version {target} is a deletion; restore the task instead"
+            )));
+        }
+        if source.fields == latest.fields {
+            return Err(StoreError::NoChanges);
+        }
+        let reverted = tx
+            .append(NewVersion {
+                entity_id,
+                op: Op::Reverted,
+                fields: source.fields,
+                meta,
+                previous: Some(&latest),
+                recorded_at: None,
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(reverted)
+    }
+
+    pub async fn get_task(&self, entity_id: EntityId) -> Result<TaskLookup, StoreError> {
+        let latest = match &self.backend {
+            Backend::Postgres(pool) => postgres::latest(pool, entity_id).await?,
+            Backend::Sqlite(pool) => sqlite::latest(pool, entity_id).await?,
+        };
+        Ok(match latest {
+            None => TaskLookup::NotFound,
+            Some(version) if version.is_tombstone() => TaskLookup::Deleted(version),
+            Some(version) => TaskLookup::Live(version),
+        })
+    }
+
+    /// Live tasks, from the read model.
+    pub async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<TaskVersion>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::list_live(pool, filter).await?,
+            Backend::Sqlite(pool) => sqlite::list_live(pool, filter).await?,
+        })
+    }
+
+    /// Tombstoned tasks, most recently deleted first.
+    pub async fn list_deleted(&self) -> Result<Vec<TaskVersion>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::list_deleted(pool).await?,
+            Backend::Sqlite(pool) => sqlite::list_deleted(pool).await?,
+        })
+    }
+
+    /// Every version of one task, oldest first. Empty when the task never existed.
+    pub async fn task_history(&self, entity_id: EntityId) -> Result<Vec<TaskVersion>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::history(pool, entity_id).await?,
+            Backend::Sqlite(pool) => sqlite::history(pool, entity_id).await?,
+        })
+    }
+
+    /// The board as it stood at `at`: for every task that existed then, the version that was
+    /// latest at that instant (tombstones included, so callers can show what was deleted).
+    pub async fn board_as_of(&self, at: DateTime<Utc>) -> Result<Vec<TaskVersion>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::as_of(pool, at).await?,
+            Backend::Sqlite(pool) => sqlite::as_of(pool, at).await?,
+        })
+    }
+
+    /// All versions of all tasks, newest first, one page at a time.
+    pub async fn change_feed(&self, query: FeedQuery) -> Result<FeedPage, StoreError> {
+        let limit = query.limit.clamp(1, FEED_PAGE_MAX);
+        let query = FeedQuery { limit, ..query };
+        let mut entries = match &self.backend {
+            Backend::Postgres(pool) => postgres::feed(pool, query).await?,
+            Backend::Sqlite(pool) => sqlite::feed(pool, query).await?,
+        };
+        // One extra row was fetched to learn whether an older page exists.
+        let next_before = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries.last().map(|entry| entry.position)
+        } else {
+            None
+        };
+        Ok(FeedPage {
+            entries,
+            next_before,
+        })
+    }
+
+    /// Recomputes every hash of one task's chain from the stored content.
+    pub async fn verify_task(&self, entity_id: EntityId) -> Result<ChainReport, StoreError> {
+        let history = self.task_history(entity_id).await?;
+        if history.is_empty() {
+            return Err(StoreError::NotFound);
+        }
+        Ok(chain::verify(entity_id, &history))
+    }
+
+    async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
+            Backend::Sqlite(pool) => WriteTx::Sqlite(sqlite::begin_immediate(pool).await?),
+        })
+    }
+
+    /// The raw pool, for tests that must prove the database refuses what the store never does.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    /// The raw pool, for tests that must prove the database refuses what the store never does.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(pool) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+}
+
+/// An open write transaction. Dropping it without `commit` rolls everything back.
+enum WriteTx {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+impl WriteTx {
+    /// The task's latest version, locked against concurrent writers until commit.
+    async fn lock_latest(&mut self, entity_id: EntityId) -> Result<Option<TaskVersion>, StoreError> {
+        Ok(match self {
+            WriteTx::Postgres(tx) => postgres::lock_latest(tx, entity_id).await?,
+            // BEGIN IMMEDIATE already holds SQLite's single write lock.
+            WriteTx::Sqlite(tx) => sqlite::latest(&mut **tx, entity_id).await?,
+        })
+    }
+
+    /// Like `lock_latest`, for operations that need a task that exists and is not deleted.
+    async fn lock_live(&mut self, entity_id: EntityId) -> Result<TaskVersion, StoreError> {
+        match self.lock_latest(entity_id).await? {
+            None => Err(StoreError::NotFound),
+            Some(latest) if latest.is_tombstone() => Err(StoreError::Deleted {
+                version: latest.version,
+            }),
+            Some(latest) => Ok(latest),
+        }
+    }
+
+    async fn version(
+        &mut self,
+        entity_id: EntityId,
+        version: i64,
+    ) -> Result<Option<TaskVersion>, StoreError> {
+        Ok(match self {
+            WriteTx::Postgres(tx) => postgres::version(&mut **tx, entity_id, version).await?,
+            WriteTx::Sqlite(tx) => sqlite::version(&mut **tx, entity_id, version).await?,
+        })
+    }
+
+    /// Stamps, hashes and inserts the next version.
+    async fn append(&mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
+        let now = match new.recorded_at {
+            Some(at) => at,
+            None => match self {
+                WriteTx::Postgres(tx) => postgres::clock(tx).await?,
+                WriteTx::Sqlite(tx) => sqlite::clock(tx).await?,
+            },
+        };
+        let row = chain::seal(new, now);
+        match self {
+            WriteTx::Postgres(tx) => postgres::insert(tx, row).await,
+            WriteTx::Sqlite(tx) => sqlite::insert(tx, row).await,
+        }
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            WriteTx::Postgres(tx) => tx.commit().await?,
+            WriteTx::Sqlite(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

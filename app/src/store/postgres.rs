@@ -1,0 +1,201 @@
+//! The PostgreSQL half of the store: its SQL and its row mapping. Native `uuid`, `timestamptz`
+//! and `date` columns; the current row is locked with `SELECT ... FOR UPDATE` so writers to one
+//! task queue up, and UNIQUE(entity_id, version) settles any writer that slips past the lock.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgExecutor, PgPool, Row};
+
+use super::{version_columns, StoreError};
+use crate::task::{EntityId, FeedQuery, TaskFilter, TaskVersion};
+
+const CURRENT_FROM: &str =
+    "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
+
+pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
+fn read(row: PgRow) -> Result<TaskVersion, sqlx::Error> {
+    super::row::RawVersion {
+        position: row.try_get(0)?,
+        id: row.try_get(1)?,
+        entity_id: row.try_get(2)?,
+        version: row.try_get(3)?,
+        title: row.try_get(4)?,
+        description: row.try_get(5)?,
+        status: row.try_get(6)?,
+        priority: i64::from(row.try_get::<i16, _>(7)?),
+        due_date: row.try_get::<Option<NaiveDate>, _>(8)?,
+        op: row.try_get(9)?,
+        recorded_at: row.try_get(10)?,
+        deleted_at: row.try_get(11)?,
+        actor: row.try_get(12)?,
+        note: row.try_get(13)?,
+        prev_hash: row.try_get(14)?,
+        hash: row.try_get(15)?,
+    }
+    .into_version()
+}
+
+async fn fetch_all(
+    db: impl PgExecutor<'_>,
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    query.fetch_all(db).await?.into_iter().map(read).collect()
+}
+
+pub(super) async fn clock(conn: &mut PgConnection) -> Result<DateTime<Utc>, sqlx::Error> {
+    sqlx::query_scalar("SELECT clock_timestamp()")
+        .fetch_one(conn)
+        .await
+}
+
+pub(super) async fn lock_latest(
+    conn: &mut PgConnection,
+    entity_id: EntityId,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    // Lock first, read second. A writer queued on this lock wakes up after the winner commits;
+    // under READ COMMITTED only a new statement sees the winner's version row, so the read
+    // cannot be folded into the locking statement.
+    sqlx::query("SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE")
+        .bind(entity_id.as_uuid())
+        .execute(&mut *conn)
+        .await?;
+    latest(conn, entity_id).await
+}
+
+pub(super) async fn latest(
+    db: impl PgExecutor<'_>,
+    entity_id: EntityId,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    let sql = format!("SELECT {} {CURRENT_FROM}", version_columns!());
+    sqlx::query(&sql)
+        .bind(entity_id.as_uuid())
+        .fetch_optional(db)
+        .await?
+        .map(read)
+        .transpose()
+}
+
+pub(super) async fn version(
+    db: impl PgExecutor<'_>,
+    entity_id: EntityId,
+    version: i64,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
+        version_columns!()
+    );
+    sqlx::query(&sql)
+        .bind(entity_id.as_uuid())
+        .bind(version)
+        .fetch_optional(db)
+        .await?
+        .map(read)
+        .transpose()
+}
+
+pub(super) async fn insert(
+    conn: &mut PgConnection,
+    mut row: TaskVersion,
+) -> Result<TaskVersion, StoreError> {
+    let fields = &row.fields;
+    let inserted = sqlx::query_scalar(
+        "INSERT INTO task_versions \
+         (id, entity_id, version, title, description, status, priority, due_date, op, \
+          recorded_at, deleted_at, actor, note, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING position",
+    )
+    .bind(row.id)
+    .bind(row.entity_id.as_uuid())
+    .bind(row.version)
+    .bind(fields.title.as_str())
+    .bind(fields.description.as_ref().map(|d| d.as_str()))
+    .bind(fields.status.as_str())
+    .bind(i16::from(fields.priority.value()))
+    .bind(fields.due_date)
+    .bind(row.op.as_str())
+    .bind(row.recorded_at)
+    .bind(row.deleted_at)
+    .bind(row.actor.as_str())
+    .bind(row.note.as_ref().map(|n| n.as_str()))
+    .bind(row.prev_hash.as_deref())
+    .bind(&row.hash)
+    .fetch_one(conn)
+    .await;
+    row.position = inserted.map_err(|error| StoreError::from_insert(error, row.version))?;
+    Ok(row)
+}
+
+pub(super) async fn list_live(
+    pool: &PgPool,
+    filter: TaskFilter,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NULL AND ($1::text IS NULL OR c.status = $1) ORDER BY {}",
+        version_columns!(),
+        super::order_by(filter.sort)
+    );
+    let status = filter.status.map(|status| status.as_str());
+    fetch_all(pool, sqlx::query(&sql).bind(status)).await
+}
+
+pub(super) async fn list_deleted(pool: &PgPool) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql)).await
+}
+
+pub(super) async fn history(
+    pool: &PgPool,
+    entity_id: EntityId,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 ORDER BY v.version",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(entity_id.as_uuid())).await
+}
+
+pub(super) async fn as_of(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM ( \
+             SELECT DISTINCT ON (entity_id) id FROM task_versions \
+             WHERE recorded_at <= $1 ORDER BY entity_id, version DESC \
+         ) latest JOIN task_versions v ON v.id = latest.id \
+         ORDER BY v.recorded_at DESC, v.position DESC",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(at)).await
+}
+
+pub(super) async fn feed(pool: &PgPool, query: FeedQuery) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v \
+         WHERE ($1::bigint IS NULL OR v.position > $1) AND ($2::bigint IS NULL OR v.position < $2) \
+         ORDER BY v.position DESC LIMIT $3",
+        version_columns!()
+    );
+    let query = sqlx::query(&sql)
+        .bind(query.after)
+        .bind(query.before)
+        .bind(i64::from(query.limit) + 1);
+    fetch_all(pool, query).await
+}

@@ -1,0 +1,236 @@
+//! The SQLite half of the store: its SQL and its row mapping. Ids are hyphenated text and
+//! instants fixed-width UTC text, so `sqlite3 data/tasks.db` shows readable rows and string
+//! order is time order. Write transactions start with BEGIN IMMEDIATE, which takes SQLite's one
+//! write lock up front: concurrent writers queue (busy timeout) instead of failing mid-way.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
+use uuid::Uuid;
+
+use super::{version_columns, StoreError};
+use crate::task::{EntityId, FeedQuery, TaskFilter, TaskVersion};
+
+const CURRENT_FROM: &str =
+    "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
+
+/// How instants are stored: fixed width, so text comparison is time comparison.
+const INSTANT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+fn instant_text(at: DateTime<Utc>) -> String {
+    at.format(INSTANT_FORMAT).to_string()
+}
+
+fn id_text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+pub(super) async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30));
+    if let Some(dir) = Path::new(options.get_filename()).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|error| StoreError::Database(error.into()))?;
+        }
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+pub(super) async fn begin_immediate(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+fn decode<T, E: std::error::Error + Send + Sync + 'static>(
+    parsed: Result<T, E>,
+) -> Result<T, sqlx::Error> {
+    parsed.map_err(|error| sqlx::Error::Decode(Box::new(error)))
+}
+
+fn read_instant(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    decode(DateTime::parse_from_rfc3339(text)).map(|at| at.with_timezone(&Utc))
+}
+
+fn read(row: SqliteRow) -> Result<TaskVersion, sqlx::Error> {
+    let deleted_at: Option<String> = row.try_get(11)?;
+    let due_date: Option<String> = row.try_get(8)?;
+    super::row::RawVersion {
+        position: row.try_get(0)?,
+        id: decode(Uuid::parse_str(row.try_get(1)?))?,
+        entity_id: decode(Uuid::parse_str(row.try_get(2)?))?,
+        version: row.try_get(3)?,
+        title: row.try_get(4)?,
+        description: row.try_get(5)?,
+        status: row.try_get(6)?,
+        priority: row.try_get(7)?,
+        due_date: due_date
+            .map(|text| decode(NaiveDate::parse_from_str(&text, "%Y-%m-%d")))
+            .transpose()?,
+        op: row.try_get(9)?,
+        recorded_at: read_instant(row.try_get(10)?)?,
+        deleted_at: deleted_at.as_deref().map(read_instant).transpose()?,
+        actor: row.try_get(12)?,
+        note: row.try_get(13)?,
+        prev_hash: row.try_get(14)?,
+        hash: row.try_get(15)?,
+    }
+    .into_version()
+}
+
+async fn fetch_all<'q>(
+    db: impl SqliteExecutor<'_>,
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    query.fetch_all(db).await?.into_iter().map(read).collect()
+}
+
+pub(super) async fn clock(conn: &mut SqliteConnection) -> Result<DateTime<Utc>, sqlx::Error> {
+    let now: String = sqlx::query_scalar("SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')")
+        .fetch_one(conn)
+        .await?;
+    read_instant(&now)
+}
+
+pub(super) async fn latest(
+    db: impl SqliteExecutor<'_>,
+    entity_id: EntityId,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    let sql = format!("SELECT {} {CURRENT_FROM}", version_columns!());
+    sqlx::query(&sql)
+        .bind(id_text(entity_id.as_uuid()))
+        .fetch_optional(db)
+        .await?
+        .map(read)
+        .transpose()
+}
+
+pub(super) async fn version(
+    db: impl SqliteExecutor<'_>,
+    entity_id: EntityId,
+    version: i64,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
+        version_columns!()
+    );
+    sqlx::query(&sql)
+        .bind(id_text(entity_id.as_uuid()))
+        .bind(version)
+        .fetch_optional(db)
+        .await?
+        .map(read)
+        .transpose()
+}
+
+pub(super) async fn insert(
+    conn: &mut SqliteConnection,
+    mut row: TaskVersion,
+) -> Result<TaskVersion, StoreError> {
+    let fields = &row.fields;
+    let inserted = sqlx::query_scalar(
+        "INSERT INTO task_versions \
+         (id, entity_id, version, title, description, status, priority, due_date, op, \
+          recorded_at, deleted_at, actor, note, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING position",
+    )
+    .bind(id_text(row.id))
+    .bind(id_text(row.entity_id.as_uuid()))
+    .bind(row.version)
+    .bind(fields.title.as_str())
+    .bind(fields.description.as_ref().map(|d| d.as_str()))
+    .bind(fields.status.as_str())
+    .bind(i64::from(fields.priority.value()))
+    .bind(fields.due_date.map(|date| date.format("%Y-%m-%d").to_string()))
+    .bind(row.op.as_str())
+    .bind(instant_text(row.recorded_at))
+    .bind(row.deleted_at.map(instant_text))
+    .bind(row.actor.as_str())
+    .bind(row.note.as_ref().map(|n| n.as_str()))
+    .bind(row.prev_hash.as_deref())
+    .bind(&row.hash)
+    .fetch_one(conn)
+    .await;
+    row.position = inserted.map_err(|error| StoreError::from_insert(error, row.version))?;
+    Ok(row)
+}
+
+pub(super) async fn list_live(
+    pool: &SqlitePool,
+    filter: TaskFilter,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NULL AND ($1 IS NULL OR c.status = $1) ORDER BY {}",
+        version_columns!(),
+        super::order_by(filter.sort)
+    );
+    let status = filter.status.map(|status| status.as_str());
+    fetch_all(pool, sqlx::query(&sql).bind(status)).await
+}
+
+pub(super) async fn list_deleted(pool: &SqlitePool) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql)).await
+}
+
+pub(super) async fn history(
+    pool: &SqlitePool,
+    entity_id: EntityId,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 ORDER BY v.version",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(id_text(entity_id.as_uuid()))).await
+}
+
+pub(super) async fn as_of(
+    pool: &SqlitePool,
+    at: DateTime<Utc>,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM ( \
+             SELECT entity_id, max(version) AS version FROM task_versions \
+             WHERE recorded_at <= $1 GROUP BY entity_id \
+         ) latest JOIN task_versions v \
+           ON v.entity_id = latest.entity_id AND v.version = latest.version \
+         ORDER BY v.recorded_at DESC, v.position DESC",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(instant_text(at))).await
+}
+
+pub(super) async fn feed(
+    pool: &SqlitePool,
+    query: FeedQuery,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v \
+         WHERE ($1 IS NULL OR v.position > $1) AND ($2 IS NULL OR v.position < $2) \
+         ORDER BY v.position DESC LIMIT $3",
+        version_columns!()
+    );
+    let query = sqlx::query(&sql)
+        .bind(query.after)
+        .bind(query.before)
+        .bind(i64::from(query.limit) + 1);
+    fetch_all(pool, query).await
+}

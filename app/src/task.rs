@@ -1,0 +1,568 @@
+//! The task as both sides of the wire see it: the version row, its enums, and the newtypes that
+//! turn raw form input into values the store can trust. Parsing happens here once, in the browser
+//! for instant feedback and again on the server, which has the final word.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+pub const ACTOR_MAX_CHARS: usize = 100;
+pub const NOTE_MAX_CHARS: usize = 1_000;
+pub const PRIORITY_MAX: u8 = 5;
+pub const DEFAULT_ACTOR: &str = "anonymous";
+
+/// Stable identity of a task across all of its versions; the id used in URLs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityId(Uuid);
+
+impl EntityId {
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl FromStr for EntityId {
+    type Err = FieldError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(raw.trim())
+            .map(Self)
+            .map_err(|_| FieldError::new("entity_id", "is not a valid task id"))
+    }
+}
+
+impl fmt::Display for EntityId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a task stands in its workflow. Stored as the snake_case text shown by `as_str`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Todo,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Todo, Status::InProgress, Status::Done, Status::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Todo => "todo",
+            Status::InProgress => "in_progress",
+            Status::Done => "done",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Todo => "To do",
+            Status::InProgress => "In progress",
+            Status::Done => "Done",
+            Status::Cancelled => "Cancelled",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = FieldError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == raw.trim())
+            .ok_or_else(|| {
+                FieldError::new("status", "must be one of todo, in_progress, done, cancelled")
+            })
+    }
+}
+
+/// What a version did to its task. Every row of the version table carries one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+    Reverted,
+}
+
+impl Op {
+    pub const ALL: [Op; 5] = [Op::Created, Op::Updated, Op::Deleted, Op::Restored, Op::Reverted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Created => "created",
+            Op::Updated => "updated",
+            Op::Deleted => "deleted",
+            Op::Restored => "restored",
+            Op::Reverted => "reverted",
+        }
+    }
+}
+
+impl FromStr for Op {
+    type Err = FieldError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Op::ALL
+            .into_iter()
+            .find(|op| op.as_str() == raw)
+            .ok_or_else(|| FieldError::new("op", "is not a known operation"))
+    }
+}
+
+/// A task title: trimmed, 1 to 200 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTitle(String);
+
+impl TaskTitle {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let title = raw.trim();
+        if title.is_empty() {
+            return Err(FieldError::new("title", "is required"));
+        }
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(FieldError::new(
+                "title",
+                format!("must be at most {TITLE_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Self(title.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional description of at most 10,000 characters; blank input means "no description".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Description(String);
+
+impl Description {
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > DESCRIPTION_MAX_CHARS {
+            return Err(FieldError::new(
+                "description",
+                format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Some(Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Priority from 0 (none) to 5 (highest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Priority(u8);
+
+impl Priority {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(Self(0));
+        }
+        raw.parse::<i64>()
+            .ok()
+            .and_then(|value| Self::try_from(value).ok())
+            .ok_or_else(Self::out_of_range)
+    }
+
+    pub fn value(self) -> u8 {
+        self.0
+    }
+
+    fn out_of_range() -> FieldError {
+        FieldError::new(
+            "priority",
+            format!("must be a whole number from 0 to {PRIORITY_MAX}"),
+        )
+    }
+}
+
+impl TryFrom<i64> for Priority {
+    type Error = FieldError;
+
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        u8::try_from(value)
+            .ok()
+            .filter(|value| *value <= PRIORITY_MAX)
+            .map(Self)
+            .ok_or_else(Self::out_of_range)
+    }
+}
+
+/// Who made a change: free text, 1 to 100 characters, "anonymous" when left blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor(String);
+
+impl Actor {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Ok(Self::anonymous());
+        }
+        if name.chars().count() > ACTOR_MAX_CHARS {
+            return Err(FieldError::new(
+                "actor",
+                format!("must be at most {ACTOR_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn anonymous() -> Self {
+        Self(DEFAULT_ACTOR.to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An optional reason for a change, at most 1,000 characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note(String);
+
+impl Note {
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.chars().count() > NOTE_MAX_CHARS {
+            return Err(FieldError::new(
+                "note",
+                format!("must be at most {NOTE_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Some(Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn parse_due_date(raw: &str) -> Result<Option<NaiveDate>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| FieldError::new("due_date", "must be a date written as YYYY-MM-DD"))
+}
+
+/// One rule a field broke, named so a form can show it next to the input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+/// The editable fields of a task exactly as a form submits them: untrusted text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub due_date: String,
+}
+
+/// The editable fields of a task after parsing: every value obeys its rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFields {
+    pub title: TaskTitle,
+    pub description: Option<Description>,
+    pub status: Status,
+    pub priority: Priority,
+    pub due_date: Option<NaiveDate>,
+}
+
+impl TaskFields {
+    /// Parses every field and reports every broken rule at once, so a form can mark them all.
+    pub fn parse(input: &TaskInput) -> Result<Self, Vec<FieldError>> {
+        let status = if input.status.trim().is_empty() {
+            Ok(Status::Todo)
+        } else {
+            input.status.parse()
+        };
+        match (
+            TaskTitle::parse(&input.title),
+            Description::parse(&input.description),
+            status,
+            Priority::parse(&input.priority),
+            parse_due_date(&input.due_date),
+        ) {
+            (Ok(title), Ok(description), Ok(status), Ok(priority), Ok(due_date)) => Ok(Self {
+                title,
+                description,
+                status,
+                priority,
+                due_date,
+            }),
+            (title, description, status, priority, due_date) => Err([
+                title.err(),
+                description.err(),
+                status.err(),
+                priority.err(),
+                due_date.err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()),
+        }
+    }
+}
+
+/// Who made a change and why; recorded on every version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeMeta {
+    pub actor: Actor,
+    pub note: Option<Note>,
+}
+
+impl ChangeMeta {
+    pub fn parse(actor: &str, note: &str) -> Result<Self, Vec<FieldError>> {
+        match (Actor::parse(actor), Note::parse(note)) {
+            (Ok(actor), Ok(note)) => Ok(Self { actor, note }),
+            (actor, note) => Err([actor.err(), note.err()].into_iter().flatten().collect()),
+        }
+    }
+
+    pub fn anonymous() -> Self {
+        Self {
+            actor: Actor::anonymous(),
+            note: None,
+        }
+    }
+}
+
+/// One immutable row of the version table: the task as it was after one change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskVersion {
+    pub id: Uuid,
+    pub entity_id: EntityId,
+    pub version: i64,
+    pub position: i64,
+    pub fields: TaskFields,
+    pub op: Op,
+    pub recorded_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub actor: Actor,
+    pub note: Option<Note>,
+    pub prev_hash: Option<String>,
+    pub hash: String,
+}
+
+impl TaskVersion {
+    pub fn is_tombstone(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// How the current list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskSort {
+    #[default]
+    RecentlyChanged,
+    Priority,
+    DueDate,
+}
+
+impl TaskSort {
+    pub const ALL: [TaskSort; 3] = [TaskSort::RecentlyChanged, TaskSort::Priority, TaskSort::DueDate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSort::RecentlyChanged => "recently_changed",
+            TaskSort::Priority => "priority",
+            TaskSort::DueDate => "due_date",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskSort::RecentlyChanged => "Recently changed",
+            TaskSort::Priority => "Priority",
+            TaskSort::DueDate => "Due date",
+        }
+    }
+}
+
+impl FromStr for TaskSort {
+    type Err = FieldError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        TaskSort::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == raw.trim())
+            .ok_or_else(|| {
+                FieldError::new("sort", "must be one of recently_changed, priority, due_date")
+            })
+    }
+}
+
+/// Which current tasks to list, in which order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFilter {
+    pub status: Option<Status>,
+    pub sort: TaskSort,
+}
+
+/// What `get_task` found for an id: distinguishes a live task, a tombstone and nothing at all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskLookup {
+    Live(TaskVersion),
+    Deleted(TaskVersion),
+    NotFound,
+}
+
+/// One page of the global change feed, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedPage {
+    pub entries: Vec<TaskVersion>,
+    /// Pass as `before` to fetch the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Which slice of the change feed to read. Positions are the version table's global sequence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedQuery {
+    /// Only versions recorded after this position: how a client catches up.
+    pub after: Option<i64>,
+    /// Only versions older than this position: how pages continue.
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// The outcome of re-checking one task's hash chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub entity_id: EntityId,
+    pub versions_checked: usize,
+    pub broken: Option<ChainBreak>,
+}
+
+impl ChainReport {
+    pub fn is_intact(&self) -> bool {
+        self.broken.is_none()
+    }
+}
+
+/// The first version whose stored hash does not match its content or its predecessor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    pub version: i64,
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(title: &str) -> TaskInput {
+        TaskInput {
+            title: title.to_owned(),
+            ..TaskInput::default()
+        }
+    }
+
+    #[test]
+    fn a_title_is_trimmed_and_must_not_be_blank() {
+        assert_eq!(TaskTitle::parse("  Buy milk ").unwrap().as_str(), "Buy milk");
+        assert_eq!(TaskTitle::parse("   ").unwrap_err().field, "title");
+    }
+
+    #[test]
+    fn a_title_may_have_200_characters_but_not_201() {
+        assert!(TaskTitle::parse(&"é".repeat(200)).is_ok());
+        assert_eq!(
+            TaskTitle::parse(&"é".repeat(201)).unwrap_err().message,
+            "must be at most 200 characters"
+        );
+    }
+
+    #[test]
+    fn priority_accepts_0_to_5_only() {
+        assert_eq!(Priority::parse("5").unwrap().value(), 5);
+        assert_eq!(Priority::parse("").unwrap().value(), 0);
+        for bad in ["6", "-1", "2.5", "high"] {
+            assert_eq!(Priority::parse(bad).unwrap_err().field, "priority", "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_broken_field_is_reported_at_once() {
+        let errors = TaskFields::parse(&TaskInput {
+            title: String::new(),
+            description: "x".repeat(DESCRIPTION_MAX_CHARS + 1),
+            status: "later".into(),
+            priority: "9".into(),
+            due_date: "31/12/2026".into(),
+        })
+        .unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "description", "status", "priority", "due_date"]);
+    }
+
+    #[test]
+    fn blank_optional_fields_take_their_defaults() {
+        let fields = TaskFields::parse(&input("Write slides")).unwrap();
+        assert_eq!(fields.status, Status::Todo);
+        assert_eq!(fields.priority.value(), 0);
+        assert_eq!(fields.description, None);
+        assert_eq!(fields.due_date, None);
+        assert_eq!(ChangeMeta::parse(" ", "").unwrap(), ChangeMeta::anonymous());
+    }
+
+    #[test]
+    fn a_malformed_entity_id_is_a_field_error_not_a_panic() {
+        assert_eq!("not-a-uuid".parse::<EntityId>().unwrap_err().field, "entity_id");
+    }
+}

@@ -1,0 +1,442 @@
+//! The store contract, run against SQLite and PostgreSQL alike. Every test body below becomes two
+//! tests, `sqlite::name` and `postgres::name`, each on its own freshly migrated database.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::store::StoreError;
+use app::task::{FeedQuery, Op, Status, TaskFilter, TaskInput, TaskLookup, TaskSort};
+use support::{by, by_with_note, fields, fields_with, unknown_id, Backend};
+
+on_both_backends! {
+    async fn insert_update_delete_restore_gives_versions_1_to_4_with_their_ops(db) {
+        let store = &db.store;
+        let created = store.create_task(fields("Write slides"), by("ada")).await.unwrap();
+        let updated = store
+            .update_task(created.entity_id, 1, fields("Write the slides"), by_with_note("ada", "typo"))
+            .await
+            .unwrap();
+        let deleted = store.delete_task(created.entity_id, by("grace")).await.unwrap();
+        let restored = store.restore_task(created.entity_id, by("linus")).await.unwrap();
+
+        let history = store.task_history(created.entity_id).await.unwrap();
+        let summary: Vec<_> = history.iter().map(|v| (v.version, v.op, v.deleted_at.is_some())).collect();
+        assert_eq!(
+            summary,
+            [(1, Op::Created, false), (2, Op::Updated, false), (3, Op::Deleted, true), (4, Op::Restored, false)]
+        );
+        assert_eq!(history, [created.clone(), updated.clone(), deleted.clone(), restored.clone()]);
+        assert_eq!(deleted.fields, updated.fields, "a tombstone keeps the last live content");
+        assert_eq!(deleted.deleted_at, Some(deleted.recorded_at));
+        assert_eq!(restored.fields.title.as_str(), "Write the slides");
+        assert_eq!(updated.note.as_ref().map(|n| n.as_str()), Some("typo"));
+        assert_eq!(restored.actor.as_str(), "linus");
+        assert!(history.windows(2).all(|pair| pair[0].recorded_at <= pair[1].recorded_at));
+        assert!(history.windows(2).all(|pair| pair[1].prev_hash.as_deref() == Some(pair[0].hash.as_str())));
+        assert!(history.iter().all(|v| v.entity_id == created.entity_id));
+        assert_eq!(history.iter().map(|v| v.id).collect::<BTreeSet<_>>().len(), 4, "every version is its own row");
+    }
+
+    async fn the_actor_defaults_to_anonymous(db) {
+        let created = db.store.create_task(fields("Nobody in particular"), by("  ")).await.unwrap();
+        assert_eq!(created.actor.as_str(), "anonymous");
+    }
+
+    async fn a_stale_update_is_a_conflict_naming_the_current_version_and_writes_nothing(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Plan"), by("ada")).await.unwrap();
+        store.update_task(task.entity_id, 1, fields("Plan the week"), by("ada")).await.unwrap();
+        let rows_before = db.version_rows().await;
+
+        let stale = store.update_task(task.entity_id, 1, fields("Plan the month"), by("grace")).await;
+
+        assert!(matches!(stale, Err(StoreError::Conflict { current_version: 2 })), "{stale:?}");
+        assert_eq!(db.version_rows().await, rows_before);
+        let TaskLookup::Live(current) = store.get_task(task.entity_id).await.unwrap() else {
+            panic!("the task should still be live");
+        };
+        assert_eq!(current.fields.title.as_str(), "Plan the week");
+    }
+
+    async fn raw_update_delete_and_truncate_of_the_version_table_are_refused(db) {
+        let task = db.store.create_task(fields("Immutable"), by("ada")).await.unwrap();
+        let id = task.entity_id;
+        let attempts = [
+            format!("UPDATE task_versions SET title = 'Rewritten' WHERE entity_id = '{id}'"),
+            format!("DELETE FROM task_versions WHERE entity_id = '{id}'"),
+            match db.backend {
+                Backend::Postgres => "TRUNCATE task_versions".to_owned(),
+                // SQLite has no TRUNCATE; an unqualified DELETE is its equivalent.
+                Backend::Sqlite => "DELETE FROM task_versions".to_owned(),
+            },
+        ];
+        for sql in &attempts {
+            let error = db.raw(sql).await.expect_err(sql).to_string();
+            let refused = error.contains("append-only") || error.contains("permission denied");
+            assert!(refused, "{sql} failed for another reason: {error}");
+        }
+        if db.backend == Backend::Postgres {
+            // With the privileges granted back, the triggers still refuse every statement.
+            db.raw("GRANT UPDATE, DELETE, TRUNCATE ON task_versions TO CURRENT_USER").await.unwrap();
+            for sql in &attempts {
+                let error = db.raw(sql).await.expect_err(sql).to_string();
+                assert!(error.contains("task_versions is append-only"), "{sql}: {error}");
+            }
+        }
+        assert_eq!(db.store.task_history(id).await.unwrap(), [task]);
+    }
+
+    async fn the_database_refuses_a_duplicate_or_skipped_version_number(db) {
+        let task = db.store.create_task(fields("Numbered"), by("ada")).await.unwrap();
+        let insert = |version: i64| {
+            format!(
+                "INSERT INTO task_versions (id, entity_id, version, title, status, op, actor, prev_hash, hash) \
+                 VALUES ('{}', '{}', {version}, 'Sneaky', 'todo', 'updated', 'mallory', 'x', 'y')",
+                uuid::Uuid::now_v7(),
+                task.entity_id
+            )
+        };
+        assert!(db.raw(&insert(1)).await.is_err(), "version 1 exists already");
+        assert!(db.raw(&insert(3)).await.is_err(), "version 2 would be skipped");
+        assert_eq!(db.version_rows().await, 1);
+    }
+
+    async fn check_constraints_reject_rows_that_break_a_field_rule(db) {
+        let task = db.store.create_task(fields("Checked"), by("ada")).await.unwrap();
+        // A valid version 2, written by hand, with one column replaced by a bad value.
+        let insert_with = |column: &str, bad: &str| {
+            let mut row = vec![
+                ("id", format!("'{}'", uuid::Uuid::now_v7())),
+                ("entity_id", format!("'{}'", task.entity_id)),
+                ("version", "2".to_owned()),
+                ("title", "'Valid'".to_owned()),
+                ("status", "'todo'".to_owned()),
+                ("priority", "1".to_owned()),
+                ("op", "'updated'".to_owned()),
+                ("actor", "'ada'".to_owned()),
+                ("prev_hash", format!("'{}'", task.hash)),
+                ("hash", "'h'".to_owned()),
+            ];
+            match row.iter_mut().find(|(name, _)| *name == column) {
+                Some(entry) => entry.1 = bad.to_owned(),
+                None => row.push((column, bad.to_owned())),
+            }
+            let (columns, values): (Vec<&str>, Vec<String>) = row.into_iter().unzip();
+            format!("INSERT INTO task_versions ({}) VALUES ({})", columns.join(", "), values.join(", "))
+        };
+        let cases = [
+            ("title_length", "title", "''"),
+            ("title_length", "title", "' padded '"),
+            ("description_length", "description", "''"),
+            ("status_known", "status", "'someday'"),
+            ("priority_range", "priority", "9"),
+            ("actor_length", "actor", "''"),
+            ("note_length", "note", "''"),
+            ("op_known", "op", "'edited'"),
+            ("tombstone_marked", "op", "'deleted'"),
+        ];
+        for (constraint, column, bad) in cases {
+            let sql = insert_with(column, bad);
+            let error = db.raw(&sql).await.expect_err(&sql).to_string();
+            assert!(error.contains(constraint), "{column} = {bad}: {error}");
+        }
+        assert!(db.raw(&insert_with("note", "'A valid note'")).await.is_ok(), "the template row itself is valid");
+        assert_eq!(db.version_rows().await, 2);
+    }
+
+    async fn sixteen_writers_racing_from_one_version_produce_one_winner_and_fifteen_conflicts(db) {
+        let store = Arc::new(db.store.clone());
+        let task = store.create_task(fields("Contended"), by("ada")).await.unwrap();
+        let writers = (0..16).map(|writer| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .update_task(task.entity_id, 1, fields(&format!("Writer {writer}")), by(&format!("w{writer}")))
+                    .await
+            })
+        });
+        let outcomes: Vec<_> = futures::future::join_all(writers).await.into_iter().map(Result::unwrap).collect();
+
+        let winners = outcomes.iter().filter(|o| o.is_ok()).count();
+        let conflicts = outcomes
+            .iter()
+            .filter(|o| matches!(o, Err(StoreError::Conflict { current_version: 2 })))
+            .count();
+        assert_eq!((winners, conflicts), (1, 15), "{outcomes:?}");
+        let versions: Vec<_> = store.task_history(task.entity_id).await.unwrap().iter().map(|v| v.version).collect();
+        assert_eq!(versions, [1, 2]);
+    }
+
+    async fn sixteen_writers_that_retry_on_conflict_produce_contiguous_versions(db) {
+        let store = Arc::new(db.store.clone());
+        let task = store.create_task(fields("Busy"), by("ada")).await.unwrap();
+        let writers = (0..16).map(|writer| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut expected = 1;
+                let mut conflicts = 0;
+                loop {
+                    let title = format!("Writer {writer} after {conflicts} conflicts");
+                    match store.update_task(task.entity_id, expected, fields(&title), by("racer")).await {
+                        Ok(written) => return (written.version, conflicts),
+                        Err(StoreError::Conflict { current_version }) => {
+                            assert!(current_version > expected);
+                            expected = current_version;
+                            conflicts += 1;
+                        }
+                        Err(other) => panic!("writer {writer} failed: {other}"),
+                    }
+                }
+            })
+        });
+        let results: Vec<_> = futures::future::join_all(writers).await.into_iter().map(Result::unwrap).collect();
+
+        let mut written: Vec<i64> = results.iter().map(|(version, _)| *version).collect();
+        written.sort_unstable();
+        assert_eq!(written, (2..=17).collect::<Vec<_>>(), "each writer got its own version");
+        let history = store.task_history(task.entity_id).await.unwrap();
+        assert_eq!(history.iter().map(|v| v.version).collect::<Vec<_>>(), (1..=17).collect::<Vec<_>>());
+        assert!(store.verify_task(task.entity_id).await.unwrap().is_intact());
+    }
+
+    async fn the_board_as_of_an_instant_shows_what_was_true_then(db) {
+        let store = &db.store;
+        let pause = || tokio::time::sleep(Duration::from_millis(15));
+        let before_anything = chrono::Utc::now();
+        pause().await;
+        let a1 = store.create_task(fields("A first"), by("ada")).await.unwrap();
+        pause().await;
+        let b1 = store.create_task(fields("B"), by("ada")).await.unwrap();
+        pause().await;
+        let a2 = store.update_task(a1.entity_id, 1, fields("A second"), by("ada")).await.unwrap();
+        pause().await;
+        let b2 = store.delete_task(b1.entity_id, by("ada")).await.unwrap();
+        pause().await;
+        let b3 = store.restore_task(b1.entity_id, by("ada")).await.unwrap();
+
+        let titles_at = |at| async move {
+            let mut board: Vec<_> = store
+                .board_as_of(at)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|v| (v.fields.title.as_str().to_owned(), v.version, v.is_tombstone()))
+                .collect();
+            board.sort();
+            board
+        };
+        let own = |t: &str, v, dead| (t.to_owned(), v, dead);
+        assert_eq!(titles_at(before_anything).await, []);
+        assert_eq!(titles_at(a1.recorded_at).await, [own("A first", 1, false)]);
+        assert_eq!(titles_at(b1.recorded_at).await, [own("A first", 1, false), own("B", 1, false)]);
+        assert_eq!(titles_at(a2.recorded_at).await, [own("A second", 2, false), own("B", 1, false)]);
+        assert_eq!(titles_at(b2.recorded_at).await, [own("A second", 2, false), own("B", 2, true)]);
+        assert_eq!(titles_at(b3.recorded_at).await, [own("A second", 2, false), own("B", 3, false)]);
+        assert_eq!(titles_at(chrono::Utc::now()).await, titles_at(b3.recorded_at).await);
+    }
+
+    async fn a_tampered_row_fails_verification_at_its_version(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Pay invoice"), by("ada")).await.unwrap();
+        store.update_task(task.entity_id, 1, fields("Pay invoice 42"), by("ada")).await.unwrap();
+        store.update_task(task.entity_id, 2, fields("Pay invoice 42 today"), by("ada")).await.unwrap();
+        let intact = store.verify_task(task.entity_id).await.unwrap();
+        assert!(intact.is_intact(), "{intact:?}");
+        assert_eq!(intact.versions_checked, 3);
+
+        let tamper = format!(
+            "UPDATE task_versions SET title = 'Pay invoice 666' WHERE entity_id = '{}' AND version = 2",
+            task.entity_id
+        );
+        match db.backend {
+            Backend::Postgres => {
+                db.raw(&format!(
+                    "GRANT UPDATE ON task_versions TO CURRENT_USER; \
+                     ALTER TABLE task_versions DISABLE TRIGGER USER; {tamper}; \
+                     ALTER TABLE task_versions ENABLE TRIGGER USER;"
+                ))
+                .await
+                .unwrap();
+            }
+            Backend::Sqlite => {
+                db.raw(&format!("DROP TRIGGER task_versions_no_update; {tamper};")).await.unwrap();
+            }
+        }
+
+        let report = store.verify_task(task.entity_id).await.unwrap();
+        let broken = report.broken.expect("tampering must be detected");
+        assert_eq!(broken.version, 2);
+        assert!(broken.reason.contains("content"), "{}", broken.reason);
+    }
+
+    async fn every_validation_rule_rejects_bad_input_by_field_name(db) {
+        let long = |n: usize| "x".repeat(n);
+        let cases: [(TaskInput, &str); 8] = [
+            (TaskInput { title: "   ".into(), ..Default::default() }, "title"),
+            (TaskInput { title: long(201), ..Default::default() }, "title"),
+            (TaskInput { title: "ok".into(), description: long(10_001), ..Default::default() }, "description"),
+            (TaskInput { title: "ok".into(), status: "someday".into(), ..Default::default() }, "status"),
+            (TaskInput { title: "ok".into(), priority: "6".into(), ..Default::default() }, "priority"),
+            (TaskInput { title: "ok".into(), priority: "-1".into(), ..Default::default() }, "priority"),
+            (TaskInput { title: "ok".into(), due_date: "2026-02-30".into(), ..Default::default() }, "due_date"),
+            (TaskInput { title: "ok".into(), due_date: "tomorrow".into(), ..Default::default() }, "due_date"),
+        ];
+        for (input, field) in cases {
+            let errors = app::task::TaskFields::parse(&input).expect_err(field);
+            assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), [field], "{input:?}");
+            assert!(!errors[0].message.is_empty());
+        }
+        for (actor, note, field) in [(long(101), String::new(), "actor"), (String::new(), long(1001), "note")] {
+            let errors = app::task::ChangeMeta::parse(&actor, &note).expect_err(field);
+            assert_eq!(errors[0].field, field);
+        }
+        assert_eq!(db.version_rows().await, 0, "nothing reached the database");
+    }
+
+    async fn get_task_tells_live_deleted_and_unknown_apart(db) {
+        let store = &db.store;
+        let live = store.create_task(fields("Alive"), by("ada")).await.unwrap();
+        let gone = store.create_task(fields("Gone"), by("ada")).await.unwrap();
+        let tombstone = store.delete_task(gone.entity_id, by("ada")).await.unwrap();
+
+        assert_eq!(store.get_task(live.entity_id).await.unwrap(), TaskLookup::Live(live));
+        assert_eq!(store.get_task(gone.entity_id).await.unwrap(), TaskLookup::Deleted(tombstone));
+        assert_eq!(store.get_task(unknown_id()).await.unwrap(), TaskLookup::NotFound);
+    }
+
+    async fn writes_to_deleted_live_or_unknown_tasks_are_refused_and_write_nothing(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Once"), by("ada")).await.unwrap();
+        let rows = db.version_rows().await;
+        assert!(matches!(store.restore_task(task.entity_id, by("ada")).await, Err(StoreError::NotDeleted)));
+        assert!(matches!(
+            store.update_task(task.entity_id, 1, fields("Once"), by("ada")).await,
+            Err(StoreError::NoChanges)
+        ));
+        assert!(matches!(store.delete_task(unknown_id(), by("ada")).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            store.update_task(unknown_id(), 1, fields("Ghost"), by("ada")).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(db.version_rows().await, rows);
+
+        store.delete_task(task.entity_id, by("ada")).await.unwrap();
+        let rows = db.version_rows().await;
+        assert!(matches!(store.delete_task(task.entity_id, by("ada")).await, Err(StoreError::Deleted { version: 2 })));
+        assert!(matches!(
+            store.update_task(task.entity_id, 2, fields("Again"), by("ada")).await,
+            Err(StoreError::Deleted { version: 2 })
+        ));
+        assert!(matches!(store.revert_task(task.entity_id, 1, by("ada")).await, Err(StoreError::Deleted { .. })));
+        assert_eq!(db.version_rows().await, rows);
+    }
+
+    async fn revert_appends_a_copy_of_an_older_version(db) {
+        let store = &db.store;
+        let v1 = store
+            .create_task(
+                fields_with(TaskInput { title: "Draft".into(), priority: "2".into(), ..Default::default() }),
+                by("ada"),
+            )
+            .await
+            .unwrap();
+        store.update_task(v1.entity_id, 1, fields("Second draft"), by("ada")).await.unwrap();
+        store.update_task(v1.entity_id, 2, fields("Final"), by("ada")).await.unwrap();
+
+        let reverted = store.revert_task(v1.entity_id, 1, by_with_note("grace", "back to v1")).await.unwrap();
+
+        assert_eq!((reverted.version, reverted.op), (4, Op::Reverted));
+        assert_eq!(reverted.fields, v1.fields);
+        let rows = db.version_rows().await;
+        assert!(matches!(store.revert_task(v1.entity_id, 4, by("ada")).await, Err(StoreError::InvalidRevert(_))));
+        assert!(matches!(store.revert_task(v1.entity_id, 1, by("ada")).await, Err(StoreError::NoChanges)));
+        assert!(matches!(store.revert_task(v1.entity_id, 0, by("ada")).await, Err(StoreError::NoSuchVersion(0))));
+        assert_eq!(db.version_rows().await, rows);
+    }
+
+    async fn the_current_list_filters_by_status_sorts_and_leaves_out_tombstones(db) {
+        let store = &db.store;
+        let task = |title: &str, status: &str, priority: &str, due: &str| {
+            fields_with(TaskInput {
+                title: title.into(),
+                status: status.into(),
+                priority: priority.into(),
+                due_date: due.into(),
+                ..Default::default()
+            })
+        };
+        let low = store.create_task(task("Low", "todo", "1", "2026-12-01"), by("ada")).await.unwrap();
+        let high = store.create_task(task("High", "in_progress", "5", ""), by("ada")).await.unwrap();
+        let soon = store.create_task(task("Soon", "todo", "3", "2026-11-25"), by("ada")).await.unwrap();
+        let gone = store.create_task(task("Gone", "todo", "4", ""), by("ada")).await.unwrap();
+        store.delete_task(gone.entity_id, by("ada")).await.unwrap();
+
+        let titles = |tasks: Vec<app::task::TaskVersion>| {
+            tasks.into_iter().map(|t| t.fields.title.as_str().to_owned()).collect::<Vec<_>>()
+        };
+        let list = |status, sort| store.list_tasks(TaskFilter { status, sort });
+        assert_eq!(titles(list(None, TaskSort::RecentlyChanged).await.unwrap()), ["Soon", "High", "Low"]);
+        assert_eq!(titles(list(None, TaskSort::Priority).await.unwrap()), ["High", "Soon", "Low"]);
+        assert_eq!(titles(list(None, TaskSort::DueDate).await.unwrap()), ["Soon", "Low", "High"]);
+        assert_eq!(titles(list(Some(Status::Todo), TaskSort::Priority).await.unwrap()), ["Soon", "Low"]);
+        assert_eq!(titles(store.list_deleted().await.unwrap()), ["Gone"]);
+
+        store.update_task(low.entity_id, 1, task("Low", "done", "1", ""), by("ada")).await.unwrap();
+        assert_eq!(titles(list(Some(Status::Done), TaskSort::default()).await.unwrap()), ["Low"]);
+        assert_eq!(titles(list(None, TaskSort::RecentlyChanged).await.unwrap()), ["Low", "Soon", "High"]);
+        let _ = (high, soon);
+    }
+
+    async fn the_change_feed_pages_newest_first_and_catches_up_after_a_position(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Fed"), by("ada")).await.unwrap();
+        for version in 1..5 {
+            store.update_task(task.entity_id, version, fields(&format!("Fed {version}")), by("ada")).await.unwrap();
+        }
+        let other = store.create_task(fields("Other"), by("grace")).await.unwrap();
+
+        let first = store.change_feed(FeedQuery { after: None, before: None, limit: 4 }).await.unwrap();
+        assert_eq!(first.entries.len(), 4);
+        assert_eq!(first.entries[0], other);
+        let second = store
+            .change_feed(FeedQuery { after: None, before: first.next_before, limit: 4 })
+            .await
+            .unwrap();
+        assert_eq!(second.entries.len(), 2);
+        assert_eq!(second.next_before, None);
+        let positions: Vec<i64> = first.entries.iter().chain(&second.entries).map(|v| v.position).collect();
+        assert!(positions.windows(2).all(|pair| pair[0] > pair[1]), "{positions:?}");
+        assert_eq!(second.entries.last().unwrap(), &task);
+
+        let since = store
+            .change_feed(FeedQuery { after: Some(first.entries[1].position), before: None, limit: 50 })
+            .await
+            .unwrap();
+        assert_eq!(since.entries, [other]);
+    }
+
+    async fn the_demo_seed_tells_a_story_once(db) {
+        let store = &db.store;
+        assert!(store.seed_demo_if_empty().await.unwrap());
+        assert!(!store.seed_demo_if_empty().await.unwrap(), "a second start adds nothing");
+
+        let live = store.list_tasks(TaskFilter::default()).await.unwrap();
+        let deleted = store.list_deleted().await.unwrap();
+        assert!(live.len() >= 3, "{live:?}");
+        assert_eq!(deleted.len(), 1);
+        assert!(live.iter().any(|t| t.op == Op::Restored));
+        assert!(live.iter().any(|t| t.version >= 3));
+        let oldest = store.change_feed(FeedQuery { after: None, before: None, limit: 200 }).await.unwrap();
+        let first = oldest.entries.last().unwrap();
+        assert!(chrono::Utc::now() - first.recorded_at > chrono::Duration::days(3), "the story spans days");
+        for task in live.iter().chain(&deleted) {
+            assert!(store.verify_task(task.entity_id).await.unwrap().is_intact());
+        }
+        // Writing after the backdated story is still in order.
+        let latest = &live[0];
+        store.update_task(latest.entity_id, latest.version, fields("Fresh edit"), by("ada")).await.unwrap();
+    }
+}

@@ -1,0 +1,45 @@
+//! Starts the server: parse configuration, open the store, serve the router.
+
+use std::process::ExitCode;
+
+use leptos::config::get_configuration;
+use server::{open_store, router, serve, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let config = match Config::parse(std::env::args().skip(1), |key| std::env::var(key).ok()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = match get_configuration(None) {
+        Ok(conf) => conf.leptos_options,
+        Err(error) => {
+            eprintln!("cannot read the Leptos configuration: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let store = match open_store(&config).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("cannot open the database {}: {error}", config.database_url);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = options.site_addr;
+    match serve(router(store, options), addr).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("server stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
