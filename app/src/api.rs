@@ -53,7 +53,7 @@ mod server {
 }
 
 /// Live tasks, filtered by status (blank for all) and sorted (blank for recently changed).
-#[server]
+#[server(endpoint = "list_tasks")]
 pub async fn list_tasks(
     #[server(default)] status: String,
     #[server(default)] sort: String,
@@ -82,7 +82,7 @@ pub async fn list_tasks(
 }
 
 /// Creates a task from a submitted form; returns its first version.
-#[server]
+#[server(endpoint = "create_task")]
 pub async fn create_task(
     title: String,
     #[server(default)] description: String,

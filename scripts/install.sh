@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what the app needs on a fresh Debian machine (as root); every step is skipped when
+# already done. With --with-test-tools it also installs Chromium and PostgreSQL for the tests.
+# Versions are pinned where the wrong one breaks silently; see the README's "Toolchain" section.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+with_test_tools=false
+case "${1:-}" in
+  --with-test-tools) with_test_tools=true ;;
+  "") ;;
+  *) echo "usage: $0 [--with-test-tools]" >&2; exit 2 ;;
+esac
+
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust target wasm32-unknown-unknown"
+rustup target add wasm32-unknown-unknown
+
+step "cargo-leptos $CARGO_LEPTOS_VERSION (newer releases need a newer rustc)"
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# cargo-leptos uses whatever wasm-bindgen is on PATH without checking its version, and the CLI
+# must match the wasm-bindgen crate in Cargo.lock exactly.
+wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+step "wasm-bindgen-cli $wasm_bindgen_version (the version Cargo.lock pins)"
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
+  # Not --locked: its locked webpki-roots version is missing from the registry mirror.
+  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+fi
+
+# npm's binaryen brings wasm-opt 132. Debian's wasm-opt 108 builds a bundle that never hydrates.
+step "Node packages in end2end/ (Playwright, wasm-opt)"
+if ! command -v npm >/dev/null; then
+  apt-get update && apt-get install -y nodejs npm
+fi
+(cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+
+if $with_test_tools; then
+  step "Chromium (Debian package; Playwright's browser download is unreachable)"
+  if ! command -v chromium >/dev/null; then
+    apt-get update && apt-get install -y chromium
+  fi
+  step "PostgreSQL (Debian package)"
+  if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    apt-get update && apt-get install -y postgresql
+  fi
+fi

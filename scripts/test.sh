@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy on both feature sets, the wasm dependency guard,
+# unit tests, the store conformance suite on SQLite and PostgreSQL, and the end-to-end tests in
+# real Chromium against both backends. Installs what it needs first; never skips a missing part.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh --with-test-tools
+export PATH="$PWD/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "PostgreSQL"
+admin_url=$(scripts/postgres.sh)
+export TEST_DATABASE_URL="$admin_url"
+# Databases left behind by an interrupted run of the store tests.
+psql "$admin_url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tasks_test_%'" |
+  while read -r stale; do psql "$admin_url" -qc "DROP DATABASE \"$stale\" WITH (FORCE)"; done
+
+step "Formatting and lints (ssr and hydrate feature sets)"
+cargo fmt --all --check
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "The browser bundle must not compile server-only crates"
+if cargo tree -p app --features hydrate --target wasm32-unknown-unknown -e normal --prefix none |
+    grep -E '^(sqlx|tokio|axum|mio|hyper)[- ]'; then
+  echo "the hydrate build pulls in a server-only crate (listed above)" >&2
+  exit 1
+fi
+
+step "Unit tests and the store conformance suite on SQLite and PostgreSQL"
+cargo test -p app --features ssr
+cargo test -p server
+
+step "End-to-end tests in Chromium"
+cargo leptos build
+mkdir -p target/e2e
+rm -f target/e2e/tasks.db target/e2e/tasks.db-wal target/e2e/tasks.db-shm
+e2e_pg_db=tasks_e2e
+psql "$admin_url" -qc "DROP DATABASE IF EXISTS $e2e_pg_db WITH (FORCE)"
+psql "$admin_url" -qc "CREATE DATABASE $e2e_pg_db"
+for backend in sqlite postgres; do
+  case $backend in
+    sqlite) url="sqlite:target/e2e/tasks.db" ;;
+    postgres) url="${admin_url%/*}/$e2e_pg_db" ;;
+  esac
+  step "End-to-end on $backend"
+  BACKEND=$backend DATABASE_URL=$url cargo leptos end-to-end
+done
+echo
+echo "All checks passed."
