@@ -60,25 +60,27 @@ pub async fn list_tasks(
 ) -> Result<TaskList, AppError> {
     use crate::task::TaskFilter;
 
-    server::respond(async move {
-        let filter = TaskFilter {
-            status: match status.trim() {
-                "" => None,
-                raw => Some(raw.parse()?),
-            },
-            sort: match sort.trim() {
-                "" => Default::default(),
-                raw => raw.parse()?,
-            },
-        };
-        let store = server::store()?;
-        Ok(TaskList {
-            tasks: store.list_tasks(filter).await?,
-            read_at: chrono::Utc::now(),
-            backend: server::backend_name(&store).to_owned(),
-        })
-    }
-    .await)
+    server::respond(
+        async move {
+            let filter = TaskFilter {
+                status: match status.trim() {
+                    "" => None,
+                    raw => Some(raw.parse()?),
+                },
+                sort: match sort.trim() {
+                    "" => Default::default(),
+                    raw => raw.parse()?,
+                },
+            };
+            let store = server::store()?;
+            Ok(TaskList {
+                tasks: store.list_tasks(filter).await?,
+                read_at: chrono::Utc::now(),
+                backend: server::backend_name(&store).to_owned(),
+            })
+        }
+        .await,
+    )
 }
 
 /// Creates a task from a submitted form; returns its first version.
@@ -94,22 +96,25 @@ pub async fn create_task(
 ) -> Result<TaskVersion, AppError> {
     use crate::task::{ChangeMeta, TaskFields, TaskInput};
 
-    server::respond(async move {
-        let input = TaskInput {
-            title,
-            description,
-            status,
-            priority,
-            due_date,
-        };
-        let (fields, meta) = match (TaskFields::parse(&input), ChangeMeta::parse(&actor, &note)) {
-            (Ok(fields), Ok(meta)) => (fields, meta),
-            (fields, meta) => {
-                let errors = [fields.err(), meta.err()].into_iter().flatten().flatten();
-                return Err(AppError::Invalid(errors.collect()));
-            }
-        };
-        Ok(server::store()?.create_task(fields, meta).await?)
-    }
-    .await)
+    server::respond(
+        async move {
+            let input = TaskInput {
+                title,
+                description,
+                status,
+                priority,
+                due_date,
+            };
+            let (fields, meta) = match (TaskFields::parse(&input), ChangeMeta::parse(&actor, &note))
+            {
+                (Ok(fields), Ok(meta)) => (fields, meta),
+                (fields, meta) => {
+                    let errors = [fields.err(), meta.err()].into_iter().flatten().flatten();
+                    return Err(AppError::Invalid(errors.collect()));
+                }
+            };
+            Ok(server::store()?.create_task(fields, meta).await?)
+        }
+        .await,
+    )
 }

@@ -14,7 +14,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,9 +48,10 @@ pub fn App() -> impl IntoView {
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
             </header>
             <main>
+                // Async rendering sends each page complete, so it works with JavaScript off.
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::TaskListPage />
-                    <Route path=path!("/tasks") view=pages::TaskListPage />
+                    <Route path=path!("/") view=pages::TaskListPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks") view=pages::TaskListPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

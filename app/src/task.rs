@@ -57,7 +57,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Todo, Status::InProgress, Status::Done, Status::Cancelled];
+    pub const ALL: [Status; 4] = [
+        Status::Todo,
+        Status::InProgress,
+        Status::Done,
+        Status::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -86,7 +91,10 @@ impl FromStr for Status {
             .into_iter()
             .find(|status| status.as_str() == raw.trim())
             .ok_or_else(|| {
-                FieldError::new("status", "must be one of todo, in_progress, done, cancelled")
+                FieldError::new(
+                    "status",
+                    "must be one of todo, in_progress, done, cancelled",
+                )
             })
     }
 }
@@ -103,7 +111,13 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 5] = [Op::Created, Op::Updated, Op::Deleted, Op::Restored, Op::Reverted];
+    pub const ALL: [Op; 5] = [
+        Op::Created,
+        Op::Updated,
+        Op::Deleted,
+        Op::Restored,
+        Op::Reverted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -416,7 +430,11 @@ pub enum TaskSort {
 }
 
 impl TaskSort {
-    pub const ALL: [TaskSort; 3] = [TaskSort::RecentlyChanged, TaskSort::Priority, TaskSort::DueDate];
+    pub const ALL: [TaskSort; 3] = [
+        TaskSort::RecentlyChanged,
+        TaskSort::Priority,
+        TaskSort::DueDate,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -443,7 +461,10 @@ impl FromStr for TaskSort {
             .into_iter()
             .find(|sort| sort.as_str() == raw.trim())
             .ok_or_else(|| {
-                FieldError::new("sort", "must be one of recently_changed, priority, due_date")
+                FieldError::new(
+                    "sort",
+                    "must be one of recently_changed, priority, due_date",
+                )
             })
     }
 }
@@ -515,7 +536,10 @@ mod tests {
 
     #[test]
     fn a_title_is_trimmed_and_must_not_be_blank() {
-        assert_eq!(TaskTitle::parse("  Buy milk ").unwrap().as_str(), "Buy milk");
+        assert_eq!(
+            TaskTitle::parse("  Buy milk ").unwrap().as_str(),
+            "Buy milk"
+        );
         assert_eq!(TaskTitle::parse("   ").unwrap_err().field, "title");
     }
 
@@ -548,7 +572,10 @@ mod tests {
         })
         .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["title", "description", "status", "priority", "due_date"]);
+        assert_eq!(
+            fields,
+            ["title", "description", "status", "priority", "due_date"]
+        );
     }
 
     #[test]
@@ -563,6 +590,9 @@ mod tests {
 
     #[test]
     fn a_malformed_entity_id_is_a_field_error_not_a_panic() {
-        assert_eq!("not-a-uuid".parse::<EntityId>().unwrap_err().field, "entity_id");
+        assert_eq!(
+            "not-a-uuid".parse::<EntityId>().unwrap_err().field,
+            "entity_id"
+        );
     }
 }

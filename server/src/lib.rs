@@ -42,7 +42,9 @@ impl Config {
             seed_demo: match env("SEED_DEMO").as_deref().map(str::trim) {
                 None | Some("" | "1" | "true" | "yes") => true,
                 Some("0" | "false" | "no") => false,
-                Some(other) => return Err(format!("SEED_DEMO must be true or false, not {other:?}")),
+                Some(other) => {
+                    return Err(format!("SEED_DEMO must be true or false, not {other:?}"))
+                }
             },
         };
         let mut args = args.into_iter();
@@ -130,8 +132,10 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
-        let env: Vec<(String, String)> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::parse(args.iter().map(|a| a.to_string()), |key| {
             env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
         })
@@ -158,7 +162,9 @@ mod tests {
     #[test]
     fn unknown_flags_and_bad_values_are_reported_not_ignored() {
         assert!(parse(&["--port"], &[]).unwrap_err().contains("--port"));
-        assert!(parse(&[], &[("SEED_DEMO", "maybe")]).unwrap_err().contains("SEED_DEMO"));
+        assert!(parse(&[], &[("SEED_DEMO", "maybe")])
+            .unwrap_err()
+            .contains("SEED_DEMO"));
         assert!(parse(&["--database-url"], &[]).is_err());
     }
 }

@@ -51,7 +51,9 @@ fn content_hash(version: &TaskVersion) -> String {
         description: fields.description.as_ref().map(|d| d.as_str()),
         status: fields.status.as_str(),
         priority: fields.priority.value(),
-        due_date: fields.due_date.map(|date| date.format("%Y-%m-%d").to_string()),
+        due_date: fields
+            .due_date
+            .map(|date| date.format("%Y-%m-%d").to_string()),
         recorded_at: instant(version.recorded_at),
         deleted_at: version.deleted_at.map(instant),
         actor: version.actor.as_str(),
@@ -94,7 +96,10 @@ pub(super) fn verify(entity_id: EntityId, history: &[TaskVersion]) -> ChainRepor
     for version in history {
         let expected_number = previous.map_or(1, |p| p.version + 1);
         let reason = if version.version != expected_number {
-            Some(format!("expected version {expected_number}, found {}", version.version))
+            Some(format!(
+                "expected version {expected_number}, found {}",
+                version.version
+            ))
         } else if version.prev_hash.as_deref() != previous.map(|p| p.hash.as_str()) {
             Some("its prev_hash does not match the hash of the version before it".to_owned())
         } else if content_hash(version) != version.hash {

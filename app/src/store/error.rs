@@ -28,11 +28,31 @@ pub enum StoreError {
 
 /// CHECK constraints named in the migrations, and the form field each one guards.
 const FIELD_CONSTRAINTS: [(&str, &str, &str); 7] = [
-    ("title_length", "title", "must be 1 to 200 characters without surrounding spaces"),
-    ("description_length", "description", "must be at most 10000 characters"),
-    ("status_known", "status", "must be one of todo, in_progress, done, cancelled"),
-    ("priority_range", "priority", "must be a whole number from 0 to 5"),
-    ("due_date_format", "due_date", "must be a date written as YYYY-MM-DD"),
+    (
+        "title_length",
+        "title",
+        "must be 1 to 200 characters without surrounding spaces",
+    ),
+    (
+        "description_length",
+        "description",
+        "must be at most 10000 characters",
+    ),
+    (
+        "status_known",
+        "status",
+        "must be one of todo, in_progress, done, cancelled",
+    ),
+    (
+        "priority_range",
+        "priority",
+        "must be a whole number from 0 to 5",
+    ),
+    (
+        "due_date_format",
+        "due_date",
+        "must be a date written as YYYY-MM-DD",
+    ),
     ("actor_length", "actor", "must be 1 to 100 characters"),
     ("note_length", "note", "must be at most 1000 characters"),
 ];

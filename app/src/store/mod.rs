@@ -221,7 +221,10 @@ impl Store {
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
         let mut tx = self.begin_write().await?;
-        let latest = tx.lock_latest(entity_id).await?.ok_or(StoreError::NotFound)?;
+        let latest = tx
+            .lock_latest(entity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if !latest.is_tombstone() {
             return Err(StoreError::NotDeleted);
         }
@@ -387,7 +390,10 @@ enum WriteTx {
 
 impl WriteTx {
     /// The task's latest version, locked against concurrent writers until commit.
-    async fn lock_latest(&mut self, entity_id: EntityId) -> Result<Option<TaskVersion>, StoreError> {
+    async fn lock_latest(
+        &mut self,
+        entity_id: EntityId,
+    ) -> Result<Option<TaskVersion>, StoreError> {
         Ok(match self {
             WriteTx::Postgres(tx) => postgres::lock_latest(tx, entity_id).await?,
             // BEGIN IMMEDIATE already holds SQLite's single write lock.

@@ -34,12 +34,19 @@ fn decode_error(error: FieldError) -> sqlx::Error {
 
 /// Stored text must read back exactly as written: text that parsing would alter (stray
 /// whitespace slipped in by hand, say) is reported instead of being silently tidied.
-fn exact<T>(parsed: Result<T, FieldError>, stored: &str, written: impl Fn(&T) -> &str) -> Result<T, sqlx::Error> {
+fn exact<T>(
+    parsed: Result<T, FieldError>,
+    stored: &str,
+    written: impl Fn(&T) -> &str,
+) -> Result<T, sqlx::Error> {
     let value = parsed.map_err(decode_error)?;
     if written(&value) == stored {
         Ok(value)
     } else {
-        Err(decode_error(FieldError::new("text", format!("value {stored:?} that is not in canonical form"))))
+        Err(decode_error(FieldError::new(
+            "text",
+            format!("value {stored:?} that is not in canonical form"),
+        )))
     }
 }
 
@@ -47,7 +54,8 @@ impl RawVersion {
     pub(super) fn into_version(self) -> Result<TaskVersion, sqlx::Error> {
         let description = match &self.description {
             Some(text) => Some(exact(
-                Description::parse(text).and_then(|d| d.ok_or(FieldError::new("description", "is stored blank"))),
+                Description::parse(text)
+                    .and_then(|d| d.ok_or(FieldError::new("description", "is stored blank"))),
                 text,
                 Description::as_str,
             )?),
@@ -67,7 +75,11 @@ impl RawVersion {
             version: self.version,
             position: self.position,
             fields: TaskFields {
-                title: exact(TaskTitle::parse(&self.title), &self.title, TaskTitle::as_str)?,
+                title: exact(
+                    TaskTitle::parse(&self.title),
+                    &self.title,
+                    TaskTitle::as_str,
+                )?,
                 description,
                 status: self.status.parse().map_err(decode_error)?,
                 priority: Priority::try_from(self.priority).map_err(decode_error)?,

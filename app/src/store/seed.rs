@@ -149,7 +149,11 @@ pub(super) async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
         )
         .await?;
     store
-        .delete_task_at(demo.entity_id, by("linus", "Looks like a duplicate"), ago(24 * 2))
+        .delete_task_at(
+            demo.entity_id,
+            by("linus", "Looks like a duplicate"),
+            ago(24 * 2),
+        )
         .await?;
     store
         .restore_task_at(

@@ -154,7 +154,11 @@ pub(super) async fn insert(
     .bind(fields.description.as_ref().map(|d| d.as_str()))
     .bind(fields.status.as_str())
     .bind(i64::from(fields.priority.value()))
-    .bind(fields.due_date.map(|date| date.format("%Y-%m-%d").to_string()))
+    .bind(
+        fields
+            .due_date
+            .map(|date| date.format("%Y-%m-%d").to_string()),
+    )
     .bind(row.op.as_str())
     .bind(instant_text(row.recorded_at))
     .bind(row.deleted_at.map(instant_text))

@@ -1,8 +1,6 @@
 //! Fixtures for the store tests: a fresh, migrated database per test on a real SQLite file or a
 //! real PostgreSQL server. PostgreSQL is never optional: without TEST_DATABASE_URL the tests fail.
 
-#![allow(dead_code)] // each test binary uses its own subset of the fixtures
-
 use app::store::Store;
 use app::task::{ChangeMeta, EntityId, TaskFields, TaskInput};
 use uuid::Uuid;
@@ -36,7 +34,9 @@ pub fn postgres_admin_url() -> String {
 }
 
 fn with_database(url: &str, name: &str) -> String {
-    let (base, _) = url.rsplit_once('/').expect("TEST_DATABASE_URL ends in /DATABASE");
+    let (base, _) = url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL ends in /DATABASE");
     format!("{base}/{name}")
 }
 
@@ -45,22 +45,35 @@ impl TestDb {
         let name = format!("tasks_test_{}", Uuid::now_v7().simple());
         match backend {
             Backend::Sqlite => {
-                let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.db"));
+                let path =
+                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.db"));
                 let store = Store::connect(&format!("sqlite:{}", path.display()))
                     .await
                     .expect("open a fresh SQLite file");
-                Self { store, backend, cleanup: Cleanup::File(path) }
+                Self {
+                    store,
+                    backend,
+                    cleanup: Cleanup::File(path),
+                }
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
                 sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&sqlx::PgPool::connect(&admin_url).await.expect("connect to PostgreSQL"))
+                    .execute(
+                        &sqlx::PgPool::connect(&admin_url)
+                            .await
+                            .expect("connect to PostgreSQL"),
+                    )
                     .await
                     .expect("create a fresh PostgreSQL database");
                 let store = Store::connect(&with_database(&admin_url, &name))
                     .await
                     .expect("open the fresh PostgreSQL database");
-                Self { store, backend, cleanup: Cleanup::Database { admin_url, name } }
+                Self {
+                    store,
+                    backend,
+                    cleanup: Cleanup::Database { admin_url, name },
+                }
             }
         }
     }
@@ -68,8 +81,14 @@ impl TestDb {
     /// Runs SQL behind the store's back, as a person in psql or sqlite3 would.
     pub async fn raw(&self, sql: &str) -> Result<(), sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => sqlx::raw_sql(sql).execute(self.store.sqlite_pool().unwrap()).await.map(drop),
-            Backend::Postgres => sqlx::raw_sql(sql).execute(self.store.postgres_pool().unwrap()).await.map(drop),
+            Backend::Sqlite => sqlx::raw_sql(sql)
+                .execute(self.store.sqlite_pool().unwrap())
+                .await
+                .map(drop),
+            Backend::Postgres => sqlx::raw_sql(sql)
+                .execute(self.store.postgres_pool().unwrap())
+                .await
+                .map(drop),
         }
     }
 
@@ -77,8 +96,16 @@ impl TestDb {
     pub async fn version_rows(&self) -> i64 {
         let sql = "SELECT count(*) FROM task_versions";
         match self.backend {
-            Backend::Sqlite => sqlx::query_scalar(sql).fetch_one(self.store.sqlite_pool().unwrap()).await,
-            Backend::Postgres => sqlx::query_scalar(sql).fetch_one(self.store.postgres_pool().unwrap()).await,
+            Backend::Sqlite => {
+                sqlx::query_scalar(sql)
+                    .fetch_one(self.store.sqlite_pool().unwrap())
+                    .await
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar(sql)
+                    .fetch_one(self.store.postgres_pool().unwrap())
+                    .await
+            }
         }
         .expect("count versions")
     }
@@ -97,7 +124,9 @@ impl TestDb {
                 if let Some(pool) = self.store.postgres_pool() {
                     pool.close().await;
                 }
-                let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to PostgreSQL");
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
                 sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&admin)
                     .await
@@ -108,7 +137,11 @@ impl TestDb {
 }
 
 pub fn fields(title: &str) -> TaskFields {
-    TaskFields::parse(&TaskInput { title: title.to_owned(), ..TaskInput::default() }).expect("valid fields")
+    TaskFields::parse(&TaskInput {
+        title: title.to_owned(),
+        ..TaskInput::default()
+    })
+    .expect("valid fields")
 }
 
 pub fn fields_with(input: TaskInput) -> TaskFields {
