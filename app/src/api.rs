@@ -1,6 +1,6 @@
 //! Server functions: the only door from the browser to the store. Each parses its raw arguments
 //! with the shared newtypes (the server has the final word), calls one store operation, and maps
-//! the outcome to an `AppError` whose status is set on the response.
+//! the outcome to an `AppError` (whose HTTP status `AppError` sets itself).
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -38,18 +38,6 @@ mod server {
             BackendKind::Sqlite => "SQLite",
         }
     }
-
-    /// Sets the response status from the error; the one place a status is chosen.
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                let status = http::StatusCode::from_u16(error.status_code())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-                response.set_status(status);
-            }
-        }
-        result
-    }
 }
 
 /// Live tasks, filtered by status (blank for all) and sorted (blank for recently changed).
@@ -60,27 +48,22 @@ pub async fn list_tasks(
 ) -> Result<TaskList, AppError> {
     use crate::task::TaskFilter;
 
-    server::respond(
-        async move {
-            let filter = TaskFilter {
-                status: match status.trim() {
-                    "" => None,
-                    raw => Some(raw.parse()?),
-                },
-                sort: match sort.trim() {
-                    "" => Default::default(),
-                    raw => raw.parse()?,
-                },
-            };
-            let store = server::store()?;
-            Ok(TaskList {
-                tasks: store.list_tasks(filter).await?,
-                read_at: chrono::Utc::now(),
-                backend: server::backend_name(&store).to_owned(),
-            })
-        }
-        .await,
-    )
+    let filter = TaskFilter {
+        status: match status.trim() {
+            "" => None,
+            raw => Some(raw.parse()?),
+        },
+        sort: match sort.trim() {
+            "" => Default::default(),
+            raw => raw.parse()?,
+        },
+    };
+    let store = server::store()?;
+    Ok(TaskList {
+        tasks: store.list_tasks(filter).await?,
+        read_at: chrono::Utc::now(),
+        backend: server::backend_name(&store).to_owned(),
+    })
 }
 
 /// Creates a task from a submitted form; returns its first version.
@@ -96,25 +79,19 @@ pub async fn create_task(
 ) -> Result<TaskVersion, AppError> {
     use crate::task::{ChangeMeta, TaskFields, TaskInput};
 
-    server::respond(
-        async move {
-            let input = TaskInput {
-                title,
-                description,
-                status,
-                priority,
-                due_date,
-            };
-            let (fields, meta) = match (TaskFields::parse(&input), ChangeMeta::parse(&actor, &note))
-            {
-                (Ok(fields), Ok(meta)) => (fields, meta),
-                (fields, meta) => {
-                    let errors = [fields.err(), meta.err()].into_iter().flatten().flatten();
-                    return Err(AppError::Invalid(errors.collect()));
-                }
-            };
-            Ok(server::store()?.create_task(fields, meta).await?)
+    let input = TaskInput {
+        title,
+        description,
+        status,
+        priority,
+        due_date,
+    };
+    let (fields, meta) = match (TaskFields::parse(&input), ChangeMeta::parse(&actor, &note)) {
+        (Ok(fields), Ok(meta)) => (fields, meta),
+        (fields, meta) => {
+            let errors = [fields.err(), meta.err()].into_iter().flatten().flatten();
+            return Err(AppError::Invalid(errors.collect()));
         }
-        .await,
-    )
+    };
+    Ok(server::store()?.create_task(fields, meta).await?)
 }

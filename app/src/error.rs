@@ -5,6 +5,7 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 use crate::task::FieldError;
@@ -42,6 +43,30 @@ impl AppError {
             AppError::Conflict { .. } | AppError::NotDeleted => 409,
             AppError::Deleted { .. } => 410,
             AppError::Internal => 500,
+        }
+    }
+
+    /// Puts this error's status on the response being built. A plain HTML form post (JavaScript
+    /// off) is left alone: its error travels back in the redirect to the form's page, and a 4xx
+    /// status would cancel that redirect.
+    #[cfg(feature = "ssr")]
+    fn set_response_status(&self) {
+        use leptos::prelude::use_context;
+
+        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|request| {
+            request
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if plain_form_post {
+            return;
+        }
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let status = http::StatusCode::from_u16(self.status_code())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            response.set_status(status);
         }
     }
 
@@ -85,6 +110,17 @@ impl FromServerFnError for AppError {
                 AppError::Internal
             }
         }
+    }
+
+    /// Every error a server function returns, from its body or from reading its arguments, is
+    /// serialised here on its way out: the one place its HTTP status is applied.
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        self.set_response_status();
+        <Self::Encoder as Encodes<Self>>::encode(self).unwrap_or_else(|_| {
+            // AppError holds only strings and integers; JSON encoding it cannot fail.
+            Bytes::from_static(br#""Internal""#)
+        })
     }
 }
 
