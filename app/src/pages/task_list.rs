@@ -44,13 +44,24 @@ fn ErrorNotice(error: AppError) -> impl IntoView {
     view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
 }
 
-/// The message under one input, announced to screen readers when it appears.
+/// A labelled form control with the message that explains what is wrong with it. The control
+/// (`children`) must carry `id` and point `aria-describedby` at `{id}-error`.
 #[component]
-fn FieldMessage(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    message: Signal<Option<String>>,
+    #[prop(optional)] wide: bool,
+    children: Children,
+) -> impl IntoView {
     view! {
-        <p class="field-error" id=id aria-live="polite">
-            {move || message.get()}
-        </p>
+        <div class="field" class:field-wide=wide>
+            <label for=id>{label}</label>
+            {children()}
+            <p class="field-error" id=format!("{id}-error") aria-live="polite">
+                {move || message.get()}
+            </p>
+        </div>
     }
 }
 
@@ -78,8 +89,7 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
     view! {
         <ActionForm action node_ref=form attr:class="task-form" attr:aria-label="Create a task">
             <h2>"New task"</h2>
-            <div class="field field-wide">
-                <label for="new-title">"Title"</label>
+            <Field id="new-title" label="Title" message=message_for("title") wide=true>
                 <input
                     id="new-title"
                     name="title"
@@ -88,10 +98,8 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     autocomplete="off"
                     aria-describedby="new-title-error"
                 />
-                <FieldMessage id="new-title-error" message=message_for("title") />
-            </div>
-            <div class="field field-wide">
-                <label for="new-description">"Description"</label>
+            </Field>
+            <Field id="new-description" label="Description" message=message_for("description") wide=true>
                 <textarea
                     id="new-description"
                     name="description"
@@ -99,20 +107,16 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     maxlength="10000"
                     aria-describedby="new-description-error"
                 ></textarea>
-                <FieldMessage id="new-description-error" message=message_for("description") />
-            </div>
-            <div class="field">
-                <label for="new-status">"Status"</label>
+            </Field>
+            <Field id="new-status" label="Status" message=message_for("status")>
                 <select id="new-status" name="status" aria-describedby="new-status-error">
                     {Status::ALL
                         .into_iter()
                         .map(|status| view! { <option value=status.as_str()>{status.label()}</option> })
                         .collect_view()}
                 </select>
-                <FieldMessage id="new-status-error" message=message_for("status") />
-            </div>
-            <div class="field">
-                <label for="new-priority">"Priority (0–5)"</label>
+            </Field>
+            <Field id="new-priority" label="Priority (0–5)" message=message_for("priority")>
                 <input
                     id="new-priority"
                     name="priority"
@@ -123,20 +127,16 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     value="0"
                     aria-describedby="new-priority-error"
                 />
-                <FieldMessage id="new-priority-error" message=message_for("priority") />
-            </div>
-            <div class="field">
-                <label for="new-due-date">"Due date"</label>
+            </Field>
+            <Field id="new-due-date" label="Due date" message=message_for("due_date")>
                 <input
                     id="new-due-date"
                     name="due_date"
                     type="date"
                     aria-describedby="new-due-date-error"
                 />
-                <FieldMessage id="new-due-date-error" message=message_for("due_date") />
-            </div>
-            <div class="field">
-                <label for="new-actor">"Your name"</label>
+            </Field>
+            <Field id="new-actor" label="Your name" message=message_for("actor")>
                 <input
                     id="new-actor"
                     name="actor"
@@ -144,10 +144,8 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     placeholder="anonymous"
                     aria-describedby="new-actor-error"
                 />
-                <FieldMessage id="new-actor-error" message=message_for("actor") />
-            </div>
-            <div class="field field-wide">
-                <label for="new-note">"Change note"</label>
+            </Field>
+            <Field id="new-note" label="Change note" message=message_for("note") wide=true>
                 <input
                     id="new-note"
                     name="note"
@@ -155,8 +153,7 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     placeholder="Why? (optional, kept with version 1)"
                     aria-describedby="new-note-error"
                 />
-                <FieldMessage id="new-note-error" message=message_for("note") />
-            </div>
+            </Field>
             <div class="form-actions">
                 <button type="submit" class="button-primary" disabled=pending>
                     {move || if pending.get() { "Creating…" } else { "Create task" }}

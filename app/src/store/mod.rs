@@ -114,19 +114,16 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let created = tx
-            .append(NewVersion {
-                entity_id: EntityId::from_uuid(Uuid::now_v7()),
-                op: Op::Created,
-                fields,
-                meta,
-                previous: None,
-                recorded_at,
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(created)
+        let tx = self.begin_write().await?;
+        tx.append_and_commit(NewVersion {
+            entity_id: EntityId::from_uuid(Uuid::now_v7()),
+            op: Op::Created,
+            fields,
+            meta,
+            previous: None,
+            recorded_at,
+        })
+        .await
     }
 
     /// Appends an edit made by someone who started from `expected_version`. If another writer
@@ -160,18 +157,15 @@ impl Store {
         if latest.fields == fields {
             return Err(StoreError::NoChanges);
         }
-        let updated = tx
-            .append(NewVersion {
-                entity_id,
-                op: Op::Updated,
-                fields,
-                meta,
-                previous: Some(&latest),
-                recorded_at,
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(updated)
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op: Op::Updated,
+            fields,
+            meta,
+            previous: Some(&latest),
+            recorded_at,
+        })
+        .await
     }
 
     /// Appends a tombstone carrying the last live content, so a restore has something to copy.
@@ -189,20 +183,8 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let latest = tx.lock_live(entity_id).await?;
-        let tombstone = tx
-            .append(NewVersion {
-                entity_id,
-                op: Op::Deleted,
-                fields: latest.fields.clone(),
-                meta,
-                previous: Some(&latest),
-                recorded_at,
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(tombstone)
+        self.copy_latest(entity_id, Op::Deleted, meta, recorded_at)
+            .await
     }
 
     /// Appends a live version with the tombstone's content.
@@ -220,26 +202,42 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
+        self.copy_latest(entity_id, Op::Restored, meta, recorded_at)
+            .await
+    }
+
+    /// Deleting and restoring both append the latest content unchanged under a new `op`; only
+    /// a live task can be deleted and only a deleted one restored.
+    async fn copy_latest(
+        &self,
+        entity_id: EntityId,
+        op: Op,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
         let mut tx = self.begin_write().await?;
         let latest = tx
             .lock_latest(entity_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if !latest.is_tombstone() {
-            return Err(StoreError::NotDeleted);
+        match (op, latest.is_tombstone()) {
+            (Op::Deleted, true) => {
+                return Err(StoreError::Deleted {
+                    version: latest.version,
+                })
+            }
+            (Op::Restored, false) => return Err(StoreError::NotDeleted),
+            _ => {}
         }
-        let restored = tx
-            .append(NewVersion {
-                entity_id,
-                op: Op::Restored,
-                fields: latest.fields.clone(),
-                meta,
-                previous: Some(&latest),
-                recorded_at,
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(restored)
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op,
+            fields: latest.fields.clone(),
+            meta,
+            previous: Some(&latest),
+            recorded_at,
+        })
+        .await
     }
 
     /// Appends a new version whose fields are copied from an older version `target`.
@@ -269,18 +267,15 @@ impl Store {
         if source.fields == latest.fields {
             return Err(StoreError::NoChanges);
         }
-        let reverted = tx
-            .append(NewVersion {
-                entity_id,
-                op: Op::Reverted,
-                fields: source.fields,
-                meta,
-                previous: Some(&latest),
-                recorded_at: None,
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(reverted)
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op: Op::Reverted,
+            fields: source.fields,
+            meta,
+            previous: Some(&latest),
+            recorded_at: None,
+        })
+        .await
     }
 
     pub async fn get_task(&self, entity_id: EntityId) -> Result<TaskLookup, StoreError> {
@@ -439,11 +434,13 @@ impl WriteTx {
         }
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    /// The last step of every write: append the one new version, then commit.
+    async fn append_and_commit(mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
+        let row = self.append(new).await?;
         match self {
             WriteTx::Postgres(tx) => tx.commit().await?,
             WriteTx::Sqlite(tx) => tx.commit().await?,
         }
-        Ok(())
+        Ok(row)
     }
 }
