@@ -67,3 +67,16 @@ test("an unknown address answers with a 404 page, not an error", async ({ page }
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
 });
+
+test("invalid input is explained next to its field and creates nothing", async ({ page, javaScriptEnabled }) => {
+  await open(page, "/", javaScriptEnabled);
+  const before = await page.getByRole("listitem").count();
+  // Spaces pass the browser's `required` check; the server has the final word.
+  await page.getByLabel("Title").fill("   ");
+  await page.getByRole("button", { name: "Create task" }).click();
+
+  await expect(page.locator("#new-title-error")).toHaveText("is required");
+  await expect(page.getByText("Please fix the fields marked above.")).toBeVisible();
+  await page.goto("/");
+  await expect(page.getByRole("listitem")).toHaveCount(before);
+});

@@ -3,6 +3,8 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::error::ServerFnUrlError;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
@@ -70,14 +72,22 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let pending = action.pending();
     let outcome = action.value();
+    let query = use_query_map();
+    // The latest submission's error. With JavaScript off there is no action value: a failed
+    // post redirects back here with the error encoded in the query string instead.
+    let error = Signal::derive(move || match outcome.get() {
+        Some(result) => result.err(),
+        None => {
+            let query = query.read();
+            let ours = query.get("__path").as_deref() == Some(<CreateTask as ServerFn>::PATH);
+            query
+                .get("__err")
+                .filter(|_| ours)
+                .map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded))
+        }
+    });
     let message_for = move |field: &'static str| {
-        Signal::derive(move || {
-            outcome
-                .read()
-                .as_ref()
-                .and_then(|result| result.as_ref().err())
-                .and_then(|error| error.field_message(field))
-        })
+        Signal::derive(move || error.get().and_then(|error| error.field_message(field)))
     };
     // A created task clears the form for the next one.
     Effect::new(move |_| {
@@ -159,13 +169,13 @@ fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
                     {move || if pending.get() { "Creating…" } else { "Create task" }}
                 </button>
                 <p class="form-outcome" role="status">
-                    {move || match outcome.get() {
-                        Some(Ok(created)) => {
+                    {move || match (outcome.get(), error.get()) {
+                        (_, Some(AppError::Invalid(_))) => "Please fix the fields marked above.".to_owned(),
+                        (_, Some(error)) => error.to_string(),
+                        (Some(Ok(created)), None) => {
                             format!("Created “{}” as version {}", created.fields.title.as_str(), created.version)
                         }
-                        Some(Err(AppError::Invalid(_))) => "Please fix the fields marked above.".to_owned(),
-                        Some(Err(error)) => error.to_string(),
-                        None => String::new(),
+                        _ => String::new(),
                     }}
                 </p>
             </div>
