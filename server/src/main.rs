@@ -35,7 +35,9 @@ async fn main() -> ExitCode {
         }
     };
     let addr = options.site_addr;
-    match serve(router(store, options), addr).await {
+    let served = serve(router(store.clone(), options), addr).await;
+    store.close().await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server stopped: {error}");

@@ -360,19 +360,11 @@ impl Store {
         })
     }
 
-    /// The raw pool, for tests that must prove the database refuses what the store never does.
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
+    /// Waits for open connections to finish and closes the pool (on shutdown).
+    pub async fn close(&self) {
         match &self.backend {
-            Backend::Postgres(pool) => Some(pool),
-            Backend::Sqlite(_) => None,
-        }
-    }
-
-    /// The raw pool, for tests that must prove the database refuses what the store never does.
-    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        match &self.backend {
-            Backend::Sqlite(pool) => Some(pool),
-            Backend::Postgres(_) => None,
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::Sqlite(pool) => pool.close().await,
         }
     }
 }

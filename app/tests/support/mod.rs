@@ -1,6 +1,8 @@
 //! Fixtures for the store tests: a fresh, migrated database per test on a real SQLite file or a
 //! real PostgreSQL server. PostgreSQL is never optional: without TEST_DATABASE_URL the tests fail.
 
+use std::path::{Path, PathBuf};
+
 use app::store::Store;
 use app::task::{ChangeMeta, EntityId, TaskFields, TaskInput};
 use uuid::Uuid;
@@ -14,12 +16,19 @@ pub enum Backend {
 pub struct TestDb {
     pub store: Store,
     pub backend: Backend,
+    /// A connection of its own to the same database, for SQL the store would never run.
+    raw: RawPool,
     cleanup: Cleanup,
 }
 
+enum RawPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
 enum Cleanup {
-    File(std::path::PathBuf),
-    Database { admin_url: String, name: String },
+    File(PathBuf),
+    Database { admin: sqlx::PgPool, name: String },
 }
 
 /// The PostgreSQL server tests run against, as a URL whose role may create databases.
@@ -45,34 +54,40 @@ impl TestDb {
         let name = format!("tasks_test_{}", Uuid::now_v7().simple());
         match backend {
             Backend::Sqlite => {
-                let path =
-                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.db"));
-                let store = Store::connect(&format!("sqlite:{}", path.display()))
+                let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.db"));
+                let url = format!("sqlite:{}", path.display());
+                let store = Store::connect(&url)
                     .await
                     .expect("open a fresh SQLite file");
+                let raw = sqlx::SqlitePool::connect(&url)
+                    .await
+                    .expect("open the file again");
                 Self {
                     store,
                     backend,
+                    raw: RawPool::Sqlite(raw),
                     cleanup: Cleanup::File(path),
                 }
             }
             Backend::Postgres => {
                 let admin_url = postgres_admin_url();
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to PostgreSQL");
                 sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(
-                        &sqlx::PgPool::connect(&admin_url)
-                            .await
-                            .expect("connect to PostgreSQL"),
-                    )
+                    .execute(&admin)
                     .await
                     .expect("create a fresh PostgreSQL database");
-                let store = Store::connect(&with_database(&admin_url, &name))
+                let url = with_database(&admin_url, &name);
+                let store = Store::connect(&url).await.expect("open the fresh database");
+                let raw = sqlx::PgPool::connect(&url)
                     .await
-                    .expect("open the fresh PostgreSQL database");
+                    .expect("connect to it again");
                 Self {
                     store,
                     backend,
-                    cleanup: Cleanup::Database { admin_url, name },
+                    raw: RawPool::Postgres(raw),
+                    cleanup: Cleanup::Database { admin, name },
                 }
             }
         }
@@ -80,58 +95,39 @@ impl TestDb {
 
     /// Runs SQL behind the store's back, as a person in psql or sqlite3 would.
     pub async fn raw(&self, sql: &str) -> Result<(), sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => sqlx::raw_sql(sql)
-                .execute(self.store.sqlite_pool().unwrap())
-                .await
-                .map(drop),
-            Backend::Postgres => sqlx::raw_sql(sql)
-                .execute(self.store.postgres_pool().unwrap())
-                .await
-                .map(drop),
+        match &self.raw {
+            RawPool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            RawPool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
         }
     }
 
     /// Counts stored versions with raw SQL, to prove a failed operation wrote nothing.
     pub async fn version_rows(&self) -> i64 {
         let sql = "SELECT count(*) FROM task_versions";
-        match self.backend {
-            Backend::Sqlite => {
-                sqlx::query_scalar(sql)
-                    .fetch_one(self.store.sqlite_pool().unwrap())
-                    .await
-            }
-            Backend::Postgres => {
-                sqlx::query_scalar(sql)
-                    .fetch_one(self.store.postgres_pool().unwrap())
-                    .await
-            }
+        match &self.raw {
+            RawPool::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            RawPool::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
         }
         .expect("count versions")
     }
 
     pub async fn cleanup(self) {
-        match self.cleanup {
-            Cleanup::File(path) => {
-                if let Some(pool) = self.store.sqlite_pool() {
-                    pool.close().await;
-                }
+        self.store.close().await;
+        match (self.raw, self.cleanup) {
+            (RawPool::Sqlite(pool), Cleanup::File(path)) => {
+                pool.close().await;
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            Cleanup::Database { admin_url, name } => {
-                if let Some(pool) = self.store.postgres_pool() {
-                    pool.close().await;
-                }
-                let admin = sqlx::PgPool::connect(&admin_url)
-                    .await
-                    .expect("connect to PostgreSQL");
+            (RawPool::Postgres(pool), Cleanup::Database { admin, name }) => {
+                pool.close().await;
                 sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&admin)
                     .await
                     .expect("drop the test database");
             }
+            _ => unreachable!("the raw pool and the cleanup are made for the same backend"),
         }
     }
 }
