@@ -1,13 +1,19 @@
 //! Server functions: the only door from the browser to the store. Each parses its raw arguments
 //! with the shared newtypes (the server has the final word), calls one store operation, and maps
 //! the outcome to an `AppError` (whose HTTP status `AppError` sets itself).
+//!
+//! Writes answer with a redirect to the page named by `return_to`, carrying a flash message in
+//! the query string (`?flash=updated.5`), so the same forms work as plain HTML posts and as
+//! Leptos actions. A plain post that fails is sent back to its form with what was typed
+//! (`draft_*` parameters) and the error, so nothing entered is lost.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::diff::FieldChange;
 use crate::error::AppError;
-use crate::task::TaskVersion;
+use crate::task::{ChainReport, TaskVersion};
 
 /// The current list together with the instant it was read, so relative times ("3 hours ago")
 /// render identically on the server and during hydration.
@@ -18,12 +24,54 @@ pub struct TaskList {
     pub backend: String,
 }
 
+/// The latest version of one task, live or a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskDetail {
+    pub task: TaskVersion,
+    pub read_at: DateTime<Utc>,
+}
+
+/// One version in a task's timeline with what it changed compared to the version before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub version: TaskVersion,
+    pub changes: Vec<FieldChange>,
+}
+
+/// Every version of one task, newest first, and whether its hash chain is intact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskHistory {
+    pub entries: Vec<HistoryEntry>,
+    pub chain: ChainReport,
+    pub read_at: DateTime<Utc>,
+}
+
+/// Two versions of one task and the fields that differ from the first to the second.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub from: TaskVersion,
+    pub to: TaskVersion,
+    pub changes: Vec<FieldChange>,
+}
+
+/// Tombstoned tasks, most recently deleted first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedList {
+    pub tasks: Vec<TaskVersion>,
+    pub read_at: DateTime<Utc>,
+}
+
+/// Query parameters that carry a failed plain form post's input back to its form.
+pub const DRAFT_PREFIX: &str = "draft_";
+
 #[cfg(feature = "ssr")]
 mod server {
     use leptos::prelude::*;
+    use leptos::server_fn::error::ServerFnUrlError;
 
-    use crate::error::AppError;
+    use crate::error::{is_plain_form_post, AppError};
     use crate::store::{BackendKind, Store};
+    use crate::task::{EntityId, TaskVersion};
 
     pub fn store() -> Result<Store, AppError> {
         use_context::<Store>().ok_or_else(|| {
@@ -37,6 +85,123 @@ mod server {
             BackendKind::Postgres => "PostgreSQL",
             BackendKind::Sqlite => "SQLite",
         }
+    }
+
+    pub fn entity_id(raw: &str) -> Result<EntityId, AppError> {
+        raw.parse().map_err(|_| AppError::NotFound)
+    }
+
+    pub fn version_number(field: &str, raw: &str) -> Result<i64, AppError> {
+        raw.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|version| *version >= 1)
+            .ok_or_else(|| {
+                crate::task::FieldError::new(field, "must be a version number (1, 2, 3, …)").into()
+            })
+    }
+
+    fn request_header(name: http::header::HeaderName) -> Option<String> {
+        use_context::<http::request::Parts>()
+            .and_then(|request| request.headers.get(name)?.to_str().ok().map(str::to_owned))
+    }
+
+    /// A path on this site to send the browser back to; anything else falls back to `default`.
+    fn local_path(return_to: &str, default: String) -> String {
+        let safe =
+            return_to.starts_with('/') && !return_to.starts_with("//") && !return_to.contains('\\');
+        if safe {
+            return_to.to_owned()
+        } else {
+            default
+        }
+    }
+
+    /// `url` without the parameters a previous write or failed post left in it.
+    fn without_outcome(url: &str) -> (String, Vec<(String, String)>) {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let kept = form_urlencoded::parse(query.as_bytes())
+            .filter(|(key, _)| {
+                !matches!(key.as_ref(), "flash" | "__err" | "__path")
+                    && !key.starts_with(super::DRAFT_PREFIX)
+            })
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+        (path.to_owned(), kept)
+    }
+
+    fn with_query(path: &str, pairs: &[(String, String)]) -> String {
+        if pairs.is_empty() {
+            return path.to_owned();
+        }
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        format!("{path}?{query}")
+    }
+
+    /// After a successful write: remember who wrote it and send the browser to `return_to`
+    /// (default: the task's page) with a flash naming the new version.
+    pub fn written(written: &TaskVersion, return_to: &str, actor: &str) {
+        let default = format!("/tasks/{}", written.entity_id);
+        let (path, mut pairs) = without_outcome(&local_path(return_to, default));
+        pairs.push((
+            "flash".into(),
+            format!("{}.{}", written.op.as_str(), written.version),
+        ));
+        leptos_axum::redirect(&with_query(&path, &pairs));
+        remember_actor(actor);
+    }
+
+    /// Keeps the actor's name in a cookie so the next form starts with it.
+    fn remember_actor(actor: &str) {
+        let actor = actor.trim();
+        if actor.is_empty() {
+            return;
+        }
+        let cookie = crate::actor_cookie::set_cookie(actor);
+        if let (Some(response), Ok(cookie)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+    }
+
+    /// Buttons without a name field (delete, restore, revert) write under the remembered name.
+    pub fn actor_or_remembered(actor: &str) -> String {
+        match actor.trim() {
+            "" => crate::actor_cookie::remembered(),
+            given => given.to_owned(),
+        }
+    }
+
+    /// A plain form post that failed goes back to its form with what was typed and the error
+    /// (server functions called from JavaScript get the error as their result instead).
+    pub fn failed<F: leptos::server_fn::ServerFn>(
+        error: AppError,
+        draft: &[(&str, &str)],
+    ) -> AppError {
+        if !is_plain_form_post() {
+            return error;
+        }
+        let Some(referer) = request_header(http::header::REFERER) else {
+            return error;
+        };
+        let (path, mut pairs) = without_outcome(&referer);
+        pairs.extend(draft.iter().map(|(name, value)| {
+            (
+                format!("{}{name}", super::DRAFT_PREFIX),
+                (*value).to_owned(),
+            )
+        }));
+        match ServerFnUrlError::<AppError>::new(F::PATH, error.clone())
+            .to_url(&with_query(&path, &pairs))
+        {
+            Ok(url) => leptos_axum::redirect(url.as_str()),
+            Err(_) => tracing::warn!(%referer, "could not build the redirect back to the form"),
+        }
+        error
     }
 }
 
@@ -66,7 +231,110 @@ pub async fn list_tasks(
     })
 }
 
-/// Creates a task from a submitted form; returns its first version.
+/// The latest version of a task, tombstones included; unknown and malformed ids are NotFound.
+#[server(endpoint = "get_task")]
+pub async fn get_task(entity_id: String) -> Result<TaskDetail, AppError> {
+    use crate::task::TaskLookup;
+
+    let entity_id = server::entity_id(&entity_id)?;
+    match server::store()?.get_task(entity_id).await? {
+        TaskLookup::Live(task) | TaskLookup::Deleted(task) => Ok(TaskDetail {
+            task,
+            read_at: chrono::Utc::now(),
+        }),
+        TaskLookup::NotFound => Err(AppError::NotFound),
+    }
+}
+
+/// Every version of a task, newest first, each with its changes against the one before.
+#[server(endpoint = "get_history")]
+pub async fn get_history(entity_id: String) -> Result<TaskHistory, AppError> {
+    let entity_id = server::entity_id(&entity_id)?;
+    let store = server::store()?;
+    let versions = store.task_history(entity_id).await?;
+    if versions.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let chain = crate::store::verify_chain(entity_id, &versions);
+    let mut previous = None;
+    let mut entries: Vec<HistoryEntry> = versions
+        .into_iter()
+        .map(|version| {
+            let changes = crate::diff::changes(previous.as_ref(), &version.fields);
+            previous = Some(version.fields.clone());
+            HistoryEntry { version, changes }
+        })
+        .collect();
+    entries.reverse();
+    Ok(TaskHistory {
+        entries,
+        chain,
+        read_at: chrono::Utc::now(),
+    })
+}
+
+/// What changed from version `from` to version `to` of one task (either order).
+#[server(endpoint = "compare_versions")]
+pub async fn compare_versions(
+    entity_id: String,
+    from: String,
+    to: String,
+) -> Result<Comparison, AppError> {
+    let entity_id = server::entity_id(&entity_id)?;
+    let (from, to) = (
+        server::version_number("from", &from)?,
+        server::version_number("to", &to)?,
+    );
+    let versions = server::store()?.task_history(entity_id).await?;
+    if versions.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let find = |number: i64| {
+        versions
+            .iter()
+            .find(|version| version.version == number)
+            .cloned()
+            .ok_or(AppError::NoSuchVersion(number))
+    };
+    let (from, to) = (find(from)?, find(to)?);
+    Ok(Comparison {
+        changes: crate::diff::changes(Some(&from.fields), &to.fields),
+        from,
+        to,
+    })
+}
+
+/// Tombstoned tasks, most recently deleted first.
+#[server(endpoint = "list_deleted")]
+pub async fn list_deleted() -> Result<DeletedList, AppError> {
+    Ok(DeletedList {
+        tasks: server::store()?.list_deleted().await?,
+        read_at: chrono::Utc::now(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn parse_change(
+    input: &crate::task::TaskInput,
+    actor: &str,
+    note: &str,
+) -> Result<(crate::task::TaskFields, crate::task::ChangeMeta), AppError> {
+    use crate::task::{ChangeMeta, TaskFields};
+
+    match (TaskFields::parse(input), ChangeMeta::parse(actor, note)) {
+        (Ok(fields), Ok(meta)) => Ok((fields, meta)),
+        (fields, meta) => Err(AppError::Invalid(
+            [fields.err(), meta.err()]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect(),
+        )),
+    }
+}
+
+/// Creates a task from a submitted form. `return_to` is where the browser goes next (default:
+/// the new task's page).
 #[server(endpoint = "create_task")]
 pub async fn create_task(
     title: String,
@@ -76,8 +344,9 @@ pub async fn create_task(
     #[server(default)] due_date: String,
     #[server(default)] actor: String,
     #[server(default)] note: String,
+    #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
-    use crate::task::{ChangeMeta, TaskFields, TaskInput};
+    use crate::task::TaskInput;
 
     let input = TaskInput {
         title,
@@ -86,12 +355,153 @@ pub async fn create_task(
         priority,
         due_date,
     };
-    let (fields, meta) = match (TaskFields::parse(&input), ChangeMeta::parse(&actor, &note)) {
-        (Ok(fields), Ok(meta)) => (fields, meta),
-        (fields, meta) => {
-            let errors = [fields.err(), meta.err()].into_iter().flatten().flatten();
-            return Err(AppError::Invalid(errors.collect()));
+    let created = async {
+        let (fields, meta) = parse_change(&input, &actor, &note)?;
+        Ok::<_, AppError>(server::store()?.create_task(fields, meta).await?)
+    }
+    .await;
+    match created {
+        Ok(created) => {
+            server::written(&created, &return_to, &actor);
+            Ok(created)
         }
+        Err(error) => Err(server::failed::<CreateTask>(
+            error,
+            &[
+                ("title", &input.title),
+                ("description", &input.description),
+                ("status", &input.status),
+                ("priority", &input.priority),
+                ("due_date", &input.due_date),
+                ("actor", &actor),
+                ("note", &note),
+            ],
+        )),
+    }
+}
+
+/// Saves an edit made from `expected_version`. If someone saved in between, nothing is written
+/// and the error names the version they produced.
+#[server(endpoint = "update_task")]
+pub async fn update_task(
+    entity_id: String,
+    expected_version: String,
+    title: String,
+    #[server(default)] description: String,
+    #[server(default)] status: String,
+    #[server(default)] priority: String,
+    #[server(default)] due_date: String,
+    #[server(default)] actor: String,
+    #[server(default)] note: String,
+) -> Result<TaskVersion, AppError> {
+    use crate::task::TaskInput;
+
+    let input = TaskInput {
+        title,
+        description,
+        status,
+        priority,
+        due_date,
     };
-    Ok(server::store()?.create_task(fields, meta).await?)
+    let updated = async {
+        let id = server::entity_id(&entity_id)?;
+        let expected = server::version_number("expected_version", &expected_version)?;
+        let (fields, meta) = parse_change(&input, &actor, &note)?;
+        Ok::<_, AppError>(
+            server::store()?
+                .update_task(id, expected, fields, meta)
+                .await?,
+        )
+    }
+    .await;
+    match updated {
+        Ok(updated) => {
+            server::written(&updated, "", &actor);
+            Ok(updated)
+        }
+        Err(error) => Err(server::failed::<UpdateTask>(
+            error,
+            &[
+                ("expected_version", &expected_version),
+                ("title", &input.title),
+                ("description", &input.description),
+                ("status", &input.status),
+                ("priority", &input.priority),
+                ("due_date", &input.due_date),
+                ("actor", &actor),
+                ("note", &note),
+            ],
+        )),
+    }
+}
+
+/// Appends a tombstone. The task leaves the list and can be restored from the deleted page.
+#[server(endpoint = "delete_task")]
+pub async fn delete_task(
+    entity_id: String,
+    #[server(default)] actor: String,
+    #[server(default)] note: String,
+    #[server(default)] return_to: String,
+) -> Result<TaskVersion, AppError> {
+    let deleted = async {
+        let id = server::entity_id(&entity_id)?;
+        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
+        Ok::<_, AppError>(server::store()?.delete_task(id, meta).await?)
+    }
+    .await;
+    match deleted {
+        Ok(deleted) => {
+            server::written(&deleted, &return_to, &actor);
+            Ok(deleted)
+        }
+        Err(error) => Err(server::failed::<DeleteTask>(error, &[])),
+    }
+}
+
+/// Appends a live version with the tombstone's content.
+#[server(endpoint = "restore_task")]
+pub async fn restore_task(
+    entity_id: String,
+    #[server(default)] actor: String,
+    #[server(default)] note: String,
+    #[server(default)] return_to: String,
+) -> Result<TaskVersion, AppError> {
+    let restored = async {
+        let id = server::entity_id(&entity_id)?;
+        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
+        Ok::<_, AppError>(server::store()?.restore_task(id, meta).await?)
+    }
+    .await;
+    match restored {
+        Ok(restored) => {
+            server::written(&restored, &return_to, &actor);
+            Ok(restored)
+        }
+        Err(error) => Err(server::failed::<RestoreTask>(error, &[])),
+    }
+}
+
+/// Appends a new version whose fields are copied from version `version`.
+#[server(endpoint = "revert_task")]
+pub async fn revert_task(
+    entity_id: String,
+    version: String,
+    #[server(default)] actor: String,
+    #[server(default)] note: String,
+    #[server(default)] return_to: String,
+) -> Result<TaskVersion, AppError> {
+    let reverted = async {
+        let id = server::entity_id(&entity_id)?;
+        let target = server::version_number("version", &version)?;
+        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
+        Ok::<_, AppError>(server::store()?.revert_task(id, target, meta).await?)
+    }
+    .await;
+    match reverted {
+        Ok(reverted) => {
+            server::written(&reverted, &return_to, &actor);
+            Ok(reverted)
+        }
+        Err(error) => Err(server::failed::<RevertTask>(error, &[])),
+    }
 }

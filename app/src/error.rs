@@ -51,19 +51,16 @@ impl AppError {
     /// status would cancel that redirect.
     #[cfg(feature = "ssr")]
     fn set_response_status(&self) {
-        use leptos::prelude::use_context;
-
-        let plain_form_post = use_context::<http::request::Parts>().is_some_and(|request| {
-            request
-                .headers
-                .get(http::header::ACCEPT)
-                .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
-        });
-        if plain_form_post {
-            return;
+        if !is_plain_form_post() {
+            self.set_page_status();
         }
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+    }
+
+    /// Puts this error's status on the response being built: a page that failed to load says so
+    /// to browsers and crawlers, not just in its text.
+    pub fn set_page_status(&self) {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             let status = http::StatusCode::from_u16(self.status_code())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
             response.set_status(status);
@@ -80,6 +77,19 @@ impl AppError {
             _ => None,
         }
     }
+}
+
+/// Whether the request being handled is an HTML form posted without JavaScript (the browser
+/// asks for a page back, not data).
+#[cfg(feature = "ssr")]
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|request| {
+        request
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
 }
 
 impl From<Vec<FieldError>> for AppError {

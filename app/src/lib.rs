@@ -2,7 +2,9 @@
 //! twice: with `ssr` for the server (which adds the store and its SQL) and with `hydrate` for the
 //! browser, which must never pull in sqlx, tokio or axum.
 
+mod actor_cookie;
 pub mod api;
+pub mod diff;
 pub mod error;
 mod pages;
 pub mod task;
@@ -45,13 +47,24 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="site-header">
                 <a class="brand" href="/">"Immutable tasks"</a>
+                <nav class="site-nav" aria-label="Main">
+                    <a href="/">"Tasks"</a>
+                    <a href="/tasks/new">"New"</a>
+                    <a href="/tasks/deleted">"Deleted"</a>
+                </nav>
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
             </header>
             <main>
                 // Async rendering sends each page complete, so it works with JavaScript off.
+                <pages::FlashBanner />
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::TaskListPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks") view=pages::TaskListPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/new") view=pages::NewTaskPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/deleted") view=pages::DeletedPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id") view=pages::TaskPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/edit") view=pages::EditPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/history") view=pages::HistoryPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -128,6 +128,16 @@ impl Op {
             Op::Reverted => "reverted",
         }
     }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Op::Created => "Created",
+            Op::Updated => "Updated",
+            Op::Deleted => "Deleted",
+            Op::Restored => "Restored",
+            Op::Reverted => "Reverted",
+        }
+    }
 }
 
 impl FromStr for Op {

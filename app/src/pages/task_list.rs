@@ -1,17 +1,15 @@
 //! `/` and `/tasks`: the current tasks (read from the read model), a status filter and sort
-//! order carried in the URL, and the form that creates a task.
+//! order carried in the URL, the form that creates a task, and delete with confirmation.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos::server_fn::error::ServerFnUrlError;
-use leptos::server_fn::ServerFn;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{list_tasks, CreateTask, TaskList};
-use crate::error::AppError;
+use super::common::{here, submission_error, ErrorNotice, StatusBadge, TimeAgo};
+use super::task_form::{FormOutcome, FormValues, TaskInputs};
+use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
 use crate::task::{Status, TaskSort, TaskVersion};
-use crate::time;
 
 #[component]
 pub fn TaskListPage() -> impl IntoView {
@@ -19,20 +17,34 @@ pub fn TaskListPage() -> impl IntoView {
     let status = move || query.read().get("status").unwrap_or_default();
     let sort = move || query.read().get("sort").unwrap_or_default();
     let create = ServerAction::<CreateTask>::new();
+    let delete = ServerAction::<DeleteTask>::new();
     let tasks = Resource::new(
-        move || (status(), sort(), create.version().get()),
-        |(status, sort, _)| list_tasks(status, sort),
+        move || {
+            (
+                status(),
+                sort(),
+                create.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(status, sort, _, _)| list_tasks(status, sort),
     );
 
     view! {
         <section class="tasks" aria-labelledby="tasks-heading">
-            <h1 id="tasks-heading">"Tasks"</h1>
+            <div class="page-heading">
+                <h1 id="tasks-heading">"Tasks"</h1>
+                <nav class="page-links" aria-label="Task pages">
+                    <a href="/tasks/new">"New task page"</a>
+                    <a href="/tasks/deleted">"Deleted tasks"</a>
+                </nav>
+            </div>
             <CreateTaskForm action=create />
             <FilterBar status=Signal::derive(status) sort=Signal::derive(sort) />
             <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
                 {move || Suspend::new(async move {
                     match tasks.await {
-                        Ok(list) => view! { <TaskListing list /> }.into_any(),
+                        Ok(list) => view! { <TaskListing list delete /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -41,143 +53,42 @@ pub fn TaskListPage() -> impl IntoView {
     }
 }
 
+/// The create form. After a successful create the browser comes back to this same list, with a
+/// flash naming the version; `/tasks/new` uses it too and goes to the new task's page instead.
 #[component]
-fn ErrorNotice(error: AppError) -> impl IntoView {
-    view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
-}
-
-/// A labelled form control with the message that explains what is wrong with it. The control
-/// (`children`) must carry `id` and point `aria-describedby` at `{id}-error`.
-#[component]
-fn Field(
-    id: &'static str,
-    label: &'static str,
-    message: Signal<Option<String>>,
-    #[prop(optional)] wide: bool,
-    children: Children,
+pub fn CreateTaskForm(
+    action: ServerAction<CreateTask>,
+    /// Where to go after creating: this page (the list) or, when false, the new task's page.
+    #[prop(default = true)]
+    stay_here: bool,
 ) -> impl IntoView {
-    view! {
-        <div class="field" class:field-wide=wide>
-            <label for=id>{label}</label>
-            {children()}
-            <p class="field-error" id=format!("{id}-error") aria-live="polite">
-                {move || message.get()}
-            </p>
-        </div>
-    }
-}
-
-#[component]
-fn CreateTaskForm(action: ServerAction<CreateTask>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     let pending = action.pending();
-    let outcome = action.value();
-    let query = use_query_map();
-    // The latest submission's error. With JavaScript off there is no action value: a failed
-    // post redirects back here with the error encoded in the query string instead.
-    let error = Signal::derive(move || match outcome.get() {
-        Some(result) => result.err(),
-        None => {
-            let query = query.read();
-            let ours = query.get("__path").as_deref() == Some(<CreateTask as ServerFn>::PATH);
-            query
-                .get("__err")
-                .filter(|_| ours)
-                .map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded))
-        }
-    });
-    let message_for = move |field: &'static str| {
-        Signal::derive(move || error.get().and_then(|error| error.field_message(field)))
-    };
+    let error = submission_error(action);
+    let values = FormValues::posted::<CreateTask>().unwrap_or_default();
+    let return_to = here();
     // A created task clears the form for the next one.
     Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (outcome.get(), form.get()) {
+        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
             form.reset();
         }
     });
 
     view! {
         <ActionForm action node_ref=form attr:class="task-form" attr:aria-label="Create a task">
-            <h2>"New task"</h2>
-            <Field id="new-title" label="Title" message=message_for("title") wide=true>
-                <input
-                    id="new-title"
-                    name="title"
-                    required
-                    maxlength="200"
-                    autocomplete="off"
-                    aria-describedby="new-title-error"
-                />
-            </Field>
-            <Field id="new-description" label="Description" message=message_for("description") wide=true>
-                <textarea
-                    id="new-description"
-                    name="description"
-                    rows="2"
-                    maxlength="10000"
-                    aria-describedby="new-description-error"
-                ></textarea>
-            </Field>
-            <Field id="new-status" label="Status" message=message_for("status")>
-                <select id="new-status" name="status" aria-describedby="new-status-error">
-                    {Status::ALL
-                        .into_iter()
-                        .map(|status| view! { <option value=status.as_str()>{status.label()}</option> })
-                        .collect_view()}
-                </select>
-            </Field>
-            <Field id="new-priority" label="Priority (0–5)" message=message_for("priority")>
-                <input
-                    id="new-priority"
-                    name="priority"
-                    type="number"
-                    min="0"
-                    max="5"
-                    step="1"
-                    value="0"
-                    aria-describedby="new-priority-error"
-                />
-            </Field>
-            <Field id="new-due-date" label="Due date" message=message_for("due_date")>
-                <input
-                    id="new-due-date"
-                    name="due_date"
-                    type="date"
-                    aria-describedby="new-due-date-error"
-                />
-            </Field>
-            <Field id="new-actor" label="Your name" message=message_for("actor")>
-                <input
-                    id="new-actor"
-                    name="actor"
-                    maxlength="100"
-                    placeholder="anonymous"
-                    aria-describedby="new-actor-error"
-                />
-            </Field>
-            <Field id="new-note" label="Change note" message=message_for("note") wide=true>
-                <input
-                    id="new-note"
-                    name="note"
-                    maxlength="1000"
-                    placeholder="Why? (optional, kept with version 1)"
-                    aria-describedby="new-note-error"
-                />
-            </Field>
+            {stay_here.then(|| view! { <h2>"New task"</h2> })}
+            <input type="hidden" name="return_to" value=move || if stay_here { return_to() } else { String::new() } />
+            <TaskInputs
+                prefix="new"
+                values
+                error
+                note_placeholder="Why? (optional, kept with version 1)".to_owned()
+            />
             <div class="form-actions">
                 <button type="submit" class="button-primary" disabled=pending>
                     {move || if pending.get() { "Creating…" } else { "Create task" }}
                 </button>
-                <p class="form-outcome" role="status">
-                    {move || match (outcome.get(), error.get()) {
-                        (_, Some(AppError::Invalid(_))) => "Please fix the fields marked above.".to_owned(),
-                        (_, Some(error)) => error.to_string(),
-                        (Some(Ok(created)), None) => {
-                            format!("Created “{}” as version {}", created.fields.title.as_str(), created.version)
-                        }
-                        _ => String::new(),
-                    }}
-                </p>
+                <FormOutcome error />
             </div>
         </ActionForm>
     }
@@ -222,16 +133,17 @@ fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn TaskListing(list: TaskList) -> impl IntoView {
+fn TaskListing(list: TaskList, delete: ServerAction<DeleteTask>) -> impl IntoView {
     let backend = list.backend.clone();
     let count = list.tasks.len();
     if list.tasks.is_empty() {
         return view! {
             <div class="empty-state">
-                <p>"No tasks here yet."</p>
+                <p>"No tasks here."</p>
                 <p>
-                    "Create one with the form above. Every later change will be stored as a new "
-                    "version beside the old ones, never over them."
+                    "Create one with the form above, or clear the status filter. Every later "
+                    "change will be stored as a new version beside the old ones, never over them; "
+                    "deleted tasks wait on the "<a href="/tasks/deleted">"deleted page"</a>"."
                 </p>
             </div>
         }
@@ -247,7 +159,7 @@ fn TaskListing(list: TaskList) -> impl IntoView {
             {list
                 .tasks
                 .into_iter()
-                .map(|task| view! { <TaskRow task read_at /> })
+                .map(|task| view! { <TaskRow task read_at delete /> })
                 .collect_view()}
         </ul>
     }
@@ -255,13 +167,22 @@ fn TaskListing(list: TaskList) -> impl IntoView {
 }
 
 #[component]
-fn TaskRow(task: TaskVersion, read_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+fn TaskRow(
+    task: TaskVersion,
+    read_at: chrono::DateTime<chrono::Utc>,
+    delete: ServerAction<DeleteTask>,
+) -> impl IntoView {
     let fields = task.fields;
-    let status = fields.status;
+    let title = fields.title.as_str().to_owned();
+    let id = task.entity_id.to_string();
+    let return_to = here();
+    let pending = delete.pending();
+    let link_text = title.clone();
+    let form_id = id.clone();
     view! {
-        <li class="task-row">
-            <span class="task-title">{fields.title.as_str().to_owned()}</span>
-            <span class=format!("badge status-{}", status.as_str())>{status.label()}</span>
+        <li class="task-row" data-entity-id=id.clone()>
+            <a href=format!("/tasks/{id}") class="task-title">{link_text}</a>
+            <StatusBadge status=fields.status />
             <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
             <span class="task-due">
                 {fields
@@ -270,13 +191,22 @@ fn TaskRow(task: TaskVersion, read_at: chrono::DateTime<chrono::Utc>) -> impl In
                     .unwrap_or_default()}
             </span>
             <span class="task-version" title="Current version">{format!("v{}", task.version)}</span>
-            <time
-                class="task-changed"
-                datetime=task.recorded_at.to_rfc3339()
-                title=time::exact(task.recorded_at)
-            >
-                {time::relative(task.recorded_at, read_at)}
-            </time>
+            <span class="task-changed"><TimeAgo at=task.recorded_at now=read_at /></span>
+            <div class="task-actions">
+                <a href=format!("/tasks/{id}/edit")>"Edit"</a>
+                <a href=format!("/tasks/{id}/history")>"History"</a>
+                <details class="confirm">
+                    <summary>"Delete"</summary>
+                    <ActionForm action=delete attr:class="confirm-form">
+                        <input type="hidden" name="entity_id" value=form_id />
+                        <input type="hidden" name="return_to" value=return_to />
+                        <p>"Delete “"{title.clone()}"”? A tombstone version is appended; it can be restored."</p>
+                        <button type="submit" class="button-danger" disabled=pending>
+                            {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
+                        </button>
+                    </ActionForm>
+                </details>
+            </div>
         </li>
     }
 }

@@ -91,7 +91,7 @@ pub(super) fn seal(new: NewVersion<'_>, now: DateTime<Utc>) -> TaskVersion {
 }
 
 /// Walks one task's history (oldest first) and reports the first version that does not fit.
-pub(super) fn verify(entity_id: EntityId, history: &[TaskVersion]) -> ChainReport {
+pub fn verify(entity_id: EntityId, history: &[TaskVersion]) -> ChainReport {
     let mut previous: Option<&TaskVersion> = None;
     for version in history {
         let expected_number = previous.map_or(1, |p| p.version + 1);

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
 use uuid::Uuid;
 
+pub use chain::verify as verify_chain;
 pub use error::StoreError;
 
 use crate::task::{

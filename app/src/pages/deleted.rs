@@ -1,0 +1,93 @@
+//! `/tasks/deleted`: the tombstones. Each keeps its last content, who deleted it and when, and
+//! can be restored as a new live version.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use super::common::{submission_error, ErrorNotice, PageError, TimeAgo};
+use crate::api::{list_deleted, DeletedList, RestoreTask};
+use crate::task::TaskVersion;
+
+#[component]
+pub fn DeletedPage() -> impl IntoView {
+    let restore = ServerAction::<RestoreTask>::new();
+    let tasks = Resource::new(move || restore.version().get(), |_| list_deleted());
+    let error = submission_error(restore);
+    view! {
+        <section class="deleted" aria-labelledby="deleted-heading">
+            <div class="page-heading">
+                <h1 id="deleted-heading">"Deleted tasks"</h1>
+                <nav class="page-links" aria-label="Task pages">
+                    <a href="/">"All tasks"</a>
+                </nav>
+            </div>
+            <p class="lede">
+                "Deleting appends a tombstone version; the rows before it stay. Restoring appends a "
+                "new live version with the tombstone's content."
+            </p>
+            {move || error.get().map(|error| view! { <ErrorNotice error /> })}
+            <Transition fallback=|| view! { <p class="loading">"Loading deleted tasks…"</p> }>
+                {move || Suspend::new(async move {
+                    match tasks.await {
+                        Ok(list) => view! { <DeletedListing list restore /> }.into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn DeletedListing(list: DeletedList, restore: ServerAction<RestoreTask>) -> impl IntoView {
+    if list.tasks.is_empty() {
+        return view! {
+            <div class="empty-state">
+                <p>"No deleted tasks."</p>
+                <p>"When a task is deleted it appears here, with its history, ready to be restored."</p>
+            </div>
+        }
+        .into_any();
+    }
+    let read_at = list.read_at;
+    view! {
+        <ul class="task-list deleted-list">
+            {list
+                .tasks
+                .into_iter()
+                .map(|task| view! { <DeletedRow task read_at restore /> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn DeletedRow(
+    task: TaskVersion,
+    read_at: chrono::DateTime<chrono::Utc>,
+    restore: ServerAction<RestoreTask>,
+) -> impl IntoView {
+    let id = task.entity_id.to_string();
+    let deleted_at = task.deleted_at.unwrap_or(task.recorded_at);
+    let pending = restore.pending();
+    let title = task.fields.title.as_str().to_owned();
+    let form_id = id.clone();
+    view! {
+        <li class="task-row" data-entity-id=id.clone()>
+            <a href=format!("/tasks/{id}") class="task-title"><s>{title}</s></a>
+            <span class="task-deleted-at">"deleted "<TimeAgo at=deleted_at now=read_at /></span>
+            <span class="task-actor">"by "{task.actor.as_str().to_owned()}</span>
+            <span class="task-version" title="The tombstone's version">{format!("v{}", task.version)}</span>
+            <div class="task-actions">
+                <a href=format!("/tasks/{id}/history")>"History"</a>
+                <ActionForm action=restore attr:class="inline-form">
+                    <input type="hidden" name="entity_id" value=form_id />
+                    <button type="submit" class="button-primary" disabled=pending>
+                        {format!("Restore as v{}", task.version + 1)}
+                    </button>
+                </ActionForm>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,350 @@
+//! `/tasks/:id/history`: the task's timeline, newest first. Each version shows its operation,
+//! who and when, the note, and what it changed against the version before. One version is
+//! selected (`?version=N`) and shown in full beside the timeline; previous / next and the ← →
+//! keys step through them. Any two versions can be compared (`?from=A&to=B`), any older live
+//! version reverted to (a new version copying it), and a deleted task restored.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use super::common::{
+    submission_error, ChangeList, ErrorNotice, OpBadge, PageError, Snapshot, TimeAgo, VersionMeta,
+};
+use super::entity_param;
+use super::task_show::DeletedBanner;
+use crate::api::{
+    compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory,
+};
+use crate::error::AppError;
+use crate::task::ChainReport;
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let id = entity_param();
+    let revert = ServerAction::<RevertTask>::new();
+    let restore = ServerAction::<RestoreTask>::new();
+    let history = Resource::new(
+        move || (id.get(), revert.version().get(), restore.version().get()),
+        |(id, _, _)| get_history(id),
+    );
+    let revert_error = submission_error(revert);
+    let restore_error = submission_error(restore);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(history) => view! { <Timeline history revert revert_error restore restore_error /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Timeline(
+    history: TaskHistory,
+    revert: ServerAction<RevertTask>,
+    revert_error: Signal<Option<AppError>>,
+    restore: ServerAction<RestoreTask>,
+    restore_error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let latest = history.entries[0].version.clone();
+    let id = latest.entity_id.to_string();
+    let newest = latest.version;
+    let oldest = history
+        .entries
+        .last()
+        .map_or(1, |entry| entry.version.version);
+    let selected = Memo::new(move |_| {
+        query
+            .read()
+            .get("version")
+            .and_then(|raw| raw.parse::<i64>().ok())
+            .filter(|version| (oldest..=newest).contains(version))
+            .unwrap_or(newest)
+    });
+    let page = format!("/tasks/{id}/history");
+    let version_href = {
+        let page = page.clone();
+        move |version: i64| format!("{page}?version={version}")
+    };
+    step_with_arrow_keys(selected, oldest, newest, version_href.clone());
+
+    let entries = StoredValue::new(history.entries.clone());
+    let selected_entry = move || {
+        entries.with_value(|entries| {
+            entries
+                .iter()
+                .find(|entry| entry.version.version == selected.get())
+                .cloned()
+        })
+    };
+    let read_at = history.read_at;
+    let title = latest.fields.title.as_str().to_owned();
+    let deleted = latest.is_tombstone();
+
+    view! {
+        <section class="history" aria-labelledby="history-heading">
+            <div class="page-heading">
+                <h1 id="history-heading">"History of “"{title}"”"</h1>
+            </div>
+            <nav class="page-links" aria-label="This task">
+                <a href=format!("/tasks/{id}")>"The task"</a>
+                {(!deleted).then(|| view! { <a href=format!("/tasks/{id}/edit")>"Edit"</a> })}
+                <a href="/">"All tasks"</a>
+            </nav>
+            {deleted.then(|| view! { <DeletedBanner detail=TaskDetail { task: latest.clone(), read_at } restore error=restore_error /> })}
+            <ChainStatus chain=history.chain.clone() />
+            {move || revert_error.get().map(|error| view! { <ErrorNotice error /> })}
+            <CompareForm entity_id=id.clone() newest oldest />
+            <div class="history-layout">
+                <ol class="timeline" aria-label="Versions, newest first">
+                    {history
+                        .entries
+                        .into_iter()
+                        .map(|entry| {
+                            let version = entry.version.version;
+                            view! {
+                                <TimelineItem
+                                    entry
+                                    read_at
+                                    href=version_href(version)
+                                    selected=Signal::derive(move || selected.get() == version)
+                                />
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+                <aside class="selected-version" aria-label="Selected version">
+                    {move || {
+                        selected_entry()
+                            .map(|entry| {
+                                view! {
+                                    <SelectedVersion
+                                        entry
+                                        newest
+                                        oldest
+                                        deleted
+                                        read_at
+                                        href=version_href.clone()
+                                        revert
+                                    />
+                                }
+                            })
+                    }}
+                </aside>
+            </div>
+        </section>
+    }
+}
+
+/// ← shows the older version, → the newer one, unless the keys are busy in a form control.
+fn step_with_arrow_keys(
+    selected: Memo<i64>,
+    oldest: i64,
+    newest: i64,
+    href: impl Fn(i64) -> String + 'static,
+) {
+    let navigate = use_navigate();
+    let handle = window_event_listener(leptos::ev::keydown, move |event| {
+        if event.alt_key() || event.ctrl_key() || event.meta_key() || event.shift_key() {
+            return;
+        }
+        let typing = document().active_element().is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        });
+        if typing {
+            return;
+        }
+        let current = selected.get_untracked();
+        let target = match event.key().as_str() {
+            "ArrowLeft" if current > oldest => current - 1,
+            "ArrowRight" if current < newest => current + 1,
+            _ => return,
+        };
+        event.prevent_default();
+        navigate(&href(target), Default::default());
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[component]
+fn ChainStatus(chain: ChainReport) -> impl IntoView {
+    match chain.broken {
+        None => view! {
+            <p class="chain chain-intact">
+                {format!(
+                    "Hash chain intact: {} version{} re-hashed and linked, none altered since written.",
+                    chain.versions_checked,
+                    if chain.versions_checked == 1 { "" } else { "s" }
+                )}
+            </p>
+        }
+        .into_any(),
+        Some(broken) => view! {
+            <p class="chain chain-broken" role="alert">
+                {format!(
+                    "Hash chain broken at version {}: {}. A stored row was changed after it was written.",
+                    broken.version, broken.reason
+                )}
+            </p>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn TimelineItem(
+    entry: HistoryEntry,
+    read_at: chrono::DateTime<chrono::Utc>,
+    href: String,
+    selected: Signal<bool>,
+) -> impl IntoView {
+    let version = entry.version;
+    view! {
+        <li
+            class=format!("timeline-item op-{}", version.op.as_str())
+            class:selected=move || selected.get()
+            id=format!("version-{}", version.version)
+        >
+            <a href=href class="timeline-link" aria-current=move || selected.get().then_some("true")>
+                <span class="timeline-version">{format!("v{}", version.version)}</span>
+                <OpBadge op=version.op />
+                <span class="timeline-who">{version.actor.as_str().to_owned()}</span>
+                <span class="timeline-when"><TimeAgo at=version.recorded_at now=read_at /></span>
+            </a>
+            {version.note.map(|note| view! { <p class="note">"“"{note.as_str().to_owned()}"”"</p> })}
+            <ChangeList changes=entry.changes />
+        </li>
+    }
+}
+
+#[component]
+fn SelectedVersion(
+    entry: HistoryEntry,
+    newest: i64,
+    oldest: i64,
+    deleted: bool,
+    read_at: chrono::DateTime<chrono::Utc>,
+    href: impl Fn(i64) -> String + 'static,
+    revert: ServerAction<RevertTask>,
+) -> impl IntoView {
+    let version = entry.version;
+    let number = version.version;
+    let id = version.entity_id.to_string();
+    let can_revert = !deleted && number < newest && !version.is_tombstone();
+    let pending = revert.pending();
+    view! {
+        <div class="stepper">
+            {if number > oldest {
+                view! { <a href=href(number - 1) class="button" rel="prev">"← Previous"</a> }.into_any()
+            } else {
+                view! { <span class="button" aria-disabled="true">"← Previous"</span> }.into_any()
+            }}
+            <span class="stepper-position">{format!("Version {number} of {newest}")}</span>
+            {if number < newest {
+                view! { <a href=href(number + 1) class="button" rel="next">"Next →"</a> }.into_any()
+            } else {
+                view! { <span class="button" aria-disabled="true">"Next →"</span> }.into_any()
+            }}
+        </div>
+        <p class="hint">"Tip: the ← and → keys step through versions."</p>
+        <h2>{format!("Version {number}")}" "<OpBadge op=version.op /></h2>
+        <Snapshot task=version.clone() />
+        <VersionMeta task=version.clone() now=read_at />
+        {can_revert
+            .then(|| {
+                view! {
+                    <details class="confirm">
+                        <summary>{format!("Revert to version {number}")}</summary>
+                        <ActionForm action=revert attr:class="confirm-form">
+                            <input type="hidden" name="entity_id" value=id.clone() />
+                            <input type="hidden" name="version" value=number.to_string() />
+                            <input type="hidden" name="return_to" value=format!("/tasks/{id}/history") />
+                            <p>
+                                {format!(
+                                    "This appends version {} with the content of version {number}. Versions {number}–{newest} stay as they are.",
+                                    newest + 1
+                                )}
+                            </p>
+                            <button type="submit" class="button-primary" disabled=pending>
+                                {move || if pending.get() { "Reverting…".to_owned() } else { format!("Yes, revert to version {number}") }}
+                            </button>
+                        </ActionForm>
+                    </details>
+                }
+            })}
+    }
+}
+
+/// Pick any two versions; the comparison is part of the URL (`?from=A&to=B`).
+#[component]
+fn CompareForm(entity_id: String, newest: i64, oldest: i64) -> impl IntoView {
+    let query = use_query_map();
+    let chosen = move |name: &'static str, default: i64| {
+        Memo::new(move |_| {
+            query
+                .read()
+                .get(name)
+                .and_then(|raw| raw.parse::<i64>().ok())
+                .filter(|version| (oldest..=newest).contains(version))
+                .unwrap_or(default)
+        })
+    };
+    let from = chosen("from", (newest - 1).max(oldest));
+    let to = chosen("to", newest);
+    let comparing = move || query.read().get("from").is_some() && query.read().get("to").is_some();
+    let options = move |current: Memo<i64>| {
+        (oldest..=newest)
+            .rev()
+            .map(|version| {
+                view! {
+                    <option value=version.to_string() selected=move || current.get() == version>
+                        {format!("v{version}")}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
+    let comparison = Resource::new(
+        move || comparing().then(|| (entity_id.clone(), from.get(), to.get())),
+        |key| async move {
+            match key {
+                Some((id, from, to)) => {
+                    Some(compare_versions(id, from.to_string(), to.to_string()).await)
+                }
+                None => None,
+            }
+        },
+    );
+    view! {
+        <Form method="GET" action="" attr:class="compare-form" attr:aria-label="Compare two versions">
+            <label for="compare-from">"Compare"</label>
+            <select id="compare-from" name="from">{options(from)}</select>
+            <label for="compare-to">"with"</label>
+            <select id="compare-to" name="to">{options(to)}</select>
+            <button type="submit">"Compare"</button>
+        </Form>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match comparison.await {
+                    Some(Ok(comparison)) => view! {
+                        <section class="comparison" aria-labelledby="comparison-heading">
+                            <h2 id="comparison-heading">
+                                {format!("From version {} to version {}", comparison.from.version, comparison.to.version)}
+                            </h2>
+                            <ChangeList changes=comparison.changes />
+                        </section>
+                    }
+                    .into_any(),
+                    Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                    None => ().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

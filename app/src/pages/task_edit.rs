@@ -1,0 +1,280 @@
+//! `/tasks/:id/edit`: the edit form. It posts the version the editor started from; if someone
+//! else saved in between, the store writes nothing and this page turns into a conflict screen:
+//! what they changed (a diff), the editor's own values still in the form, and the choice to save
+//! them on top of the newer version or to discard them. Nothing is overwritten silently.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use super::common::{posted_draft, submission_error, ChangeList, ErrorNotice, PageError};
+use super::entity_param;
+use super::task_form::{FormOutcome, FormValues, TaskInputs};
+use super::task_show::DeletedBanner;
+use crate::api::{compare_versions, get_task, Comparison, RestoreTask, TaskDetail, UpdateTask};
+use crate::error::AppError;
+
+/// An edit that was submitted but not saved: its values and the version it started from.
+#[derive(Clone, Debug, PartialEq)]
+struct Draft {
+    values: FormValues,
+    started_from: i64,
+}
+
+impl Draft {
+    fn submitted(input: &UpdateTask) -> Option<Self> {
+        Some(Self {
+            values: FormValues {
+                title: input.title.clone(),
+                description: input.description.clone(),
+                status: input.status.clone(),
+                priority: input.priority.clone(),
+                due_date: input.due_date.clone(),
+                note: Some(input.note.clone()),
+                actor: Some(input.actor.clone()),
+            },
+            started_from: input.expected_version.trim().parse().ok()?,
+        })
+    }
+
+    fn posted() -> Option<Self> {
+        Some(Self {
+            values: FormValues::posted::<UpdateTask>()?,
+            started_from: posted_draft::<UpdateTask>("expected_version")?
+                .parse()
+                .ok()?,
+        })
+    }
+}
+
+#[component]
+pub fn EditPage() -> impl IntoView {
+    let id = entity_param();
+    let update = ServerAction::<UpdateTask>::new();
+    let restore = ServerAction::<RestoreTask>::new();
+    let task = Resource::new(
+        move || (id.get(), update.version().get(), restore.version().get()),
+        |(id, _, _)| get_task(id),
+    );
+    // With JavaScript on, a failed save keeps what was submitted here; without it, the values
+    // come back in the query string.
+    let submitted = RwSignal::new(None::<Draft>);
+    Effect::new(move |_| {
+        if let Some(input) = update.input().get() {
+            submitted.set(Draft::submitted(&input));
+        }
+    });
+    let error = submission_error(update);
+    let restore_error = submission_error(restore);
+    let draft = Signal::derive(move || {
+        error.get()?;
+        submitted.get().or_else(Draft::posted)
+    });
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the task…"</p> }>
+            {move || Suspend::new(async move {
+                match task.await {
+                    Ok(detail) if detail.task.is_tombstone() => {
+                        view! {
+                            <section class="task-edit">
+                                <h1>{format!("Edit “{}”", detail.task.fields.title.as_str())}</h1>
+                                <DeletedBanner detail restore error=restore_error />
+                            </section>
+                        }
+                        .into_any()
+                    }
+                    Ok(detail) => {
+                        view! { <EditForm detail update error draft submitted /> }.into_any()
+                    }
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EditForm(
+    detail: TaskDetail,
+    update: ServerAction<UpdateTask>,
+    error: Signal<Option<AppError>>,
+    draft: Signal<Option<Draft>>,
+    submitted: RwSignal<Option<Draft>>,
+) -> impl IntoView {
+    let task = detail.task;
+    let id = task.entity_id.to_string();
+    let current = task.version;
+    let conflict = move || match error.get() {
+        Some(AppError::Conflict { current_version }) => Some(current_version),
+        _ => None,
+    };
+    let started_from = move || draft.get().map_or(current, |draft| draft.started_from);
+    // After a conflict the form saves on top of the version that won.
+    let expected = move || conflict().unwrap_or_else(started_from);
+    let comparison = Resource::new(
+        {
+            let id = id.clone();
+            move || conflict().map(|won| (id.clone(), started_from(), won))
+        },
+        |key| async move {
+            match key {
+                Some((id, from, to)) => {
+                    Some(compare_versions(id, from.to_string(), to.to_string()).await)
+                }
+                None => None,
+            }
+        },
+    );
+    // The inputs start from the task, or from the unsaved edit; after a conflict, from that
+    // edit carried over onto the version that won.
+    let form_values = move || {
+        let draft = draft.get();
+        async move {
+            match (draft, comparison.await) {
+                (Some(draft), Some(Ok(comparison))) => {
+                    let (values, clashes) = draft.values.rebased(
+                        &FormValues::of(&comparison.from),
+                        &FormValues::of(&comparison.to),
+                    );
+                    (Some(values), clashes)
+                }
+                (Some(draft), _) => (Some(draft.values), Vec::new()),
+                (None, _) => (None, Vec::new()),
+            }
+        }
+    };
+    let pending = update.pending();
+    let discard = move |_| {
+        update.value().set(None);
+        submitted.set(None);
+    };
+    let heading_title = task.fields.title.as_str().to_owned();
+    let task_values = FormValues::of(&task);
+
+    view! {
+        <section class="task-edit" aria-labelledby="edit-heading">
+            <div class="page-heading">
+                <h1 id="edit-heading">{format!("Edit “{heading_title}”")}</h1>
+            </div>
+            <nav class="page-links" aria-label="This task">
+                <a href=format!("/tasks/{id}")>"Cancel"</a>
+                <a href=format!("/tasks/{id}/history")>"History"</a>
+            </nav>
+            <ActionForm action=update attr:class="task-form" attr:aria-label="Edit the task">
+                <input type="hidden" name="entity_id" value=id.clone() />
+                <input type="hidden" name="expected_version" value=move || expected().to_string() />
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {
+                        let id = id.clone();
+                        let task_values = task_values.clone();
+                        move || {
+                            let id = id.clone();
+                            let task_values = task_values.clone();
+                            let values = form_values();
+                            Suspend::new(async move {
+                                let (values, clashes) = values.await;
+                                let conflict_panel = conflict()
+                                    .map(|won| {
+                                        view! {
+                                            <ConflictPanel
+                                                entity_id=id.clone()
+                                                started_from=started_from()
+                                                won
+                                                comparison
+                                                clashes
+                                                discard
+                                            />
+                                        }
+                                    });
+                                view! {
+                                    {conflict_panel}
+                                    <p class="lede">
+                                        {format!(
+                                            "You are editing version {}. Saving creates version {}.",
+                                            expected(),
+                                            expected() + 1
+                                        )}
+                                    </p>
+                                    <TaskInputs
+                                        prefix="edit"
+                                        values=values.unwrap_or(task_values)
+                                        error
+                                        note_placeholder="What changed and why? (optional)".to_owned()
+                                    />
+                                }
+                            })
+                        }
+                    }
+                </Suspense>
+                <div class="form-actions">
+                    <button type="submit" class="button-primary" disabled=pending>
+                        {move || match (pending.get(), conflict()) {
+                            (true, _) => "Saving…".to_owned(),
+                            (false, Some(won)) => format!("Save my edit on top of version {won}"),
+                            (false, None) => "Save".to_owned(),
+                        }}
+                    </button>
+                    <FormOutcome error=Signal::derive(move || error.get().filter(|_| conflict().is_none())) />
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// What the other writer changed between the version this edit started from and the one that
+/// won, and the two ways forward.
+#[component]
+fn ConflictPanel(
+    entity_id: String,
+    started_from: i64,
+    won: i64,
+    comparison: Resource<Option<Result<Comparison, AppError>>>,
+    clashes: Vec<&'static str>,
+    discard: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let clashes = (!clashes.is_empty()).then(|| {
+        view! {
+            <p class="clashes">
+                <strong>"You both changed: "{clashes.join(", ")}". "</strong>
+                "Your value is in the form; check it before saving."
+            </p>
+        }
+    });
+    view! {
+        <section class="conflict" role="alert" aria-labelledby="conflict-heading">
+            <h2 id="conflict-heading">"Someone else saved first"</h2>
+            <p>
+                {format!(
+                    "You started from version {started_from}, but version {won} was saved meanwhile. \
+                     Nothing was overwritten and your edit was not saved yet."
+                )}
+            </p>
+            <Suspense fallback=|| view! { <p class="loading">"Loading their changes…"</p> }>
+                {move || Suspend::new(async move {
+                    match comparison.await {
+                        Some(Ok(comparison)) => view! {
+                            <h3>
+                                {format!("What changed from version {} to {}", comparison.from.version, comparison.to.version)}
+                                {format!(" (last by {})", comparison.to.actor.as_str())}
+                            </h3>
+                            {comparison.to.note.map(|note| view! { <p class="note">"Their note: “"{note.as_str().to_owned()}"”"</p> })}
+                            <ChangeList changes=comparison.changes />
+                        }
+                        .into_any(),
+                        Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                        None => ().into_any(),
+                    }
+                })}
+            </Suspense>
+            {clashes}
+            <p>
+                "The form below holds your changes applied on top of version "{won}
+                ". Save it, or "
+                <a href=format!("/tasks/{entity_id}/edit") on:click=discard class="discard">
+                    "discard my edit and start from version "{won}
+                </a>
+                "."
+            </p>
+        </section>
+    }
+}

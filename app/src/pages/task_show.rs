@@ -1,0 +1,150 @@
+//! `/tasks/:id`: the current version of one task with its row metadata, or, for a deleted task,
+//! a page that says so and offers its history and a restore instead of pretending it never was.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use super::common::{
+    here, submission_error, ErrorNotice, PageError, Snapshot, StatusBadge, VersionMeta,
+};
+use super::entity_param;
+use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
+use crate::error::AppError;
+
+#[component]
+pub fn TaskPage() -> impl IntoView {
+    let id = entity_param();
+    let delete = ServerAction::<DeleteTask>::new();
+    let restore = ServerAction::<RestoreTask>::new();
+    let task = Resource::new(
+        move || (id.get(), delete.version().get(), restore.version().get()),
+        |(id, _, _)| get_task(id),
+    );
+    let delete_error = submission_error(delete);
+    let restore_error = submission_error(restore);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the task…"</p> }>
+            {move || Suspend::new(async move {
+                match task.await {
+                    Ok(detail) if detail.task.is_tombstone() => {
+                        view! { <DeletedTask detail restore error=restore_error /> }.into_any()
+                    }
+                    Ok(detail) => view! { <LiveTask detail delete error=delete_error /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn LiveTask(
+    detail: TaskDetail,
+    delete: ServerAction<DeleteTask>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let task = detail.task;
+    let id = task.entity_id.to_string();
+    let title = task.fields.title.as_str().to_owned();
+    let pending = delete.pending();
+    view! {
+        <article class="task-detail" aria-labelledby="task-heading">
+            <div class="page-heading">
+                <h1 id="task-heading">{title.clone()}</h1>
+                <StatusBadge status=task.fields.status />
+            </div>
+            <nav class="page-links" aria-label="This task">
+                <a href=format!("/tasks/{id}/edit")>"Edit (creates version "{task.version + 1}")"</a>
+                <a href=format!("/tasks/{id}/history")>"History ("{task.version}" versions)"</a>
+                <a href="/">"All tasks"</a>
+            </nav>
+            <div class="detail-columns">
+                <section aria-labelledby="content-heading">
+                    <h2 id="content-heading">{format!("Version {}", task.version)}</h2>
+                    <Snapshot task=task.clone() />
+                </section>
+                <section aria-labelledby="meta-heading">
+                    <h2 id="meta-heading">"As stored"</h2>
+                    <VersionMeta task=task.clone() now=detail.read_at />
+                </section>
+            </div>
+            <details class="confirm">
+                <summary>"Delete this task"</summary>
+                <ActionForm action=delete attr:class="confirm-form">
+                    <input type="hidden" name="entity_id" value=id.clone() />
+                    <input type="hidden" name="return_to" value="/" />
+                    <p>"Delete “"{title}"”? A tombstone version is appended; the task can be restored."</p>
+                    <button type="submit" class="button-danger" disabled=pending>
+                        {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
+                    </button>
+                </ActionForm>
+            </details>
+            {move || error.get().map(|error| view! { <ErrorNotice error /> })}
+        </article>
+    }
+}
+
+#[component]
+fn DeletedTask(
+    detail: TaskDetail,
+    restore: ServerAction<RestoreTask>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let task = detail.task;
+    let id = task.entity_id.to_string();
+    view! {
+        <article class="task-detail task-deleted" aria-labelledby="task-heading">
+            <div class="page-heading">
+                <h1 id="task-heading"><s>{task.fields.title.as_str().to_owned()}</s></h1>
+            </div>
+            <DeletedBanner detail=TaskDetail { task: task.clone(), read_at: detail.read_at } restore error />
+            <div class="detail-columns">
+                <section aria-labelledby="content-heading">
+                    <h2 id="content-heading">"Its last content"</h2>
+                    <Snapshot task=task.clone() />
+                </section>
+                <section aria-labelledby="meta-heading">
+                    <h2 id="meta-heading">"The tombstone, as stored"</h2>
+                    <VersionMeta task=task.clone() now=detail.read_at />
+                </section>
+            </div>
+            <nav class="page-links" aria-label="This task">
+                <a href=format!("/tasks/{id}/history")>"Full history"</a>
+                <a href="/tasks/deleted">"All deleted tasks"</a>
+            </nav>
+        </article>
+    }
+}
+
+/// "This task was deleted" with a restore button; shown on every page of a deleted task.
+#[component]
+pub fn DeletedBanner(
+    detail: TaskDetail,
+    restore: ServerAction<RestoreTask>,
+    /// The latest restore's error, from the page (signals made here would not outlive a
+    /// re-render of the page that shows this banner).
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let task = detail.task;
+    let id = task.entity_id.to_string();
+    let deleted_at = task.deleted_at.unwrap_or(task.recorded_at);
+    let pending = restore.pending();
+    let return_to = here();
+    view! {
+        <div class="banner banner-deleted" role="note">
+            <p>
+                <strong>"This task was deleted"</strong>
+                " by "{task.actor.as_str().to_owned()}" at "{crate::time::exact(deleted_at)}
+                " (version "{task.version}", a tombstone). Nothing was erased: its history is intact."
+            </p>
+            <ActionForm action=restore attr:class="inline-form">
+                <input type="hidden" name="entity_id" value=id />
+                <input type="hidden" name="return_to" value=return_to />
+                <button type="submit" class="button-primary" disabled=pending>
+                    {move || if pending.get() { "Restoring…".to_owned() } else { format!("Restore as version {}", task.version + 1) }}
+                </button>
+            </ActionForm>
+            {move || error.get().map(|error| view! { <ErrorNotice error /> })}
+        </div>
+    }
+}
