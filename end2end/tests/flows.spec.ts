@@ -1,25 +1,8 @@
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, type Browser, type Page, type TestInfo } from "@playwright/test";
+import { hydrated, open, test, uniqueTitle, watchForErrors } from "./support";
 
 // Every flow here runs in both projects: hydrated (writes go through Leptos actions and the
 // client-side router) and with JavaScript off (plain form posts and redirects).
-
-async function open(page: Page, path: string, javaScriptEnabled: boolean | undefined) {
-  const response = await page.goto(path);
-  if (javaScriptEnabled !== false) {
-    await expect(page.locator("body[data-hydrated]")).toBeAttached();
-  }
-  return response;
-}
-
-function uniqueTitle(label: string): string {
-  return `${label} ${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-}
-
-async function hydrated(page: Page, javaScriptEnabled: boolean | undefined) {
-  if (javaScriptEnabled !== false) {
-    await expect(page.locator("body[data-hydrated]")).toBeAttached();
-  }
-}
 
 /// Creates a task on /tasks/new and returns its entity id (from the page it lands on).
 async function createTask(
@@ -210,9 +193,15 @@ test("reverting to an old version appends a copy of it", async ({ page, javaScri
 });
 
 // Two people edit the same version; the second save must not overwrite the first.
-async function conflict(browser: Browser, javaScriptEnabled: boolean | undefined, testInfo: import("@playwright/test").TestInfo) {
+async function conflict(browser: Browser, javaScriptEnabled: boolean | undefined, testInfo: TestInfo) {
   const alice = await (await browser.newContext({ javaScriptEnabled })).newPage();
   const bob = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  const errors = [...[alice, bob].map(watchForErrors)];
+  const done = async () => {
+    expect(errors.flat(), "errors thrown by the page's scripts").toEqual([]);
+    await alice.context().close();
+    await bob.context().close();
+  };
   const title = uniqueTitle("Contested");
   const id = await createTask(alice, javaScriptEnabled, title, "first draft");
 
@@ -241,14 +230,14 @@ async function conflict(browser: Browser, javaScriptEnabled: boolean | undefined
   // Nothing was written by the failed save.
   await open(bob, `/tasks/${id}/history`, javaScriptEnabled);
   await expect(bob.locator(".timeline-item")).toHaveCount(2);
-  return { alice, bob, id, title };
+  return { alice, bob, id, title, done };
 }
 
 test("a stale edit shows what the other person changed and can be reapplied on top", async ({
   browser,
   javaScriptEnabled,
 }, testInfo) => {
-  const { alice, id, title } = await conflict(browser, javaScriptEnabled, testInfo);
+  const { alice, id, title, done } = await conflict(browser, javaScriptEnabled, testInfo);
   await alice.getByRole("button", { name: "Save my edit on top of version 2" }).click();
   await expect(alice.getByText("Saved — now version 3.")).toBeVisible();
   await expect(alice.getByRole("heading", { level: 1 })).toHaveText(`${title} by alice`);
@@ -256,18 +245,20 @@ test("a stale edit shows what the other person changed and can be reapplied on t
   await expect(alice.locator(".snapshot .description")).toHaveText("bob's careful rewrite");
   await open(alice, `/tasks/${id}/history`, javaScriptEnabled);
   await expect(alice.locator(".timeline-item .timeline-who")).toHaveText(["alice", "bob", "creator"]);
+  await done();
 });
 
 test("a stale edit can be discarded, starting again from the newer version", async ({
   browser,
   javaScriptEnabled,
 }, testInfo) => {
-  const { alice, title } = await conflict(browser, javaScriptEnabled, testInfo);
+  const { alice, title, done } = await conflict(browser, javaScriptEnabled, testInfo);
   await alice.getByRole("link", { name: "discard my edit and start from version 2" }).click();
   await expect(alice.getByText("Someone else saved first")).toHaveCount(0);
   await expect(alice.getByText("You are editing version 2. Saving creates version 3.")).toBeVisible();
   await expect(alice.getByLabel("Title")).toHaveValue(title);
   await expect(alice.getByLabel("Description")).toHaveValue("bob's careful rewrite");
+  await done();
 });
 
 test("each bad field is explained next to it and nothing is saved", async ({ page, javaScriptEnabled }) => {

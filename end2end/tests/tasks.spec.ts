@@ -1,18 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-
-// Opens a page and, when JavaScript is on, waits until Leptos has hydrated it, so clicks go
-// through the client-side action rather than a plain form post.
-async function open(page: Page, path: string, javaScriptEnabled: boolean | undefined) {
-  const response = await page.goto(path);
-  if (javaScriptEnabled !== false) {
-    await expect(page.locator("body[data-hydrated]")).toBeAttached();
-  }
-  return response;
-}
-
-function uniqueTitle(label: string): string {
-  return `${label} ${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-}
+import { expect } from "@playwright/test";
+import { open, test, uniqueTitle } from "./support";
 
 test("the first page lists the seeded story, read from the read model", async ({ page, javaScriptEnabled }) => {
   await open(page, "/", javaScriptEnabled);

@@ -1,6 +1,10 @@
 //! The server crate only wires things together: configuration in, a router out. Everything the
 //! app does lives in the `app` crate; this crate must not grow logic of its own.
 
+// Leptos views are nested generic types; the router over every page is deeper than rustc's
+// default limit allows when this crate lays out its futures.
+#![recursion_limit = "256"]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

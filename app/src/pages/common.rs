@@ -2,12 +2,13 @@
 //! glue that lets a form show the server's verdict whether it was posted by an action
 //! (JavaScript on) or as plain HTML (JavaScript off, the verdict comes back in the query string).
 
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::DRAFT_PREFIX;
+use crate::api::{DeleteTask, DRAFT_PREFIX};
 use crate::diff::{FieldChange, WordChange};
 use crate::error::AppError;
 use crate::task::{Op, Status, TaskVersion};
@@ -309,5 +310,55 @@ pub fn VersionMeta(task: TaskVersion, now: chrono::DateTime<chrono::Utc>) -> imp
                 }}
             </dd>
         </dl>
+    }
+}
+
+/// Delete behind a confirmation that says what deleting means here. A `<details>` disclosure,
+/// so it needs no JavaScript.
+#[component]
+pub fn DeleteConfirm(
+    action: ServerAction<DeleteTask>,
+    entity_id: String,
+    title: String,
+    summary: &'static str,
+    /// Where to go after deleting (`return_to`).
+    #[prop(into)]
+    then: Signal<String>,
+) -> impl IntoView {
+    let pending = action.pending();
+    view! {
+        <details class="confirm">
+            <summary>{summary}</summary>
+            <ActionForm action attr:class="confirm-form">
+                <input type="hidden" name="entity_id" value=entity_id />
+                <input type="hidden" name="return_to" value=then />
+                <p>"Delete “"{title}"”? A tombstone version is appended; it can be restored."</p>
+                <button type="submit" class="button-danger" disabled=pending>
+                    {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
+                </button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// A version's content beside its row metadata.
+#[component]
+pub fn DetailColumns(
+    task: TaskVersion,
+    now: chrono::DateTime<chrono::Utc>,
+    content_heading: String,
+    meta_heading: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="detail-columns">
+            <section aria-labelledby="content-heading">
+                <h2 id="content-heading">{content_heading}</h2>
+                <Snapshot task=task.clone() />
+            </section>
+            <section aria-labelledby="meta-heading">
+                <h2 id="meta-heading">{meta_heading}</h2>
+                <VersionMeta task now />
+            </section>
+        </div>
     }
 }

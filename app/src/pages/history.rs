@@ -18,7 +18,7 @@ use crate::api::{
     compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory,
 };
 use crate::error::AppError;
-use crate::task::ChainReport;
+use crate::task::{ChainReport, Op};
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
@@ -218,7 +218,17 @@ fn TimelineItem(
                 <span class="timeline-when"><TimeAgo at=version.recorded_at now=read_at /></span>
             </a>
             {version.note.map(|note| view! { <p class="note">"“"{note.as_str().to_owned()}"”"</p> })}
-            <ChangeList changes=entry.changes />
+            {match version.op {
+                Op::Deleted => view! {
+                    <p class="changes-none">"Tombstone: the last content is kept; the task left the list. Nothing was erased."</p>
+                }
+                .into_any(),
+                Op::Restored => view! {
+                    <p class="changes-none">"Live again, with the content it had when deleted."</p>
+                }
+                .into_any(),
+                _ => view! { <ChangeList changes=entry.changes /> }.into_any(),
+            }}
         </li>
     }
 }

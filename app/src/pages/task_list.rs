@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::{here, submission_error, ErrorNotice, StatusBadge, TimeAgo};
+use super::common::{here, submission_error, DeleteConfirm, ErrorNotice, StatusBadge, TimeAgo};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
 use crate::task::{Status, TaskSort, TaskVersion};
@@ -176,12 +176,9 @@ fn TaskRow(
     let title = fields.title.as_str().to_owned();
     let id = task.entity_id.to_string();
     let return_to = here();
-    let pending = delete.pending();
-    let link_text = title.clone();
-    let form_id = id.clone();
     view! {
         <li class="task-row" data-entity-id=id.clone()>
-            <a href=format!("/tasks/{id}") class="task-title">{link_text}</a>
+            <a href=format!("/tasks/{id}") class="task-title">{title.clone()}</a>
             <StatusBadge status=fields.status />
             <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
             <span class="task-due">
@@ -195,17 +192,13 @@ fn TaskRow(
             <div class="task-actions">
                 <a href=format!("/tasks/{id}/edit")>"Edit"</a>
                 <a href=format!("/tasks/{id}/history")>"History"</a>
-                <details class="confirm">
-                    <summary>"Delete"</summary>
-                    <ActionForm action=delete attr:class="confirm-form">
-                        <input type="hidden" name="entity_id" value=form_id />
-                        <input type="hidden" name="return_to" value=return_to />
-                        <p>"Delete “"{title.clone()}"”? A tombstone version is appended; it can be restored."</p>
-                        <button type="submit" class="button-danger" disabled=pending>
-                            {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
-                        </button>
-                    </ActionForm>
-                </details>
+                <DeleteConfirm
+                    action=delete
+                    entity_id=id.clone()
+                    title
+                    summary="Delete"
+                    then=Signal::derive(return_to)
+                />
             </div>
         </li>
     }

@@ -5,7 +5,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::common::{
-    here, submission_error, ErrorNotice, PageError, Snapshot, StatusBadge, VersionMeta,
+    here, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError, StatusBadge,
 };
 use super::entity_param;
 use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
@@ -46,7 +46,6 @@ fn LiveTask(
     let task = detail.task;
     let id = task.entity_id.to_string();
     let title = task.fields.title.as_str().to_owned();
-    let pending = delete.pending();
     view! {
         <article class="task-detail" aria-labelledby="task-heading">
             <div class="page-heading">
@@ -58,27 +57,19 @@ fn LiveTask(
                 <a href=format!("/tasks/{id}/history")>"History ("{task.version}" versions)"</a>
                 <a href="/">"All tasks"</a>
             </nav>
-            <div class="detail-columns">
-                <section aria-labelledby="content-heading">
-                    <h2 id="content-heading">{format!("Version {}", task.version)}</h2>
-                    <Snapshot task=task.clone() />
-                </section>
-                <section aria-labelledby="meta-heading">
-                    <h2 id="meta-heading">"As stored"</h2>
-                    <VersionMeta task=task.clone() now=detail.read_at />
-                </section>
-            </div>
-            <details class="confirm">
-                <summary>"Delete this task"</summary>
-                <ActionForm action=delete attr:class="confirm-form">
-                    <input type="hidden" name="entity_id" value=id.clone() />
-                    <input type="hidden" name="return_to" value="/" />
-                    <p>"Delete “"{title}"”? A tombstone version is appended; the task can be restored."</p>
-                    <button type="submit" class="button-danger" disabled=pending>
-                        {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
-                    </button>
-                </ActionForm>
-            </details>
+            <DetailColumns
+                task=task.clone()
+                now=detail.read_at
+                content_heading=format!("Version {}", task.version)
+                meta_heading="As stored"
+            />
+            <DeleteConfirm
+                action=delete
+                entity_id=id.clone()
+                title
+                summary="Delete this task"
+                then="/".to_owned()
+            />
             {move || error.get().map(|error| view! { <ErrorNotice error /> })}
         </article>
     }
@@ -98,16 +89,12 @@ fn DeletedTask(
                 <h1 id="task-heading"><s>{task.fields.title.as_str().to_owned()}</s></h1>
             </div>
             <DeletedBanner detail=TaskDetail { task: task.clone(), read_at: detail.read_at } restore error />
-            <div class="detail-columns">
-                <section aria-labelledby="content-heading">
-                    <h2 id="content-heading">"Its last content"</h2>
-                    <Snapshot task=task.clone() />
-                </section>
-                <section aria-labelledby="meta-heading">
-                    <h2 id="meta-heading">"The tombstone, as stored"</h2>
-                    <VersionMeta task=task.clone() now=detail.read_at />
-                </section>
-            </div>
+            <DetailColumns
+                task=task.clone()
+                now=detail.read_at
+                content_heading="Its last content".to_owned()
+                meta_heading="The tombstone, as stored"
+            />
             <nav class="page-links" aria-label="This task">
                 <a href=format!("/tasks/{id}/history")>"Full history"</a>
                 <a href="/tasks/deleted">"All deleted tasks"</a>
