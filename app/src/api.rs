@@ -142,7 +142,7 @@ mod server {
 
     /// After a successful write: remember who wrote it and send the browser to `return_to`
     /// (default: the task's page) with a flash naming the new version.
-    pub fn written(written: &TaskVersion, return_to: &str, actor: &str) {
+    fn written(written: &TaskVersion, return_to: &str, actor: &str) {
         let default = format!("/tasks/{}", written.entity_id);
         let (path, mut pairs) = without_outcome(&local_path(return_to, default));
         pairs.push((
@@ -176,12 +176,26 @@ mod server {
         }
     }
 
+    /// How every write answers: a success redirects onward (`written`), a failure goes back to
+    /// its form (`failed`, with `draft`, what was typed).
+    pub fn answer<F: leptos::server_fn::ServerFn>(
+        outcome: Result<TaskVersion, AppError>,
+        return_to: &str,
+        actor: &str,
+        draft: &[(&str, &str)],
+    ) -> Result<TaskVersion, AppError> {
+        match outcome {
+            Ok(version) => {
+                written(&version, return_to, actor);
+                Ok(version)
+            }
+            Err(error) => Err(failed::<F>(error, draft)),
+        }
+    }
+
     /// A plain form post that failed goes back to its form with what was typed and the error
     /// (server functions called from JavaScript get the error as their result instead).
-    pub fn failed<F: leptos::server_fn::ServerFn>(
-        error: AppError,
-        draft: &[(&str, &str)],
-    ) -> AppError {
+    fn failed<F: leptos::server_fn::ServerFn>(error: AppError, draft: &[(&str, &str)]) -> AppError {
         if !is_plain_form_post() {
             return error;
         }
@@ -333,6 +347,24 @@ fn parse_change(
     }
 }
 
+/// A task form's fields as typed, to send a failed plain post back to its form.
+#[cfg(feature = "ssr")]
+fn form_draft<'a>(
+    input: &'a crate::task::TaskInput,
+    actor: &'a str,
+    note: &'a str,
+) -> [(&'static str, &'a str); 7] {
+    [
+        ("title", &input.title),
+        ("description", &input.description),
+        ("status", &input.status),
+        ("priority", &input.priority),
+        ("due_date", &input.due_date),
+        ("actor", actor),
+        ("note", note),
+    ]
+}
+
 /// Creates a task from a submitted form. `return_to` is where the browser goes next (default:
 /// the new task's page).
 #[server(endpoint = "create_task")]
@@ -360,24 +392,12 @@ pub async fn create_task(
         Ok::<_, AppError>(server::store()?.create_task(fields, meta).await?)
     }
     .await;
-    match created {
-        Ok(created) => {
-            server::written(&created, &return_to, &actor);
-            Ok(created)
-        }
-        Err(error) => Err(server::failed::<CreateTask>(
-            error,
-            &[
-                ("title", &input.title),
-                ("description", &input.description),
-                ("status", &input.status),
-                ("priority", &input.priority),
-                ("due_date", &input.due_date),
-                ("actor", &actor),
-                ("note", &note),
-            ],
-        )),
-    }
+    server::answer::<CreateTask>(
+        created,
+        &return_to,
+        &actor,
+        &form_draft(&input, &actor, &note),
+    )
 }
 
 /// Saves an edit made from `expected_version`. If someone saved in between, nothing is written
@@ -414,25 +434,16 @@ pub async fn update_task(
         )
     }
     .await;
-    match updated {
-        Ok(updated) => {
-            server::written(&updated, "", &actor);
-            Ok(updated)
-        }
-        Err(error) => Err(server::failed::<UpdateTask>(
-            error,
-            &[
-                ("expected_version", &expected_version),
-                ("title", &input.title),
-                ("description", &input.description),
-                ("status", &input.status),
-                ("priority", &input.priority),
-                ("due_date", &input.due_date),
-                ("actor", &actor),
-                ("note", &note),
-            ],
-        )),
-    }
+    server::answer::<UpdateTask>(
+        updated,
+        "",
+        &actor,
+        &[
+            form_draft(&input, &actor, &note).as_slice(),
+            &[("expected_version", &expected_version)],
+        ]
+        .concat(),
+    )
 }
 
 /// Appends a tombstone. The task leaves the list and can be restored from the deleted page.
@@ -449,13 +460,7 @@ pub async fn delete_task(
         Ok::<_, AppError>(server::store()?.delete_task(id, meta).await?)
     }
     .await;
-    match deleted {
-        Ok(deleted) => {
-            server::written(&deleted, &return_to, &actor);
-            Ok(deleted)
-        }
-        Err(error) => Err(server::failed::<DeleteTask>(error, &[])),
-    }
+    server::answer::<DeleteTask>(deleted, &return_to, &actor, &[])
 }
 
 /// Appends a live version with the tombstone's content.
@@ -472,13 +477,7 @@ pub async fn restore_task(
         Ok::<_, AppError>(server::store()?.restore_task(id, meta).await?)
     }
     .await;
-    match restored {
-        Ok(restored) => {
-            server::written(&restored, &return_to, &actor);
-            Ok(restored)
-        }
-        Err(error) => Err(server::failed::<RestoreTask>(error, &[])),
-    }
+    server::answer::<RestoreTask>(restored, &return_to, &actor, &[])
 }
 
 /// Appends a new version whose fields are copied from version `version`.
@@ -497,11 +496,5 @@ pub async fn revert_task(
         Ok::<_, AppError>(server::store()?.revert_task(id, target, meta).await?)
     }
     .await;
-    match reverted {
-        Ok(reverted) => {
-            server::written(&reverted, &return_to, &actor);
-            Ok(reverted)
-        }
-        Err(error) => Err(server::failed::<RevertTask>(error, &[])),
-    }
+    server::answer::<RevertTask>(reverted, &return_to, &actor, &[])
 }
