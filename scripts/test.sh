@@ -28,6 +28,11 @@ if cargo tree -p app --features hydrate --target wasm32-unknown-unknown -e norma
   exit 1
 fi
 
+step "The optimised browser bundle that scripts/run.sh serves compiles"
+# Release-only failures (such as rustc's query depth on deeply nested view types) never show in
+# the debug builds below.
+cargo build -p app --lib --features hydrate --target wasm32-unknown-unknown --profile wasm-release
+
 step "Unit tests and the store conformance suite on SQLite and PostgreSQL"
 cargo test -p app --features ssr
 cargo test -p server

@@ -2,6 +2,10 @@
 //! twice: with `ssr` for the server (which adds the store and its SQL) and with `hydrate` for the
 //! browser, which must never pull in sqlx, tokio or axum.
 
+// Leptos views are deeply nested generic types; the hydrate build of the larger pages needs more
+// than rustc's default query depth.
+#![recursion_limit = "256"]
+
 mod actor_cookie;
 pub mod api;
 pub mod diff;
