@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use app::store::{Store, StoreError};
@@ -13,7 +14,7 @@ use app::{shell, App};
 use axum::http::StatusCode;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -80,9 +81,14 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Ok(store)
 }
 
+/// The app's routes, listed once per process. Listing them renders the app with a process-wide
+/// "do not load resources" switch on, so a listing made while another router is serving leaves
+/// that request's page waiting for data forever (seen as 408s when tests built routers in parallel).
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 /// The whole HTTP surface: pages, server functions, static files, and the tower-http layers.
 pub fn router(store: Store, options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let context = move || provide_context(store.clone());
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
