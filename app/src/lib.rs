@@ -10,6 +10,7 @@ mod actor_cookie;
 pub mod api;
 pub mod diff;
 pub mod error;
+pub mod live;
 mod pages;
 pub mod task;
 mod time;
@@ -45,6 +46,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let rendered_at = live::rendered_position();
+    let live = live::Live::new(rendered_at);
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| live::browser::connect(live));
     view! {
         <Stylesheet id="leptos" href="/pkg/immutable-tasks.css" />
         <Title text="Immutable tasks" />
@@ -55,7 +61,10 @@ pub fn App() -> impl IntoView {
                     <a href="/">"Tasks"</a>
                     <a href="/tasks/new">"New"</a>
                     <a href="/tasks/deleted">"Deleted"</a>
+                    <a href="/activity">"Activity"</a>
                 </nav>
+                <pages::LiveIndicator />
+                <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
             </header>
             <main>

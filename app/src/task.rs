@@ -497,19 +497,47 @@ pub enum TaskLookup {
 /// One page of the global change feed, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedPage {
-    pub entries: Vec<TaskVersion>,
+    pub entries: Vec<FeedEntry>,
     /// Pass as `before` to fetch the next (older) page; `None` on the last page.
     pub next_before: Option<i64>,
 }
 
+/// One version in the change feed, with the fields it replaced (none for a creation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    pub version: TaskVersion,
+    pub previous: Option<TaskFields>,
+}
+
 /// Which slice of the change feed to read. Positions are the version table's global sequence.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedQuery {
     /// Only versions recorded after this position: how a client catches up.
     pub after: Option<i64>,
     /// Only versions older than this position: how pages continue.
     pub before: Option<i64>,
+    /// Only this kind of change.
+    pub op: Option<Op>,
+    /// Only changes made by this person.
+    pub actor: Option<Actor>,
+    /// Only changes recorded at or after this instant.
+    pub since: Option<DateTime<Utc>>,
     pub limit: u32,
+}
+
+/// Where an instant sits in the history of the whole board: what the time-travel control needs
+/// to draw its slider and step from one change to the next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardTimeline {
+    /// When the first version of any task was recorded; `None` while the board is empty.
+    pub first_change: Option<DateTime<Utc>>,
+    /// The last change recorded at or before the instant.
+    pub previous_change: Option<DateTime<Utc>>,
+    /// The first change recorded after the instant.
+    pub next_change: Option<DateTime<Utc>>,
+    /// How many versions had been recorded by the instant, and how many exist now.
+    pub changes_until: i64,
+    pub changes_total: i64,
 }
 
 /// The outcome of re-checking one task's hash chain.

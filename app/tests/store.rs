@@ -398,24 +398,24 @@ on_both_backends! {
         }
         let other = store.create_task(fields("Other"), by("grace")).await.unwrap();
 
-        let first = store.change_feed(FeedQuery { after: None, before: None, limit: 4 }).await.unwrap();
+        let first = store.change_feed(FeedQuery { limit: 4, ..FeedQuery::default() }).await.unwrap();
         assert_eq!(first.entries.len(), 4);
-        assert_eq!(first.entries[0], other);
+        assert_eq!(first.entries[0].version, other);
         let second = store
-            .change_feed(FeedQuery { after: None, before: first.next_before, limit: 4 })
+            .change_feed(FeedQuery { before: first.next_before, limit: 4, ..FeedQuery::default() })
             .await
             .unwrap();
         assert_eq!(second.entries.len(), 2);
         assert_eq!(second.next_before, None);
-        let positions: Vec<i64> = first.entries.iter().chain(&second.entries).map(|v| v.position).collect();
+        let positions: Vec<i64> = first.entries.iter().chain(&second.entries).map(|e| e.version.position).collect();
         assert!(positions.windows(2).all(|pair| pair[0] > pair[1]), "{positions:?}");
-        assert_eq!(second.entries.last().unwrap(), &task);
+        assert_eq!(second.entries.last().unwrap().version, task);
 
         let since = store
-            .change_feed(FeedQuery { after: Some(first.entries[1].position), before: None, limit: 50 })
+            .change_feed(FeedQuery { after: Some(first.entries[1].version.position), limit: 50, ..FeedQuery::default() })
             .await
             .unwrap();
-        assert_eq!(since.entries, [other]);
+        assert_eq!(since.entries.iter().map(|e| &e.version).collect::<Vec<_>>(), [&other]);
     }
 
     async fn the_demo_seed_tells_a_story_once(db) {
@@ -429,8 +429,8 @@ on_both_backends! {
         assert_eq!(deleted.len(), 1);
         assert!(live.iter().any(|t| t.op == Op::Restored));
         assert!(live.iter().any(|t| t.version >= 3));
-        let oldest = store.change_feed(FeedQuery { after: None, before: None, limit: 200 }).await.unwrap();
-        let first = oldest.entries.last().unwrap();
+        let oldest = store.change_feed(FeedQuery { limit: 200, ..FeedQuery::default() }).await.unwrap();
+        let first = &oldest.entries.last().unwrap().version;
         assert!(chrono::Utc::now() - first.recorded_at > chrono::Duration::days(3), "the story spans days");
         for task in live.iter().chain(&deleted) {
             assert!(store.verify_task(task.entity_id).await.unwrap().is_intact());

@@ -9,9 +9,13 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+mod events;
+
+use app::live::hub::LiveHub;
 use app::store::{Store, StoreError};
 use app::{shell, App};
 use axum::http::StatusCode;
+use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
@@ -86,15 +90,29 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 /// that request's page waiting for data forever (seen as 408s when tests built routers in parallel).
 static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
 
-/// The whole HTTP surface: pages, server functions, static files, and the tower-http layers.
-pub fn router(store: Store, options: LeptosOptions) -> Router {
+/// The whole HTTP surface: pages, server functions, the change stream, static files, and the
+/// tower-http layers.
+pub fn router(store: Store, hub: LiveHub, options: LeptosOptions) -> Router {
     let routes = ROUTES.clone();
-    let context = move || provide_context(store.clone());
+    let context = {
+        let hub = hub.clone();
+        move || {
+            provide_context(store.clone());
+            provide_context(hub.clone());
+        }
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
         })
+        // The browser bundle is served by a plain file service. Leptos's file-and-error fallback
+        // copies the status of a page being rendered at the same moment onto a file it serves,
+        // so a wasm download racing a 404 page came back as a 404 and the page never hydrated.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
@@ -102,16 +120,26 @@ pub fn router(store: Store, options: LeptosOptions) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // Added after the timeout, which must not cut a stream that is meant to stay open.
+        // Compression leaves text/event-stream alone, so events are not held back in a buffer.
+        .route(
+            "/api/events",
+            get(move |headers, query| events::stream(hub.clone(), headers, query)),
+        )
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
 
-/// Binds and serves until Ctrl-C or SIGTERM.
-pub async fn serve(router: Router, addr: SocketAddr) -> std::io::Result<()> {
+/// Binds and serves until Ctrl-C or SIGTERM. On the signal the change streams are ended first,
+/// so open browsers do not hold up the graceful shutdown (they reconnect to the next server).
+pub async fn serve(router: Router, hub: LiveHub, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            hub.close();
+        })
         .await
 }
 

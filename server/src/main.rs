@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use app::live::hub::LiveHub;
 use leptos::config::get_configuration;
 use server::{open_store, router, serve, Config};
 
@@ -34,8 +35,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let hub = match LiveHub::start(store.clone()).await {
+        Ok(hub) => hub,
+        Err(error) => {
+            eprintln!("cannot follow the version table for live updates: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let addr = options.site_addr;
-    let served = serve(router(store.clone(), options), addr).await;
+    let served = serve(router(store.clone(), hub.clone(), options), hub, addr).await;
     store.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 mod support;
 
 use app::error::AppError;
+use app::live::hub::LiveHub;
 use app::task::TaskVersion;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
@@ -15,11 +16,12 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
-fn app(db: &support::TestDb) -> Router {
+async fn app(db: &support::TestDb) -> Router {
     let options = LeptosOptions::builder()
         .output_name("immutable-tasks")
         .build();
-    server::router(db.store.clone(), options)
+    let hub = LiveHub::start(db.store.clone()).await.expect("follow the version table");
+    server::router(db.store.clone(), hub, options)
 }
 
 async fn create(db: &support::TestDb, title: &str) -> TaskVersion {
@@ -50,7 +52,7 @@ fn post_form(path: &str, form: &str) -> Request<Body> {
 on_both_backends! {
     async fn posting_a_valid_form_creates_version_1(db) {
         let (status, body) = send(
-            app(&db),
+            app(&db).await,
             post_form("/api/create_task", "title=Water+the+plants&priority=2&status=todo&actor=ada&note=weekly"),
         )
         .await;
@@ -64,7 +66,7 @@ on_both_backends! {
 
     async fn posting_invalid_fields_answers_422_naming_each_field_and_writes_nothing(db) {
         let form = "title=+++&status=someday&priority=9&due_date=next+week&description=ok&actor=&note=";
-        let (status, body) = send(app(&db), post_form("/api/create_task", form)).await;
+        let (status, body) = send(app(&db).await, post_form("/api/create_task", form)).await;
 
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let AppError::Invalid(errors) = serde_json::from_str(&body).unwrap() else {
@@ -76,7 +78,7 @@ on_both_backends! {
     }
 
     async fn a_form_without_a_title_field_is_a_bad_request_not_a_server_error(db) {
-        let (status, body) = send(app(&db), post_form("/api/create_task", "priority=1")).await;
+        let (status, body) = send(app(&db).await, post_form("/api/create_task", "priority=1")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(matches!(serde_json::from_str(&body).unwrap(), AppError::BadRequest(_)));
         assert_eq!(db.version_rows().await, 0);
@@ -84,7 +86,7 @@ on_both_backends! {
 
     async fn an_oversized_request_body_is_refused_before_it_reaches_the_store(db) {
         let form = format!("title={}", "x".repeat(300 * 1024));
-        let (status, _) = send(app(&db), post_form("/api/create_task", &form)).await;
+        let (status, _) = send(app(&db).await, post_form("/api/create_task", &form)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(db.version_rows().await, 0);
     }
@@ -92,10 +94,10 @@ on_both_backends! {
     async fn the_list_page_renders_titles_as_text_never_as_markup(db) {
         let hostile = r#"<script>alert("owned")</script> & 'quotes'"#;
         let form = format!("title={}", hostile.replace('&', "%26").replace(' ', "+"));
-        let (status, _) = send(app(&db), post_form("/api/create_task", &form)).await;
+        let (status, _) = send(app(&db).await, post_form("/api/create_task", &form)).await;
         assert_eq!(status, StatusCode::OK);
 
-        let (status, html) = send(app(&db), Request::get("/").body(Body::empty()).unwrap()).await;
+        let (status, html) = send(app(&db).await, Request::get("/").body(Body::empty()).unwrap()).await;
 
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("&lt;script&gt;alert("), "{html}");
@@ -103,7 +105,7 @@ on_both_backends! {
     }
 
     async fn an_unknown_page_is_a_404(db) {
-        let (status, html) = send(app(&db), Request::get("/nowhere").body(Body::empty()).unwrap()).await;
+        let (status, html) = send(app(&db).await, Request::get("/nowhere").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("Page not found"));
     }
@@ -111,10 +113,10 @@ on_both_backends! {
     async fn a_stale_edit_answers_409_with_the_winning_version_and_writes_nothing(db) {
         let created = create(&db, "Shared").await;
         let form = |title: &str| format!("entity_id={}&expected_version=1&title={title}", created.entity_id);
-        let (status, _) = send(app(&db), post_form("/api/update_task", &form("First"))).await;
+        let (status, _) = send(app(&db).await, post_form("/api/update_task", &form("First"))).await;
         assert_eq!(status, StatusCode::OK);
 
-        let (status, body) = send(app(&db), post_form("/api/update_task", &form("Second"))).await;
+        let (status, body) = send(app(&db).await, post_form("/api/update_task", &form("Second"))).await;
 
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_eq!(
@@ -137,7 +139,7 @@ on_both_backends! {
             .header(header::REFERER, &edit_page)
             .body(Body::from(form))
             .unwrap();
-        let response = app(&db).oneshot(request).await.unwrap();
+        let response = app(&db).await.oneshot(request).await.unwrap();
 
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
@@ -157,7 +159,7 @@ on_both_backends! {
             .header(header::REFERER, "http://localhost/elsewhere")
             .body(Body::from(form))
             .unwrap();
-        let response = app(&db).oneshot(request).await.unwrap();
+        let response = app(&db).await.oneshot(request).await.unwrap();
 
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(
@@ -175,7 +177,7 @@ on_both_backends! {
             .header(header::REFERER, "http://localhost/")
             .body(Body::from("title=Phish&return_to=%2F%2Fevil.example%2F"))
             .unwrap();
-        let response = app(&db).oneshot(request).await.unwrap();
+        let response = app(&db).await.oneshot(request).await.unwrap();
 
         let location = response.headers()[header::LOCATION].to_str().unwrap();
         assert!(location.starts_with("/tasks/"), "{location}");
@@ -184,20 +186,20 @@ on_both_backends! {
     async fn refused_lifecycle_steps_answer_4xx_not_5xx(db) {
         let created = create(&db, "Once").await;
         let id = created.entity_id;
-        let (status, _) = send(app(&db), post_form("/api/delete_task", &format!("entity_id={id}"))).await;
+        let (status, _) = send(app(&db).await, post_form("/api/delete_task", &format!("entity_id={id}"))).await;
         assert_eq!(status, StatusCode::OK);
 
-        let (again, _) = send(app(&db), post_form("/api/delete_task", &format!("entity_id={id}"))).await;
+        let (again, _) = send(app(&db).await, post_form("/api/delete_task", &format!("entity_id={id}"))).await;
         let (edit, _) = send(
-            app(&db),
+            app(&db).await,
             post_form("/api/update_task", &format!("entity_id={id}&expected_version=2&title=x")),
         )
         .await;
-        let (unknown, _) = send(app(&db), post_form("/api/delete_task", "entity_id=not-an-id")).await;
-        let (restored, _) = send(app(&db), post_form("/api/restore_task", &format!("entity_id={id}"))).await;
-        let (restore_live, _) = send(app(&db), post_form("/api/restore_task", &format!("entity_id={id}"))).await;
+        let (unknown, _) = send(app(&db).await, post_form("/api/delete_task", "entity_id=not-an-id")).await;
+        let (restored, _) = send(app(&db).await, post_form("/api/restore_task", &format!("entity_id={id}"))).await;
+        let (restore_live, _) = send(app(&db).await, post_form("/api/restore_task", &format!("entity_id={id}"))).await;
         let (no_version, _) = send(
-            app(&db),
+            app(&db).await,
             post_form("/api/revert_task", &format!("entity_id={id}&version=9")),
         )
         .await;
@@ -224,12 +226,12 @@ on_both_backends! {
             .unwrap();
         let get = |path: String| Request::get(path).body(Body::empty()).unwrap();
 
-        let (status, html) = send(app(&db), get(format!("/tasks/{}", created.entity_id))).await;
+        let (status, html) = send(app(&db).await, get(format!("/tasks/{}", created.entity_id))).await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("This task was deleted"), "{html}");
 
         for path in ["/tasks/not-an-id", "/tasks/01900000-0000-7000-8000-000000000000/history"] {
-            let (status, html) = send(app(&db), get(path.to_owned())).await;
+            let (status, html) = send(app(&db).await, get(path.to_owned())).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert!(html.contains("No such task"), "{path}");
         }

@@ -3,6 +3,7 @@
 mod common;
 mod deleted;
 mod history;
+mod live_indicator;
 mod new_task;
 mod not_found;
 mod task_edit;
@@ -13,6 +14,7 @@ mod task_show;
 pub use common::FlashBanner;
 pub use deleted::DeletedPage;
 pub use history::HistoryPage;
+pub use live_indicator::LiveIndicator;
 pub use new_task::NewTaskPage;
 pub use not_found::NotFound;
 pub use task_edit::EditPage;

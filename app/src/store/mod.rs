@@ -14,26 +14,44 @@ mod row;
 mod seed;
 mod sqlite;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, SqlitePool};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 pub use chain::verify as verify_chain;
 pub use error::StoreError;
 
 use crate::task::{
-    ChainReport, ChangeMeta, EntityId, FeedPage, FeedQuery, Op, TaskFields, TaskFilter, TaskLookup,
-    TaskSort, TaskVersion,
+    BoardTimeline, ChainReport, ChangeMeta, EntityId, FeedPage, FeedQuery, Op, TaskFields,
+    TaskFilter, TaskLookup, TaskSort, TaskVersion,
 };
 
-/// The columns of `task_versions` in the order every backend's row reader expects them.
+/// The columns of `task_versions` in the order every backend's row reader expects them, read
+/// through the table alias `v` (or another alias, for a second version in the same row).
 macro_rules! version_columns {
     () => {
-        "v.position, v.id, v.entity_id, v.version, v.title, v.description, v.status, v.priority, \
-         v.due_date, v.op, v.recorded_at, v.deleted_at, v.actor, v.note, v.prev_hash, v.hash"
+        version_columns!(v)
+    };
+    ($alias:ident) => {
+        concat!(
+            stringify!($alias), ".position, ", stringify!($alias), ".id, ",
+            stringify!($alias), ".entity_id, ", stringify!($alias), ".version, ",
+            stringify!($alias), ".title, ", stringify!($alias), ".description, ",
+            stringify!($alias), ".status, ", stringify!($alias), ".priority, ",
+            stringify!($alias), ".due_date, ", stringify!($alias), ".op, ",
+            stringify!($alias), ".recorded_at, ", stringify!($alias), ".deleted_at, ",
+            stringify!($alias), ".actor, ", stringify!($alias), ".note, ",
+            stringify!($alias), ".prev_hash, ", stringify!($alias), ".hash"
+        )
     };
 }
 pub(crate) use version_columns;
+
+/// How many columns `version_columns!` lists: where a second version starts in a joined row.
+const VERSION_COLUMN_COUNT: usize = 16;
 
 /// The ORDER BY clause of the live list; the same text on both backends.
 fn order_by(sort: TaskSort) -> &'static str {
@@ -51,6 +69,8 @@ pub const FEED_PAGE_MAX: u32 = 200;
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// SQLite has no LISTEN/NOTIFY: this process announces its own commits here instead.
+    appended: Arc<watch::Sender<()>>,
 }
 
 #[derive(Clone, Debug)]
@@ -86,7 +106,10 @@ impl Store {
         } else {
             Backend::Sqlite(sqlite::connect(url).await?)
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            appended: Arc::new(watch::channel(()).0),
+        })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -324,24 +347,78 @@ impl Store {
         })
     }
 
-    /// All versions of all tasks, newest first, one page at a time.
+    /// All versions of all tasks, newest first, one page at a time, each with the fields it
+    /// replaced so a reader can see what changed.
     pub async fn change_feed(&self, query: FeedQuery) -> Result<FeedPage, StoreError> {
         let limit = query.limit.clamp(1, FEED_PAGE_MAX);
         let query = FeedQuery { limit, ..query };
         let mut entries = match &self.backend {
-            Backend::Postgres(pool) => postgres::feed(pool, query).await?,
-            Backend::Sqlite(pool) => sqlite::feed(pool, query).await?,
+            Backend::Postgres(pool) => postgres::feed(pool, &query).await?,
+            Backend::Sqlite(pool) => sqlite::feed(pool, &query).await?,
         };
         // One extra row was fetched to learn whether an older page exists.
         let next_before = if entries.len() > limit as usize {
             entries.truncate(limit as usize);
-            entries.last().map(|entry| entry.position)
+            entries.last().map(|entry| entry.version.position)
         } else {
             None
         };
         Ok(FeedPage {
             entries,
             next_before,
+        })
+    }
+
+    /// Versions appended after `position`, oldest first: how a follower of the stream catches up.
+    /// Positions become visible in commit order on both backends (see migration 0002), so
+    /// nothing can appear later below a position a follower has already passed.
+    pub async fn changes_after(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<TaskVersion>, StoreError> {
+        let limit = i64::from(limit.clamp(1, FEED_PAGE_MAX));
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::changes_after(pool, position, limit).await?,
+            Backend::Sqlite(pool) => sqlite::changes_after(pool, position, limit).await?,
+        })
+    }
+
+    /// The position of the newest version, 0 while the table is empty.
+    pub async fn head_position(&self) -> Result<i64, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::head_position(pool).await?,
+            Backend::Sqlite(pool) => sqlite::head_position(pool).await?,
+        })
+    }
+
+    /// When the `count`-th change of the whole board (counting from 1, in recording order) was
+    /// recorded. The log only grows, so the answer for a given `count` never changes.
+    pub async fn change_instant(&self, count: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if count < 1 {
+            return Ok(None);
+        }
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::change_instant(pool, count - 1).await?,
+            Backend::Sqlite(pool) => sqlite::change_instant(pool, count - 1).await?,
+        })
+    }
+
+    /// Where `at` sits among all recorded changes.
+    pub async fn timeline(&self, at: DateTime<Utc>) -> Result<BoardTimeline, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::timeline(pool, at).await?,
+            Backend::Sqlite(pool) => sqlite::timeline(pool, at).await?,
+        })
+    }
+
+    /// Starts following appends: PostgreSQL LISTENs for the NOTIFY each append sends (so
+    /// appends made through any server on the database are heard), SQLite waits for this
+    /// process's own commits.
+    pub async fn appends(&self) -> Result<Appends, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => Appends::Postgres(Box::new(postgres::listen(pool).await?)),
+            Backend::Sqlite(_) => Appends::Sqlite(self.appended.subscribe()),
         })
     }
 
@@ -357,11 +434,23 @@ impl Store {
     async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match &self.backend {
             Backend::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
-            Backend::Sqlite(pool) => WriteTx::Sqlite(sqlite::begin_immediate(pool).await?),
+            Backend::Sqlite(pool) => WriteTx::Sqlite(
+                sqlite::begin_immediate(pool).await?,
+                Arc::clone(&self.appended),
+            ),
         })
     }
 
-    /// Waits for open connections to finish and closes the pool (on shutdown).
+    /// Whether `close` has been called: followers stop then.
+    pub fn is_closed(&self) -> bool {
+        match &self.backend {
+            Backend::Postgres(pool) => pool.is_closed(),
+            Backend::Sqlite(pool) => pool.is_closed(),
+        }
+    }
+
+    /// Waits for open connections to finish and closes the pool (on shutdown). A follower's
+    /// LISTEN connection is handed back when its wait is cut short by the closing pool.
     pub async fn close(&self) {
         match &self.backend {
             Backend::Postgres(pool) => pool.close().await,
@@ -370,10 +459,33 @@ impl Store {
     }
 }
 
+/// Wake-ups for whoever follows the version table. A wake-up says "something was appended",
+/// not what: the follower reads everything after its own cursor, so a lost or merged wake-up
+/// delays a change but never loses it.
+pub enum Appends {
+    Postgres(Box<sqlx::postgres::PgListener>),
+    Sqlite(watch::Receiver<()>),
+}
+
+impl Appends {
+    /// Waits for the next append. Cancel-safe, so it can race a timer in `select!`.
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        match self {
+            // A lost connection is re-established by the next call; what was announced while
+            // it was down is found by the follower's read after its cursor.
+            Appends::Postgres(listener) => listener.recv().await.map(drop)?,
+            // The sender lives as long as the store, which outlives every follower.
+            Appends::Sqlite(appended) => appended.changed().await.unwrap_or(()),
+        }
+        Ok(())
+    }
+}
+
 /// An open write transaction. Dropping it without `commit` rolls everything back.
 enum WriteTx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// With the announcement to make once the append has committed.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, Arc<watch::Sender<()>>),
 }
 
 impl WriteTx {
@@ -385,7 +497,7 @@ impl WriteTx {
         Ok(match self {
             WriteTx::Postgres(tx) => postgres::lock_latest(tx, entity_id).await?,
             // BEGIN IMMEDIATE already holds SQLite's single write lock.
-            WriteTx::Sqlite(tx) => sqlite::latest(&mut **tx, entity_id).await?,
+            WriteTx::Sqlite(tx, _) => sqlite::latest(&mut **tx, entity_id).await?,
         })
     }
 
@@ -407,7 +519,7 @@ impl WriteTx {
     ) -> Result<Option<TaskVersion>, StoreError> {
         Ok(match self {
             WriteTx::Postgres(tx) => postgres::version(&mut **tx, entity_id, version).await?,
-            WriteTx::Sqlite(tx) => sqlite::version(&mut **tx, entity_id, version).await?,
+            WriteTx::Sqlite(tx, _) => sqlite::version(&mut **tx, entity_id, version).await?,
         })
     }
 
@@ -417,13 +529,13 @@ impl WriteTx {
             Some(at) => at,
             None => match self {
                 WriteTx::Postgres(tx) => postgres::clock(tx).await?,
-                WriteTx::Sqlite(tx) => sqlite::clock(tx).await?,
+                WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await?,
             },
         };
         let row = chain::seal(new, now);
         match self {
             WriteTx::Postgres(tx) => postgres::insert(tx, row).await,
-            WriteTx::Sqlite(tx) => sqlite::insert(tx, row).await,
+            WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await,
         }
     }
 
@@ -431,8 +543,12 @@ impl WriteTx {
     async fn append_and_commit(mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
         let row = self.append(new).await?;
         match self {
+            // PostgreSQL announces the append itself, at commit (migration 0002).
             WriteTx::Postgres(tx) => tx.commit().await?,
-            WriteTx::Sqlite(tx) => tx.commit().await?,
+            WriteTx::Sqlite(tx, appended) => {
+                tx.commit().await?;
+                appended.send_replace(());
+            }
         }
         Ok(row)
     }

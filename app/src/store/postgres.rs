@@ -5,11 +5,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 
-use super::{version_columns, StoreError};
-use crate::task::{EntityId, FeedQuery, TaskFilter, TaskVersion};
+use super::{version_columns, StoreError, VERSION_COLUMN_COUNT};
+use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
+
+/// The channel migration 0002 announces every committed append on.
+const APPENDED_CHANNEL: &str = "task_versions_appended";
 
 const CURRENT_FROM: &str =
     "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
@@ -25,23 +28,28 @@ pub(super) async fn connect(url: &str) -> Result<PgPool, StoreError> {
 }
 
 fn read(row: PgRow) -> Result<TaskVersion, sqlx::Error> {
+    read_from(&row, 0)
+}
+
+/// Reads the version whose columns start at `at` (a joined row can carry two).
+fn read_from(row: &PgRow, at: usize) -> Result<TaskVersion, sqlx::Error> {
     super::row::RawVersion {
-        position: row.try_get(0)?,
-        id: row.try_get(1)?,
-        entity_id: row.try_get(2)?,
-        version: row.try_get(3)?,
-        title: row.try_get(4)?,
-        description: row.try_get(5)?,
-        status: row.try_get(6)?,
-        priority: i64::from(row.try_get::<i16, _>(7)?),
-        due_date: row.try_get::<Option<NaiveDate>, _>(8)?,
-        op: row.try_get(9)?,
-        recorded_at: row.try_get(10)?,
-        deleted_at: row.try_get(11)?,
-        actor: row.try_get(12)?,
-        note: row.try_get(13)?,
-        prev_hash: row.try_get(14)?,
-        hash: row.try_get(15)?,
+        position: row.try_get(at)?,
+        id: row.try_get(at + 1)?,
+        entity_id: row.try_get(at + 2)?,
+        version: row.try_get(at + 3)?,
+        title: row.try_get(at + 4)?,
+        description: row.try_get(at + 5)?,
+        status: row.try_get(at + 6)?,
+        priority: i64::from(row.try_get::<i16, _>(at + 7)?),
+        due_date: row.try_get::<Option<NaiveDate>, _>(at + 8)?,
+        op: row.try_get(at + 9)?,
+        recorded_at: row.try_get(at + 10)?,
+        deleted_at: row.try_get(at + 11)?,
+        actor: row.try_get(at + 12)?,
+        note: row.try_get(at + 13)?,
+        prev_hash: row.try_get(at + 14)?,
+        hash: row.try_get(at + 15)?,
     }
     .into_version()
 }
@@ -186,16 +194,95 @@ pub(super) async fn as_of(
     fetch_all(pool, sqlx::query(&sql).bind(at)).await
 }
 
-pub(super) async fn feed(pool: &PgPool, query: FeedQuery) -> Result<Vec<TaskVersion>, sqlx::Error> {
+pub(super) async fn feed(pool: &PgPool, query: &FeedQuery) -> Result<Vec<FeedEntry>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM task_versions v \
+        "SELECT {}, {} FROM task_versions v \
+         LEFT JOIN task_versions p ON p.entity_id = v.entity_id AND p.version = v.version - 1 \
          WHERE ($1::bigint IS NULL OR v.position > $1) AND ($2::bigint IS NULL OR v.position < $2) \
-         ORDER BY v.position DESC LIMIT $3",
-        version_columns!()
+           AND ($3::text IS NULL OR v.op = $3) AND ($4::text IS NULL OR v.actor = $4) \
+           AND ($5::timestamptz IS NULL OR v.recorded_at >= $5) \
+         ORDER BY v.position DESC LIMIT $6",
+        version_columns!(),
+        version_columns!(p)
     );
-    let query = sqlx::query(&sql)
+    let rows = sqlx::query(&sql)
         .bind(query.after)
         .bind(query.before)
-        .bind(i64::from(query.limit) + 1);
-    fetch_all(pool, query).await
+        .bind(query.op.map(|op| op.as_str()))
+        .bind(query.actor.as_ref().map(|actor| actor.as_str()))
+        .bind(query.since)
+        .bind(i64::from(query.limit) + 1)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let has_previous = row.try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?.is_some();
+            Ok(FeedEntry {
+                version: read_from(row, 0)?,
+                previous: match has_previous {
+                    true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
+                    false => None,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn changes_after(
+    pool: &PgPool,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.position > $1 ORDER BY v.position LIMIT $2",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(position).bind(limit)).await
+}
+
+pub(super) async fn head_position(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM task_versions")
+        .fetch_one(pool)
+        .await
+}
+
+pub(super) async fn change_instant(
+    pool: &PgPool,
+    offset: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT recorded_at FROM task_versions ORDER BY recorded_at, position OFFSET $1 LIMIT 1",
+    )
+    .bind(offset)
+    .fetch_optional(pool)
+    .await
+}
+
+pub(super) async fn timeline(
+    pool: &PgPool,
+    at: DateTime<Utc>,
+) -> Result<BoardTimeline, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT (SELECT min(recorded_at) FROM task_versions), \
+                (SELECT max(recorded_at) FROM task_versions WHERE recorded_at <= $1), \
+                (SELECT min(recorded_at) FROM task_versions WHERE recorded_at > $1), \
+                (SELECT count(*) FROM task_versions WHERE recorded_at <= $1), \
+                (SELECT count(*) FROM task_versions)",
+    )
+    .bind(at)
+    .fetch_one(pool)
+    .await?;
+    Ok(BoardTimeline {
+        first_change: row.try_get(0)?,
+        previous_change: row.try_get(1)?,
+        next_change: row.try_get(2)?,
+        changes_until: row.try_get(3)?,
+        changes_total: row.try_get(4)?,
+    })
+}
+
+pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(APPENDED_CHANNEL).await?;
+    Ok(listener)
 }

@@ -35,9 +35,8 @@ fn by(actor: &str, note: &str) -> ChangeMeta {
 pub(super) async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
     let any = store
         .change_feed(FeedQuery {
-            after: None,
-            before: None,
             limit: 1,
+            ..FeedQuery::default()
         })
         .await?;
     if !any.entries.is_empty() {

@@ -12,8 +12,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
-use super::{version_columns, StoreError};
-use crate::task::{EntityId, FeedQuery, TaskFilter, TaskVersion};
+use super::{version_columns, StoreError, VERSION_COLUMN_COUNT};
+use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
 
 const CURRENT_FROM: &str =
     "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
@@ -65,27 +65,32 @@ fn read_instant(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
 }
 
 fn read(row: SqliteRow) -> Result<TaskVersion, sqlx::Error> {
-    let deleted_at: Option<String> = row.try_get(11)?;
-    let due_date: Option<String> = row.try_get(8)?;
+    read_from(&row, 0)
+}
+
+/// Reads the version whose columns start at `at` (a joined row can carry two).
+fn read_from(row: &SqliteRow, at: usize) -> Result<TaskVersion, sqlx::Error> {
+    let deleted_at: Option<String> = row.try_get(at + 11)?;
+    let due_date: Option<String> = row.try_get(at + 8)?;
     super::row::RawVersion {
-        position: row.try_get(0)?,
-        id: decode(Uuid::parse_str(row.try_get(1)?))?,
-        entity_id: decode(Uuid::parse_str(row.try_get(2)?))?,
-        version: row.try_get(3)?,
-        title: row.try_get(4)?,
-        description: row.try_get(5)?,
-        status: row.try_get(6)?,
-        priority: row.try_get(7)?,
+        position: row.try_get(at)?,
+        id: decode(Uuid::parse_str(row.try_get(at + 1)?))?,
+        entity_id: decode(Uuid::parse_str(row.try_get(at + 2)?))?,
+        version: row.try_get(at + 3)?,
+        title: row.try_get(at + 4)?,
+        description: row.try_get(at + 5)?,
+        status: row.try_get(at + 6)?,
+        priority: row.try_get(at + 7)?,
         due_date: due_date
             .map(|text| decode(NaiveDate::parse_from_str(&text, "%Y-%m-%d")))
             .transpose()?,
-        op: row.try_get(9)?,
-        recorded_at: read_instant(row.try_get(10)?)?,
+        op: row.try_get(at + 9)?,
+        recorded_at: read_instant(row.try_get(at + 10)?)?,
         deleted_at: deleted_at.as_deref().map(read_instant).transpose()?,
-        actor: row.try_get(12)?,
-        note: row.try_get(13)?,
-        prev_hash: row.try_get(14)?,
-        hash: row.try_get(15)?,
+        actor: row.try_get(at + 12)?,
+        note: row.try_get(at + 13)?,
+        prev_hash: row.try_get(at + 14)?,
+        hash: row.try_get(at + 15)?,
     }
     .into_version()
 }
@@ -224,17 +229,95 @@ pub(super) async fn as_of(
 
 pub(super) async fn feed(
     pool: &SqlitePool,
-    query: FeedQuery,
-) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    query: &FeedQuery,
+) -> Result<Vec<FeedEntry>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM task_versions v \
+        "SELECT {}, {} FROM task_versions v \
+         LEFT JOIN task_versions p ON p.entity_id = v.entity_id AND p.version = v.version - 1 \
          WHERE ($1 IS NULL OR v.position > $1) AND ($2 IS NULL OR v.position < $2) \
-         ORDER BY v.position DESC LIMIT $3",
-        version_columns!()
+           AND ($3 IS NULL OR v.op = $3) AND ($4 IS NULL OR v.actor = $4) \
+           AND ($5 IS NULL OR v.recorded_at >= $5) \
+         ORDER BY v.position DESC LIMIT $6",
+        version_columns!(),
+        version_columns!(p)
     );
-    let query = sqlx::query(&sql)
+    let rows = sqlx::query(&sql)
         .bind(query.after)
         .bind(query.before)
-        .bind(i64::from(query.limit) + 1);
-    fetch_all(pool, query).await
+        .bind(query.op.map(|op| op.as_str()))
+        .bind(query.actor.as_ref().map(|actor| actor.as_str()))
+        .bind(query.since.map(instant_text))
+        .bind(i64::from(query.limit) + 1)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let has_previous = row.try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?.is_some();
+            Ok(FeedEntry {
+                version: read_from(row, 0)?,
+                previous: match has_previous {
+                    true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
+                    false => None,
+                },
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn changes_after(
+    pool: &SqlitePool,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM task_versions v WHERE v.position > $1 ORDER BY v.position LIMIT $2",
+        version_columns!()
+    );
+    fetch_all(pool, sqlx::query(&sql).bind(position).bind(limit)).await
+}
+
+pub(super) async fn head_position(pool: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM task_versions")
+        .fetch_one(pool)
+        .await
+}
+
+pub(super) async fn change_instant(
+    pool: &SqlitePool,
+    offset: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let instant: Option<String> = sqlx::query_scalar(
+        "SELECT recorded_at FROM task_versions ORDER BY recorded_at, position LIMIT 1 OFFSET $1",
+    )
+    .bind(offset)
+    .fetch_optional(pool)
+    .await?;
+    instant.as_deref().map(read_instant).transpose()
+}
+
+pub(super) async fn timeline(
+    pool: &SqlitePool,
+    at: DateTime<Utc>,
+) -> Result<BoardTimeline, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT (SELECT min(recorded_at) FROM task_versions), \
+                (SELECT max(recorded_at) FROM task_versions WHERE recorded_at <= $1), \
+                (SELECT min(recorded_at) FROM task_versions WHERE recorded_at > $1), \
+                (SELECT count(*) FROM task_versions WHERE recorded_at <= $1), \
+                (SELECT count(*) FROM task_versions)",
+    )
+    .bind(instant_text(at))
+    .fetch_one(pool)
+    .await?;
+    let instant = |index: usize| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        let text: Option<String> = row.try_get(index)?;
+        text.as_deref().map(read_instant).transpose()
+    };
+    Ok(BoardTimeline {
+        first_change: instant(0)?,
+        previous_change: instant(1)?,
+        next_change: instant(2)?,
+        changes_until: row.try_get(3)?,
+        changes_total: row.try_get(4)?,
+    })
 }

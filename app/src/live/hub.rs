@@ -1,0 +1,191 @@
+//! The server side of live updates: one pump per process publishes every committed version in
+//! position order; each connected browser gets a follower that catches up from its own cursor
+//! and then forwards what the pump publishes.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::Change;
+use crate::store::{Appends, Store, StoreError};
+
+/// How many versions one read of the table fetches while publishing or catching up.
+const BATCH: u32 = 200;
+/// The pump also looks for new versions this often with no announcement at all, so a lost
+/// LISTEN connection delays changes by seconds instead of hiding them.
+const SAFETY_POLL: Duration = Duration::from_secs(5);
+/// Pause after a failed read or a failed LISTEN before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// Changes a slow follower may fall behind by before it re-reads from the table instead.
+const BROADCAST_CAPACITY: usize = 1024;
+
+/// What a follower receives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// Sent first to a follower that came without a cursor: the position it starts after.
+    Hello { position: i64 },
+    Change(Change),
+}
+
+/// The process's publisher of changes. Cheap to clone; every clone is the same hub.
+#[derive(Clone)]
+pub struct LiveHub {
+    inner: Arc<Hub>,
+}
+
+struct Hub {
+    store: Store,
+    changes: broadcast::Sender<Change>,
+    /// The last position published; only the pump moves it.
+    head: AtomicI64,
+    closed: watch::Sender<bool>,
+}
+
+/// The follower's browser went away, or the hub closed.
+struct Gone;
+
+impl LiveHub {
+    /// Starts following the version table from its current end.
+    pub async fn start(store: Store) -> Result<Self, StoreError> {
+        // Listen before reading the head, so an append between the two is still announced.
+        let appends = store.appends().await?;
+        let head = store.head_position().await?;
+        let inner = Arc::new(Hub {
+            store,
+            changes: broadcast::channel(BROADCAST_CAPACITY).0,
+            head: AtomicI64::new(head),
+            closed: watch::channel(false).0,
+        });
+        tokio::spawn(Arc::clone(&inner).pump(appends));
+        Ok(Self { inner })
+    }
+
+    /// The last position published to followers.
+    pub fn head(&self) -> i64 {
+        self.inner.head.load(Ordering::Acquire)
+    }
+
+    /// Everything after `after` (or, without a cursor, everything from now on), in position
+    /// order, each change once. The receiver ends when the hub closes.
+    pub fn follow(&self, after: Option<i64>) -> mpsc::Receiver<LiveEvent> {
+        let (events, receiver) = mpsc::channel(64);
+        // Subscribe before catching up: whatever is published meanwhile waits in the channel
+        // and is skipped if the catch-up already delivered it.
+        let published = self.inner.changes.subscribe();
+        let hub = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let _ = hub.serve(after, published, events).await;
+        });
+        receiver
+    }
+
+    /// Stops the pump and ends every follower's stream, so a graceful shutdown is not held up by
+    /// browsers that would otherwise stay connected forever.
+    pub fn close(&self) {
+        self.inner.closed.send_replace(true);
+    }
+}
+
+impl Hub {
+    async fn pump(self: Arc<Self>, mut appends: Appends) {
+        let mut closed = self.closed.subscribe();
+        loop {
+            let woken = tokio::select! {
+                woken = appends.next() => woken,
+                () = tokio::time::sleep(SAFETY_POLL) => Ok(()),
+                _ = closed.changed() => return,
+            };
+            // Returning drops the LISTEN connection, which a closing pool waits for.
+            if self.store.is_closed() {
+                return;
+            }
+            if let Err(error) = woken {
+                tracing::warn!(%error, "lost the append announcements; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+            if let Err(error) = self.publish_new().await {
+                tracing::warn!(%error, "could not read new versions to publish; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+        }
+    }
+
+    async fn publish_new(&self) -> Result<(), StoreError> {
+        loop {
+            let head = self.head.load(Ordering::Acquire);
+            let batch = self.store.changes_after(head, BATCH).await?;
+            for version in &batch {
+                self.head.store(version.position, Ordering::Release);
+                // No subscribers is fine: nobody is watching right now.
+                let _ = self.changes.send(Change::from(version));
+            }
+            if batch.len() < BATCH as usize {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn serve(
+        &self,
+        after: Option<i64>,
+        mut published: broadcast::Receiver<Change>,
+        events: mpsc::Sender<LiveEvent>,
+    ) -> Result<(), Gone> {
+        let mut closed = self.closed.subscribe();
+        if *closed.borrow_and_update() {
+            return Err(Gone);
+        }
+        let mut last = match after {
+            Some(after) => self.catch_up(after, &events).await?,
+            None => {
+                let position = self.head.load(Ordering::Acquire);
+                send(&events, LiveEvent::Hello { position }).await?;
+                position
+            }
+        };
+        loop {
+            tokio::select! {
+                received = published.recv() => match received {
+                    Ok(change) if change.position > last => {
+                        last = change.position;
+                        send(&events, LiveEvent::Change(change)).await?;
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        last = self.catch_up(last, &events).await?;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Err(Gone),
+                },
+                _ = closed.changed() => return Err(Gone),
+                () = events.closed() => return Err(Gone),
+            }
+        }
+    }
+
+    /// Sends what the table holds after `after`; returns the last position sent.
+    async fn catch_up(&self, mut after: i64, events: &mpsc::Sender<LiveEvent>) -> Result<i64, Gone> {
+        loop {
+            let batch = match self.store.changes_after(after, BATCH).await {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(%error, "could not read versions for a reconnecting follower");
+                    // Ending the stream makes the browser reconnect and ask again.
+                    return Err(Gone);
+                }
+            };
+            for version in &batch {
+                after = version.position;
+                send(events, LiveEvent::Change(Change::from(version))).await?;
+            }
+            if batch.len() < BATCH as usize {
+                return Ok(after);
+            }
+        }
+    }
+}
+
+async fn send(events: &mpsc::Sender<LiveEvent>, event: LiveEvent) -> Result<(), Gone> {
+    events.send(event).await.map_err(|_| Gone)
+}

@@ -1,0 +1,168 @@
+//! Live updates: every open page follows the version table as a stream.
+//!
+//! The server reads each committed version after the last position it has published and
+//! broadcasts it (`hub`, ssr only); browsers follow `/api/events` with server-sent events
+//! (`browser`, hydrate only). Every message carries the version's position, the table's global
+//! append order, and a follower only ever asks for "everything after the last position I saw",
+//! so a reconnect catches up without missing or repeating a change.
+
+#[cfg(feature = "hydrate")]
+pub mod browser;
+#[cfg(feature = "ssr")]
+pub mod hub;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::task::{EntityId, Op, TaskVersion};
+
+/// The server-sent event type of a change, and of the greeting that tells a follower without a
+/// cursor where the stream stands.
+pub const CHANGE_EVENT: &str = "change";
+pub const HELLO_EVENT: &str = "hello";
+
+/// How long a change stays highlighted on the pages that show it.
+pub const HIGHLIGHT_MS: u32 = 4000;
+
+/// One appended version, as announced to followers: enough to say who did what to which task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub position: i64,
+    pub entity_id: EntityId,
+    pub version: i64,
+    pub op: Op,
+    pub title: String,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<&TaskVersion> for Change {
+    fn from(version: &TaskVersion) -> Self {
+        Self {
+            position: version.position,
+            entity_id: version.entity_id,
+            version: version.version,
+            op: version.op,
+            title: version.fields.title.as_str().to_owned(),
+            actor: version.actor.as_str().to_owned(),
+            recorded_at: version.recorded_at,
+        }
+    }
+}
+
+/// The state of this page's connection to the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// Server-rendered, or JavaScript is off: the page shows what was true when it loaded.
+    Off,
+    Connecting,
+    Live,
+    Reconnecting,
+}
+
+/// What the open page knows about the stream, shared by every component through context.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub connection: RwSignal<Connection>,
+    /// The last position applied; a change at or below it has been seen already.
+    cursor: RwSignal<i64>,
+    latest: RwSignal<Option<Change>>,
+    /// Changes still highlighted, newest last.
+    recent: RwSignal<Vec<Change>>,
+}
+
+impl Live {
+    /// Starts from the position the server had published when it rendered the page.
+    pub fn new(rendered_at: i64) -> Self {
+        Self {
+            connection: RwSignal::new(Connection::Off),
+            cursor: RwSignal::new(rendered_at),
+            latest: RwSignal::new(None),
+            recent: RwSignal::new(Vec::new()),
+        }
+    }
+
+    pub fn cursor(&self) -> i64 {
+        self.cursor.get_untracked()
+    }
+
+    /// Applies a change unless it was seen already. Returns whether it was new.
+    pub fn receive(&self, change: Change) -> bool {
+        if change.position <= self.cursor.get_untracked() {
+            return false;
+        }
+        self.cursor.set(change.position);
+        self.recent.update(|recent| recent.push(change.clone()));
+        self.latest.set(Some(change));
+        true
+    }
+
+    /// Ends the highlight of the change at `position`.
+    pub fn fade(&self, position: i64) {
+        self.recent
+            .update(|recent| recent.retain(|change| change.position != position));
+    }
+
+    /// Changes whenever any task changes: what board-wide pages refetch on.
+    pub fn board_revision(&self) -> i64 {
+        self.cursor.get()
+    }
+
+    /// Changes only when the task with this id changes: what a task's own pages refetch on.
+    pub fn task_revision(self, entity_id: Signal<String>) -> Memo<i64> {
+        Memo::new(move |previous: Option<&i64>| {
+            let previous = previous.copied().unwrap_or(0);
+            let id = entity_id.get();
+            self.latest.with(|latest| match latest {
+                Some(change) if change.entity_id.to_string() == id => change.position,
+                _ => previous,
+            })
+        })
+    }
+
+    /// The newest change to this task that is still highlighted.
+    pub fn fresh_change(&self, entity_id: EntityId) -> Option<Change> {
+        self.recent.with(|recent| {
+            recent
+                .iter()
+                .rev()
+                .find(|change| change.entity_id == entity_id)
+                .cloned()
+        })
+    }
+
+    pub fn is_fresh_position(&self, position: i64) -> bool {
+        self.recent
+            .with(|recent| recent.iter().any(|change| change.position == position))
+    }
+
+    pub fn latest(&self) -> Option<Change> {
+        self.latest.get()
+    }
+}
+
+/// The live context every page reads. Panics only if `App` forgot to provide it.
+pub fn use_live() -> Live {
+    expect_context::<Live>()
+}
+
+/// The stream position the server had published when it rendered this page. The server writes
+/// it into the page; the browser reads it back from there, so both render the same value.
+pub fn rendered_position() -> i64 {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<hub::LiveHub>().map_or(0, |hub| hub.head())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::rendered_position()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        0
+    }
+}
+
+/// The element that carries the rendered position into the browser.
+pub const POSITION_ELEMENT_ID: &str = "live-position";

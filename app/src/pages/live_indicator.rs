@@ -1,0 +1,48 @@
+//! The small badge in the header that says whether this page is following changes.
+
+use leptos::prelude::*;
+
+use crate::live::{use_live, Connection};
+
+#[component]
+pub fn LiveIndicator() -> impl IntoView {
+    let live = use_live();
+    let label = move || match live.connection.get() {
+        Connection::Off => "Not live",
+        Connection::Connecting => "Connecting…",
+        Connection::Live => "Live",
+        Connection::Reconnecting => "Reconnecting…",
+    };
+    let explanation = move || match live.connection.get() {
+        Connection::Off => {
+            "Live updates need JavaScript; reload to see changes made by others.".to_owned()
+        }
+        Connection::Connecting | Connection::Reconnecting => {
+            "Connecting to the change stream; changes made meanwhile are caught up on arrival."
+                .to_owned()
+        }
+        Connection::Live => match live.latest() {
+            Some(change) => format!(
+                "Following the change stream. Last: {} {} “{}” (position {}).",
+                change.actor,
+                change.op.as_str(),
+                change.title,
+                change.position
+            ),
+            None => "Following the change stream: changes by anyone appear here as they happen."
+                .to_owned(),
+        },
+    };
+    let state = move || match live.connection.get() {
+        Connection::Off => "off",
+        Connection::Connecting => "connecting",
+        Connection::Live => "live",
+        Connection::Reconnecting => "reconnecting",
+    };
+    view! {
+        <span class="live-indicator" data-state=state title=explanation role="status">
+            <span class="live-dot" aria-hidden="true"></span>
+            {label}
+        </span>
+    }
+}
