@@ -95,6 +95,13 @@ pub fn router(store: Store, options: LeptosOptions) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
+        // The browser bundle is served by a plain file service. Leptos's file-and-error fallback
+        // copies the status of a page being rendered at the same moment onto a file it serves,
+        // so a wasm download racing a 404 page came back as a 404 and the page never hydrated.
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
