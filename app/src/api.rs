@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::FieldChange;
 use crate::error::AppError;
-use crate::task::{ChainReport, TaskVersion};
+use crate::task::{BoardTimeline, ChainReport, TaskVersion};
 
 /// The current list together with the instant it was read, so relative times ("3 hours ago")
 /// render identically on the server and during hydration.
@@ -71,6 +71,8 @@ mod server {
 
     use crate::error::{is_plain_form_post, AppError};
     use crate::store::{BackendKind, Store};
+    use chrono::{DateTime, Utc};
+
     use crate::task::{EntityId, TaskVersion};
 
     pub fn store() -> Result<Store, AppError> {
@@ -84,6 +86,34 @@ mod server {
         match store.kind() {
             BackendKind::Postgres => "PostgreSQL",
             BackendKind::Sqlite => "SQLite",
+        }
+    }
+
+    /// The instant a time-travel request names: `at_change` (how many changes had happened, as
+    /// the slider counts) wins over `as_of` (a date and time); with neither it is now.
+    pub async fn instant(
+        store: &Store,
+        as_of: &str,
+        at_change: &str,
+    ) -> Result<DateTime<Utc>, AppError> {
+        let now = Utc::now();
+        if !at_change.trim().is_empty() {
+            let count: i64 = at_change.trim().parse().map_err(|_| {
+                AppError::from(crate::task::FieldError::new(
+                    "at_change",
+                    "must be a number of changes (0, 1, 2, …)",
+                ))
+            })?;
+            return Ok(match (count, store.change_instant(count.max(1)).await?) {
+                // Before the first change: the moment just before it.
+                (..=0, Some(first)) => first - chrono::Duration::microseconds(1),
+                (_, Some(at)) => at,
+                (_, None) => now,
+            });
+        }
+        match as_of.trim() {
+            "" => Ok(now),
+            raw => Ok(crate::time::parse_instant("as_of", raw)?),
         }
     }
 
@@ -315,6 +345,126 @@ pub async fn compare_versions(
         changes: crate::diff::changes(Some(&from.fields), &to.fields),
         from,
         to,
+    })
+}
+
+/// An instant on the board's timeline, chosen by time (`as_of`) or by counting changes
+/// (`at_change`, what the slider sends), with where it sits among all changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimePoint {
+    pub at: DateTime<Utc>,
+    pub timeline: BoardTimeline,
+}
+
+/// The whole board as it stood at one instant: every task that existed then, live or deleted,
+/// each at the version that was its latest at that moment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardSnapshot {
+    pub point: TimePoint,
+    pub live: Vec<TaskVersion>,
+    pub deleted: Vec<TaskVersion>,
+    pub backend: String,
+}
+
+/// One page of the change feed: every version of every task, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub entries: Vec<HistoryEntry>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+    pub read_at: DateTime<Utc>,
+}
+
+/// How many versions one page of the activity feed shows.
+pub const ACTIVITY_PAGE_SIZE: u32 = 25;
+
+/// Where the time-travel control stands: the instant named by `at_change` or `as_of`, or now.
+#[server(endpoint = "locate_instant")]
+pub async fn locate_instant(
+    #[server(default)] as_of: String,
+    #[server(default)] at_change: String,
+) -> Result<TimePoint, AppError> {
+    let store = server::store()?;
+    let at = server::instant(&store, &as_of, &at_change).await?;
+    Ok(TimePoint {
+        at,
+        timeline: store.timeline(at).await?,
+    })
+}
+
+/// The board as it was at the instant named by `at_change` or `as_of`.
+#[server(endpoint = "board_as_of")]
+pub async fn board_as_of(
+    #[server(default)] as_of: String,
+    #[server(default)] at_change: String,
+) -> Result<BoardSnapshot, AppError> {
+    let store = server::store()?;
+    let at = server::instant(&store, &as_of, &at_change).await?;
+    let (deleted, live) = store
+        .board_as_of(at)
+        .await?
+        .into_iter()
+        .partition(TaskVersion::is_tombstone);
+    Ok(BoardSnapshot {
+        point: TimePoint {
+            at,
+            timeline: store.timeline(at).await?,
+        },
+        live,
+        deleted,
+        backend: server::backend_name(&store).to_owned(),
+    })
+}
+
+/// A page of the change feed, optionally only one operation, one person, or changes since an
+/// instant; `before` is the cursor from the previous page.
+#[server(endpoint = "activity")]
+pub async fn activity(
+    #[server(default)] before: String,
+    #[server(default)] op: String,
+    #[server(default)] actor: String,
+    #[server(default)] since: String,
+) -> Result<ActivityPage, AppError> {
+    use crate::task::{Actor, FeedQuery, FieldError};
+
+    let before = match before.trim() {
+        "" => None,
+        raw => Some(raw.parse::<i64>().map_err(|_| {
+            AppError::from(FieldError::new(
+                "before",
+                "must be a position from a page link",
+            ))
+        })?),
+    };
+    let query = FeedQuery {
+        before,
+        op: match op.trim() {
+            "" => None,
+            raw => Some(raw.parse()?),
+        },
+        actor: match actor.trim() {
+            "" => None,
+            raw => Some(Actor::parse(raw)?),
+        },
+        since: match since.trim() {
+            "" => None,
+            raw => Some(crate::time::parse_instant("since", raw)?),
+        },
+        limit: ACTIVITY_PAGE_SIZE,
+        ..FeedQuery::default()
+    };
+    let page = server::store()?.change_feed(query).await?;
+    Ok(ActivityPage {
+        entries: page
+            .entries
+            .into_iter()
+            .map(|entry| HistoryEntry {
+                changes: crate::diff::changes(entry.previous.as_ref(), &entry.version.fields),
+                version: entry.version,
+            })
+            .collect(),
+        next_before: page.next_before,
+        read_at: chrono::Utc::now(),
     })
 }
 

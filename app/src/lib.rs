@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks") view=pages::TaskListPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/new") view=pages::NewTaskPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/deleted") view=pages::DeletedPage ssr=SsrMode::Async />
+                    <Route path=path!("/activity") view=pages::ActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id") view=pages::TaskPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/edit") view=pages::EditPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/history") view=pages::HistoryPage ssr=SsrMode::Async />

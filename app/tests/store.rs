@@ -7,11 +7,104 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::store::StoreError;
-use app::task::{FeedQuery, Op, Status, TaskFilter, TaskInput, TaskLookup, TaskSort};
+use app::live::hub::{LiveEvent, LiveHub};
+use app::live::Change;
+use app::store::{Store, StoreError};
+use app::task::{
+    Actor, FeedPage, FeedQuery, Op, Status, TaskFilter, TaskInput, TaskLookup, TaskSort,
+};
 use support::{by, by_with_note, fields, fields_with, unknown_id, Backend};
+use tokio::sync::mpsc::Receiver;
+
+/// The next event a follower receives; a generous wait, since nothing here measures speed.
+async fn next_event(events: &mut Receiver<LiveEvent>) -> LiveEvent {
+    tokio::time::timeout(Duration::from_secs(20), events.recv())
+        .await
+        .expect("an event arrives")
+        .expect("the stream stays open")
+}
+
+fn ops(page: &FeedPage) -> Vec<(i64, Op)> {
+    page.entries
+        .iter()
+        .map(|entry| (entry.version.version, entry.version.op))
+        .collect()
+}
 
 on_both_backends! {
+    async fn the_change_feed_filters_by_operation_actor_and_time_and_shows_what_each_version_replaced(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Feed me"), by("ada")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let updated = store.update_task(task.entity_id, 1, fields("Fed"), by("grace")).await.unwrap();
+        store.delete_task(task.entity_id, by("ada")).await.unwrap();
+        let feed = |query: FeedQuery| async move { store.change_feed(FeedQuery { limit: 10, ..query }).await.unwrap() };
+
+        let everything = feed(FeedQuery::default()).await;
+        assert_eq!(ops(&everything), [(3, Op::Deleted), (2, Op::Updated), (1, Op::Created)]);
+        assert_eq!(everything.entries[1].previous.as_ref().map(|f| f.title.as_str()), Some("Feed me"));
+        assert_eq!(everything.entries[2].previous, None, "a creation replaced nothing");
+
+        let by_grace = feed(FeedQuery { actor: Some(Actor::parse("grace").unwrap()), ..FeedQuery::default() }).await;
+        assert_eq!(ops(&by_grace), [(2, Op::Updated)]);
+        let deletions = feed(FeedQuery { op: Some(Op::Deleted), ..FeedQuery::default() }).await;
+        assert_eq!(ops(&deletions), [(3, Op::Deleted)]);
+        let since_update = feed(FeedQuery { since: Some(updated.recorded_at), ..FeedQuery::default() }).await;
+        assert_eq!(ops(&since_update), [(3, Op::Deleted), (2, Op::Updated)]);
+    }
+
+    async fn the_timeline_counts_changes_around_an_instant(db) {
+        let store = &db.store;
+        let empty = store.timeline(chrono::Utc::now()).await.unwrap();
+        assert_eq!((empty.first_change, empty.changes_total), (None, 0));
+        assert_eq!(store.head_position().await.unwrap(), 0);
+
+        let pause = || tokio::time::sleep(Duration::from_millis(5));
+        let first = store.create_task(fields("One"), by("ada")).await.unwrap();
+        pause().await;
+        let second = store.update_task(first.entity_id, 1, fields("One, edited"), by("ada")).await.unwrap();
+        pause().await;
+        let third = store.create_task(fields("Two"), by("ada")).await.unwrap();
+
+        let middle = store.timeline(second.recorded_at).await.unwrap();
+        assert_eq!(middle.first_change, Some(first.recorded_at));
+        assert_eq!(middle.previous_change, Some(second.recorded_at));
+        assert_eq!(middle.next_change, Some(third.recorded_at));
+        assert_eq!((middle.changes_until, middle.changes_total), (2, 3));
+        assert_eq!(store.change_instant(1).await.unwrap(), Some(first.recorded_at));
+        assert_eq!(store.change_instant(3).await.unwrap(), Some(third.recorded_at));
+        assert_eq!(store.change_instant(4).await.unwrap(), None);
+        assert_eq!(store.change_instant(0).await.unwrap(), None);
+        assert_eq!(store.head_position().await.unwrap(), third.position);
+        assert_eq!(store.changes_after(first.position, 10).await.unwrap(), [second, third]);
+    }
+
+    async fn followers_catch_up_from_their_position_then_hear_each_new_version_once(db) {
+        let store = &db.store;
+        let hub = LiveHub::start(store.clone()).await.unwrap();
+        let first = store.create_task(fields("Followed"), by("ada")).await.unwrap();
+        let second = store.update_task(first.entity_id, 1, fields("Followed closely"), by("ada")).await.unwrap();
+
+        // One follower saw nothing yet, one reconnects having seen the first version.
+        let mut from_start = hub.follow(Some(0));
+        let mut reconnected = hub.follow(Some(first.position));
+        assert_eq!(next_event(&mut from_start).await, LiveEvent::Change(Change::from(&first)));
+        assert_eq!(next_event(&mut from_start).await, LiveEvent::Change(Change::from(&second)));
+        assert_eq!(next_event(&mut reconnected).await, LiveEvent::Change(Change::from(&second)));
+
+        let third = store.delete_task(first.entity_id, by("grace")).await.unwrap();
+        assert_eq!(next_event(&mut from_start).await, LiveEvent::Change(Change::from(&third)));
+        assert_eq!(next_event(&mut reconnected).await, LiveEvent::Change(Change::from(&third)));
+        let fourth = store.restore_task(first.entity_id, by("grace")).await.unwrap();
+        // The next thing each hears is the fourth version: the third came exactly once.
+        assert_eq!(next_event(&mut from_start).await, LiveEvent::Change(Change::from(&fourth)));
+        assert_eq!(next_event(&mut reconnected).await, LiveEvent::Change(Change::from(&fourth)));
+
+        let mut newcomer = hub.follow(None);
+        assert_eq!(next_event(&mut newcomer).await, LiveEvent::Hello { position: fourth.position });
+        hub.close();
+        assert_eq!(from_start.recv().await, None, "closing the hub ends every stream");
+    }
     async fn insert_update_delete_restore_gives_versions_1_to_4_with_their_ops(db) {
         let store = &db.store;
         let created = store.create_task(fields("Write slides"), by("ada")).await.unwrap();
@@ -439,4 +532,41 @@ on_both_backends! {
         let latest = &live[0];
         store.update_task(latest.entity_id, latest.version, fields("Fresh edit"), by("ada")).await.unwrap();
     }
+}
+
+/// PostgreSQL only, because it is the one backend that can announce an append to another
+/// process: a second store on the same database (a second server, in effect) is woken by the
+/// NOTIFY that the first store's append sends when it commits. SQLite has no such channel; its
+/// announcements stay inside the process that wrote (see migration 0002).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_announces_each_append_to_every_store_on_the_database() {
+    let db = support::TestDb::new(Backend::Postgres).await;
+    let other_server = Store::connect(&db.url)
+        .await
+        .expect("a second store on the database");
+    let hub = LiveHub::start(other_server.clone()).await.unwrap();
+    let mut events = hub.follow(None);
+    assert_eq!(
+        next_event(&mut events).await,
+        LiveEvent::Hello { position: 0 }
+    );
+
+    let mut appends = other_server.appends().await.unwrap();
+    let created = db
+        .store
+        .create_task(fields("Written elsewhere"), by("ada"))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), appends.next())
+        .await
+        .expect("the NOTIFY sent at commit reaches the other store")
+        .unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        LiveEvent::Change(Change::from(&created))
+    );
+
+    hub.close();
+    other_server.close().await;
+    db.cleanup().await;
 }

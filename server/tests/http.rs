@@ -20,7 +20,9 @@ async fn app(db: &support::TestDb) -> Router {
     let options = LeptosOptions::builder()
         .output_name("immutable-tasks")
         .build();
-    let hub = LiveHub::start(db.store.clone()).await.expect("follow the version table");
+    let hub = LiveHub::start(db.store.clone())
+        .await
+        .expect("follow the version table");
     server::router(db.store.clone(), hub, options)
 }
 

@@ -85,7 +85,8 @@ fn open(live: Live) {
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     // Listeners on a live EventSource only fail for a null callback, which this is not.
-    let _ = source.add_event_listener_with_callback(CHANGE_EVENT, on_change.as_ref().unchecked_ref());
+    let _ =
+        source.add_event_listener_with_callback(CHANGE_EVENT, on_change.as_ref().unchecked_ref());
     let stream = Stream {
         source,
         _on_open: on_open,

@@ -25,7 +25,9 @@ const BROADCAST_CAPACITY: usize = 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LiveEvent {
     /// Sent first to a follower that came without a cursor: the position it starts after.
-    Hello { position: i64 },
+    Hello {
+        position: i64,
+    },
     Change(Change),
 }
 
@@ -165,7 +167,11 @@ impl Hub {
     }
 
     /// Sends what the table holds after `after`; returns the last position sent.
-    async fn catch_up(&self, mut after: i64, events: &mpsc::Sender<LiveEvent>) -> Result<i64, Gone> {
+    async fn catch_up(
+        &self,
+        mut after: i64,
+        events: &mpsc::Sender<LiveEvent>,
+    ) -> Result<i64, Gone> {
         loop {
             let batch = match self.store.changes_after(after, BATCH).await {
                 Ok(batch) => batch,

@@ -109,15 +109,22 @@ impl Live {
         self.cursor.get()
     }
 
-    /// Changes only when the task with this id changes: what a task's own pages refetch on.
-    pub fn task_revision(self, entity_id: Signal<String>) -> Memo<i64> {
-        Memo::new(move |previous: Option<&i64>| {
-            let previous = previous.copied().unwrap_or(0);
+    /// The newest change to the task with this id seen since the page loaded.
+    pub fn task_change(self, entity_id: Signal<String>) -> Memo<Option<Change>> {
+        Memo::new(move |previous: Option<&Option<Change>>| {
             let id = entity_id.get();
             self.latest.with(|latest| match latest {
-                Some(change) if change.entity_id.to_string() == id => change.position,
-                _ => previous,
+                Some(change) if change.entity_id.to_string() == id => Some(change.clone()),
+                _ => previous.cloned().flatten(),
             })
+        })
+    }
+
+    /// Changes only when the task with this id changes: what a task's own pages refetch on.
+    pub fn task_revision(self, entity_id: Signal<String>) -> Memo<i64> {
+        let change = self.task_change(entity_id);
+        Memo::new(move |_| {
+            change.with(|change| change.as_ref().map_or(0, |change| change.position))
         })
     }
 

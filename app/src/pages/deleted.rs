@@ -6,12 +6,17 @@ use leptos::prelude::*;
 
 use super::common::{submission_error, ErrorNotice, PageError, TimeAgo};
 use crate::api::{list_deleted, DeletedList, RestoreTask};
+use crate::live::use_live;
 use crate::task::TaskVersion;
 
 #[component]
 pub fn DeletedPage() -> impl IntoView {
     let restore = ServerAction::<RestoreTask>::new();
-    let tasks = Resource::new(move || restore.version().get(), |_| list_deleted());
+    let live = use_live();
+    let tasks = Resource::new(
+        move || (restore.version().get(), live.board_revision()),
+        |_| list_deleted(),
+    );
     let error = submission_error(restore);
     view! {
         <section class="deleted" aria-labelledby="deleted-heading">

@@ -25,9 +25,17 @@ pub fn HistoryPage() -> impl IntoView {
     let id = entity_param();
     let revert = ServerAction::<RevertTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
+    let revision = crate::live::use_live().task_revision(id);
     let history = Resource::new(
-        move || (id.get(), revert.version().get(), restore.version().get()),
-        |(id, _, _)| get_history(id),
+        move || {
+            (
+                id.get(),
+                revert.version().get(),
+                restore.version().get(),
+                revision.get(),
+            )
+        },
+        |(id, _, _, _)| get_history(id),
     );
     let revert_error = submission_error(revert);
     let restore_error = submission_error(restore);
@@ -205,10 +213,17 @@ fn TimelineItem(
     selected: Signal<bool>,
 ) -> impl IntoView {
     let version = entry.version;
+    let live = crate::live::use_live();
+    let position = version.position;
+    let board_then = format!(
+        "/tasks?as_of={}",
+        crate::time::url_instant(version.recorded_at)
+    );
     view! {
         <li
             class=format!("timeline-item op-{}", version.op.as_str())
             class:selected=move || selected.get()
+            class:just-changed=move || live.is_fresh_position(position)
             id=format!("version-{}", version.version)
         >
             <a href=href class="timeline-link" aria-current=move || selected.get().then_some("true")>
@@ -218,6 +233,7 @@ fn TimelineItem(
                 <span class="timeline-when"><TimeAgo at=version.recorded_at now=read_at /></span>
             </a>
             {version.note.map(|note| view! { <p class="note">"“"{note.as_str().to_owned()}"”"</p> })}
+            <a class="board-then" href=board_then>"View the board at this time"</a>
             {match version.op {
                 Op::Deleted => view! {
                     <p class="changes-none">"Tombstone: the last content is kept; the task left the list. Nothing was erased."</p>

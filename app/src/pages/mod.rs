@@ -1,5 +1,6 @@
 //! One module per page, plus the pieces they share.
 
+mod activity;
 mod common;
 mod deleted;
 mod history;
@@ -10,7 +11,9 @@ mod task_edit;
 mod task_form;
 mod task_list;
 mod task_show;
+mod time_travel;
 
+pub use activity::ActivityPage;
 pub use common::FlashBanner;
 pub use deleted::DeletedPage;
 pub use history::HistoryPage;

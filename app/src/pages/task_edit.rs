@@ -12,6 +12,7 @@ use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::task_show::DeletedBanner;
 use crate::api::{compare_versions, get_task, Comparison, RestoreTask, TaskDetail, UpdateTask};
 use crate::error::AppError;
+use crate::live::{use_live, Change};
 
 /// An edit that was submitted but not saved: its values and the version it started from.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +64,9 @@ pub fn EditPage() -> impl IntoView {
             submitted.set(Draft::submitted(&input));
         }
     });
+    // Not a source of `task`: refetching would throw away what is being typed. Someone else's
+    // save is announced instead, and the usual conflict screen settles it on saving.
+    let their_change = use_live().task_change(id);
     let error = submission_error(update);
     let restore_error = submission_error(restore);
     let draft = Signal::derive(move || {
@@ -84,7 +88,7 @@ pub fn EditPage() -> impl IntoView {
                         .into_any()
                     }
                     Ok(detail) => {
-                        view! { <EditForm detail update error draft submitted /> }.into_any()
+                        view! { <EditForm detail update error draft submitted their_change /> }.into_any()
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
@@ -100,10 +104,22 @@ fn EditForm(
     error: Signal<Option<AppError>>,
     draft: Signal<Option<Draft>>,
     submitted: RwSignal<Option<Draft>>,
+    their_change: Memo<Option<Change>>,
 ) -> impl IntoView {
     let task = detail.task;
     let id = task.entity_id.to_string();
     let current = task.version;
+    // Our own save is announced too; while it is in flight, or once it has answered with that
+    // version, it is not news.
+    let saved_here = move |version: i64| {
+        update.pending().get()
+            || matches!(update.value().get(), Some(Ok(saved)) if saved.version >= version)
+    };
+    let newer = move || {
+        their_change
+            .get()
+            .filter(|change| change.version > current && !saved_here(change.version))
+    };
     let conflict = move || match error.get() {
         Some(AppError::Conflict { current_version }) => Some(current_version),
         _ => None,
@@ -160,6 +176,10 @@ fn EditForm(
                 <a href=format!("/tasks/{id}")>"Cancel"</a>
                 <a href=format!("/tasks/{id}/history")>"History"</a>
             </nav>
+            {
+                let id = id.clone();
+                move || newer().map(|change| view! { <ChangedMeanwhile entity_id=id.clone() editing=current change /> })
+            }
             <ActionForm action=update attr:class="task-form" attr:aria-label="Edit the task">
                 <input type="hidden" name="entity_id" value=id.clone() />
                 <input type="hidden" name="expected_version" value=move || expected().to_string() />
@@ -276,5 +296,34 @@ fn ConflictPanel(
                 "."
             </p>
         </section>
+    }
+}
+
+/// Someone else saved this task while it was open here: who, which version, and what they
+/// changed, before the editor saves anything.
+#[component]
+fn ChangedMeanwhile(entity_id: String, editing: i64, change: Change) -> impl IntoView {
+    let newest = change.version;
+    let diff = LocalResource::new(move || {
+        compare_versions(entity_id.clone(), editing.to_string(), newest.to_string())
+    });
+    let verb = match change.op {
+        crate::task::Op::Deleted => "deleted this task",
+        _ => "saved",
+    };
+    view! {
+        <div class="live-notice" role="alert">
+            <p>
+                <strong>{format!("{} {verb} version {newest} while you were editing", change.actor)}</strong>
+                {format!(" (you started from version {editing}). ")}
+                "If you save now, you will see both edits side by side and choose; nothing is "
+                "overwritten."
+            </p>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    diff.await.ok().map(|comparison| view! { <ChangeList changes=comparison.changes /> })
+                })}
+            </Suspense>
+        </div>
     }
 }

@@ -1,5 +1,7 @@
 //! `/` and `/tasks`: the current tasks (read from the read model), a status filter and sort
-//! order carried in the URL, the form that creates a task, and delete with confirmation.
+//! order carried in the URL, the form that creates a task, and delete with confirmation. The
+//! list follows the change stream; with `?as_of=` or `?at_change=` it shows the board of that
+//! moment instead, read-only.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,7 +10,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::common::{here, submission_error, DeleteConfirm, ErrorNotice, StatusBadge, TimeAgo};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
+use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
+use crate::live::use_live;
 use crate::task::{Status, TaskSort, TaskVersion};
 
 #[component]
@@ -16,8 +20,18 @@ pub fn TaskListPage() -> impl IntoView {
     let query = use_query_map();
     let status = move || query.read().get("status").unwrap_or_default();
     let sort = move || query.read().get("sort").unwrap_or_default();
+    let moment = Signal::derive(move || -> Moment {
+        let query = query.read();
+        (
+            query.get("as_of").unwrap_or_default(),
+            query.get("at_change").unwrap_or_default(),
+        )
+    });
+    // A memo, so changing the filter does not rebuild the page around it.
+    let past = Memo::new(move |_| is_past(&moment.get()));
     let create = ServerAction::<CreateTask>::new();
     let delete = ServerAction::<DeleteTask>::new();
+    let live = use_live();
     let tasks = Resource::new(
         move || {
             (
@@ -25,20 +39,13 @@ pub fn TaskListPage() -> impl IntoView {
                 sort(),
                 create.version().get(),
                 delete.version().get(),
+                live.board_revision(),
             )
         },
-        |(status, sort, _, _)| list_tasks(status, sort),
+        |(status, sort, _, _, _)| list_tasks(status, sort),
     );
-
-    view! {
-        <section class="tasks" aria-labelledby="tasks-heading">
-            <div class="page-heading">
-                <h1 id="tasks-heading">"Tasks"</h1>
-                <nav class="page-links" aria-label="Task pages">
-                    <a href="/tasks/new">"New task page"</a>
-                    <a href="/tasks/deleted">"Deleted tasks"</a>
-                </nav>
-            </div>
+    let now = move || {
+        view! {
             <CreateTaskForm action=create />
             <FilterBar status=Signal::derive(status) sort=Signal::derive(sort) />
             <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
@@ -49,6 +56,25 @@ pub fn TaskListPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+        }
+    };
+
+    view! {
+        <section class="tasks" aria-labelledby="tasks-heading">
+            <div class="page-heading">
+                <h1 id="tasks-heading">
+                    {move || if past.get() { "The board in the past" } else { "Tasks" }}
+                </h1>
+                <nav class="page-links" aria-label="Task pages">
+                    <a href="/tasks/new">"New task page"</a>
+                    <a href="/tasks/deleted">"Deleted tasks"</a>
+                </nav>
+            </div>
+            // In the past the control comes first: it is what the visitor is using.
+            {move || match past.get() {
+                true => view! { <TimeTravel moment /> <BoardAsOf moment /> }.into_any(),
+                false => view! { {now()} <TimeTravel moment /> }.into_any(),
+            }}
         </section>
     }
 }
@@ -176,8 +202,10 @@ fn TaskRow(
     let title = fields.title.as_str().to_owned();
     let id = task.entity_id.to_string();
     let return_to = here();
+    let live = use_live();
+    let entity_id = task.entity_id;
     view! {
-        <li class="task-row" data-entity-id=id.clone()>
+        <li class="task-row" class:just-changed=move || live.fresh_change(entity_id).is_some() data-entity-id=id.clone()>
             <a href=format!("/tasks/{id}") class="task-title">{title.clone()}</a>
             <StatusBadge status=fields.status />
             <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>

@@ -10,15 +10,24 @@ use super::common::{
 use super::entity_param;
 use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
 use crate::error::AppError;
+use crate::live::use_live;
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
     let id = entity_param();
     let delete = ServerAction::<DeleteTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
+    let revision = use_live().task_revision(id);
     let task = Resource::new(
-        move || (id.get(), delete.version().get(), restore.version().get()),
-        |(id, _, _)| get_task(id),
+        move || {
+            (
+                id.get(),
+                delete.version().get(),
+                restore.version().get(),
+                revision.get(),
+            )
+        },
+        |(id, _, _, _)| get_task(id),
     );
     let delete_error = submission_error(delete);
     let restore_error = submission_error(restore);

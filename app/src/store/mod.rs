@@ -37,14 +37,38 @@ macro_rules! version_columns {
     };
     ($alias:ident) => {
         concat!(
-            stringify!($alias), ".position, ", stringify!($alias), ".id, ",
-            stringify!($alias), ".entity_id, ", stringify!($alias), ".version, ",
-            stringify!($alias), ".title, ", stringify!($alias), ".description, ",
-            stringify!($alias), ".status, ", stringify!($alias), ".priority, ",
-            stringify!($alias), ".due_date, ", stringify!($alias), ".op, ",
-            stringify!($alias), ".recorded_at, ", stringify!($alias), ".deleted_at, ",
-            stringify!($alias), ".actor, ", stringify!($alias), ".note, ",
-            stringify!($alias), ".prev_hash, ", stringify!($alias), ".hash"
+            stringify!($alias),
+            ".position, ",
+            stringify!($alias),
+            ".id, ",
+            stringify!($alias),
+            ".entity_id, ",
+            stringify!($alias),
+            ".version, ",
+            stringify!($alias),
+            ".title, ",
+            stringify!($alias),
+            ".description, ",
+            stringify!($alias),
+            ".status, ",
+            stringify!($alias),
+            ".priority, ",
+            stringify!($alias),
+            ".due_date, ",
+            stringify!($alias),
+            ".op, ",
+            stringify!($alias),
+            ".recorded_at, ",
+            stringify!($alias),
+            ".deleted_at, ",
+            stringify!($alias),
+            ".actor, ",
+            stringify!($alias),
+            ".note, ",
+            stringify!($alias),
+            ".prev_hash, ",
+            stringify!($alias),
+            ".hash"
         )
     };
 }
@@ -485,7 +509,10 @@ impl Appends {
 enum WriteTx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
     /// With the announcement to make once the append has committed.
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>, Arc<watch::Sender<()>>),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        Arc<watch::Sender<()>>,
+    ),
 }
 
 impl WriteTx {

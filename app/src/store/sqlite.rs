@@ -252,7 +252,9 @@ pub(super) async fn feed(
         .await?;
     rows.iter()
         .map(|row| {
-            let has_previous = row.try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?.is_some();
+            let has_previous = row
+                .try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?
+                .is_some();
             Ok(FeedEntry {
                 version: read_from(row, 0)?,
                 previous: match has_previous {

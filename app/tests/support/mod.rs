@@ -16,6 +16,8 @@ pub enum Backend {
 pub struct TestDb {
     pub store: Store,
     pub backend: Backend,
+    /// Where the database is, for a second store (a second server, in effect) to open.
+    pub url: String,
     /// A connection of its own to the same database, for SQL the store would never run.
     raw: RawPool,
     cleanup: Cleanup,
@@ -65,6 +67,7 @@ impl TestDb {
                 Self {
                     store,
                     backend,
+                    url,
                     raw: RawPool::Sqlite(raw),
                     cleanup: Cleanup::File(path),
                 }
@@ -86,6 +89,7 @@ impl TestDb {
                 Self {
                     store,
                     backend,
+                    url,
                     raw: RawPool::Postgres(raw),
                     cleanup: Cleanup::Database { admin, name },
                 }

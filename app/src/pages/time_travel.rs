@@ -1,0 +1,188 @@
+//! Whole-board time travel: the control on the list page (a slider over every change ever
+//! recorded, a date-time input, and one-change steps) and the read-only board it shows. Both
+//! forms are plain GET forms, so the instant lives in the URL: shareable, and it works with
+//! JavaScript off. The board of a past instant never changes, whatever is written later.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_navigate;
+
+use super::common::{PageError, StatusBadge};
+use crate::api::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
+use crate::live::use_live;
+use crate::task::TaskVersion;
+use crate::time;
+
+/// The instant a list-page URL asks for: `(as_of, at_change)`, both blank for "now".
+pub type Moment = (String, String);
+
+pub fn is_past((as_of, at_change): &Moment) -> bool {
+    !as_of.is_empty() || !at_change.is_empty()
+}
+
+/// The slider, the date-time form and the steps; it follows new changes while showing now.
+#[component]
+pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
+    let live = use_live();
+    let point = Resource::new(
+        move || (moment.get(), live.board_revision()),
+        |((as_of, at_change), _)| locate_instant(as_of, at_change),
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match point.await {
+                    Ok(point) => view! { <TimeControls point past=is_past(&moment.get_untracked()) /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
+    let timeline = point.timeline;
+    let total = timeline.changes_total;
+    let applied = if past { timeline.changes_until } else { total };
+    let navigate = use_navigate();
+    // With JavaScript the slider moves the board as soon as it is let go; without, the button.
+    let on_slide = move |event: leptos::ev::Event| {
+        let count = event_target_value(&event);
+        navigate(&format!("/tasks?at_change={count}"), Default::default());
+    };
+    let step = move |count: i64, label: &'static str, rel: &'static str| {
+        (0..=total).contains(&count).then(|| {
+            view! { <a class="time-step" rel=rel href=format!("/tasks?at_change={count}")>{label}</a> }
+        })
+    };
+    let shown = if past {
+        format!("Showing change {applied} of {total}")
+    } else {
+        format!("Showing now: all {total} changes")
+    };
+    view! {
+        <section class="time-travel" aria-labelledby="time-travel-heading">
+            <h2 id="time-travel-heading">"Time travel"</h2>
+            <p class="time-travel-help">
+                "Every change ever made is still in the version table, so the board can be shown "
+                "exactly as it was at any moment. Slide through the changes or pick a time."
+            </p>
+            <Form method="GET" action="/tasks" attr:class="time-slider">
+                <label for="at-change">{shown}</label>
+                <input
+                    type="range"
+                    id="at-change"
+                    name="at_change"
+                    min="0"
+                    max=total
+                    step="1"
+                    value=applied
+                    on:change=on_slide
+                />
+                <button type="submit">"Show this change"</button>
+            </Form>
+            <nav class="time-steps" aria-label="Step through changes">
+                {step(applied - 1, "← Previous change", "prev")}
+                {step(applied + 1, "Next change →", "next")}
+                {past.then(|| view! { <a href="/tasks">"Back to now"</a> })}
+            </nav>
+            <Form method="GET" action="/tasks" attr:class="time-picker">
+                <label for="as-of">"Date and time (UTC)"</label>
+                <input type="datetime-local" id="as-of" name="as_of" step="1" value=time::form_instant(point.at) />
+                <button type="submit">"Show the board then"</button>
+            </Form>
+        </section>
+    }
+}
+
+/// The board at a past instant: read-only, with the tasks that had been deleted by then.
+#[component]
+pub fn BoardAsOf(moment: Signal<Moment>) -> impl IntoView {
+    let board = Resource::new(
+        move || moment.get(),
+        |(as_of, at_change)| board_as_of(as_of, at_change),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the board as it was…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Ok(board) => view! { <PastBoard board /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PastBoard(board: BoardSnapshot) -> impl IntoView {
+    let at = board.point.at;
+    let permalink = format!("/tasks?as_of={}", time::url_instant(at));
+    let live_count = board.live.len();
+    let deleted = board.deleted;
+    view! {
+        <div class="time-travel-banner" role="note">
+            <p>
+                <strong>"The board as it was at "{time::exact(at)}"."</strong>
+                " This is the past, so it is read-only: nothing here can be changed, and nothing "
+                "written later changes it. "
+                <a href=permalink>"Link to this moment"</a>" · "<a href="/tasks">"Back to now"</a>
+            </p>
+        </div>
+        <p class="list-summary">
+            {format!("{live_count} task{} existed and were not deleted", if live_count == 1 { "" } else { "s" })}
+            " · each at its latest version as of then, read from the version table on "{board.backend}
+        </p>
+        {if board.live.is_empty() {
+            view! { <p class="empty-state">"No live tasks at that moment."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="task-list as-of">
+                    {board.live.into_iter().map(|task| view! { <PastRow task /> }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }}
+        {(!deleted.is_empty()).then(|| view! {
+            <section class="as-of-deleted" aria-labelledby="as-of-deleted-heading">
+                <h2 id="as-of-deleted-heading">"Deleted by then"</h2>
+                <ul class="deleted-list">
+                    {deleted.into_iter().map(|task| {
+                        let id = task.entity_id.to_string();
+                        view! {
+                            <li class="deleted-row" data-entity-id=id.clone()>
+                                <s class="task-title">{task.fields.title.as_str().to_owned()}</s>
+                                <span class="task-version">{format!("v{}", task.version)}</span>
+                                <span>"deleted "{time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}</span>
+                                <a href=format!("/tasks/{id}/history?version={}", task.version)>"History"</a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn PastRow(task: TaskVersion) -> impl IntoView {
+    let fields = task.fields;
+    let id = task.entity_id.to_string();
+    view! {
+        <li class="task-row" data-entity-id=id.clone()>
+            <a href=format!("/tasks/{id}/history?version={}", task.version) class="task-title">
+                {fields.title.as_str().to_owned()}
+            </a>
+            <StatusBadge status=fields.status />
+            <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
+            <span class="task-due">
+                {fields.due_date.map(|date| format!("due {}", date.format("%Y-%m-%d"))).unwrap_or_default()}
+            </span>
+            <span class="task-version" title="Its version at that moment">{format!("v{}", task.version)}</span>
+            <span class="task-changed" title="When this version was recorded">
+                {time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}
+            </span>
+        </li>
+    }
+}
