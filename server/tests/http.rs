@@ -42,6 +42,43 @@ async fn send(router: Router, request: Request<Body>) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// Reads a server-sent event stream until `wanted` events have arrived, returning its text.
+async fn read_events(
+    router: Router,
+    request: Request<Body>,
+    wanted: usize,
+) -> (StatusCode, String, String) {
+    use futures::StreamExt;
+
+    let response = router.oneshot(request).await.expect("the router answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut body = response.into_body().into_data_stream();
+    let mut text = String::new();
+    while text.matches("\n\n").count() < wanted {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), body.next())
+            .await
+            .expect("the stream keeps sending")
+            .expect("the stream stays open")
+            .expect("a readable chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    (status, content_type, text)
+}
+
+/// The part of a time-travel page listing live tasks, and the part listing deleted ones.
+fn board_sections(html: &str) -> (&str, &str) {
+    let board = html
+        .split_once("time-travel-banner")
+        .map_or("", |(_, rest)| rest);
+    board.split_once("as-of-deleted").unwrap_or((board, ""))
+}
+
 fn post_form(path: &str, form: &str) -> Request<Body> {
     Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -237,5 +274,89 @@ on_both_backends! {
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert!(html.contains("No such task"), "{path}");
         }
+    }
+
+    async fn the_change_stream_resumes_after_the_last_event_id_it_was_given(db) {
+        let first = create(&db, "Streamed").await;
+        let meta = app::task::ChangeMeta::anonymous;
+        let second = db.store.update_task(first.entity_id, 1, support::fields("Streamed on"), meta()).await.unwrap();
+        let third = db.store.delete_task(first.entity_id, meta()).await.unwrap();
+
+        let resume = Request::get("/api/events?after=0")
+            .header("last-event-id", first.position.to_string())
+            .body(Body::empty())
+            .unwrap();
+        let (status, content_type, text) = read_events(app(&db).await, resume, 2).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        let ids: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("id: ")).collect();
+        let expected = [second.position.to_string(), third.position.to_string()];
+        assert_eq!(ids, expected, "the header wins over ?after=, and nothing is repeated: {text}");
+        assert!(text.contains("event: change"), "{text}");
+        assert!(text.contains("\"op\":\"deleted\""), "{text}");
+
+        let (status, _, text) = read_events(
+            app(&db).await,
+            Request::get("/api/events").body(Body::empty()).unwrap(),
+            1,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(text.contains("event: hello"), "a follower without a cursor is told where it starts: {text}");
+
+        let (status, body) = send(app(&db).await, Request::get("/api/events?after=soon").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("after must be a stream position"), "{body}");
+    }
+
+    async fn the_board_as_of_an_instant_matches_the_store_before_between_and_after_changes(db) {
+        let meta = app::task::ChangeMeta::anonymous;
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
+        let v1 = create(&db, "Then").await;
+        pause().await;
+        let v2 = db.store.update_task(v1.entity_id, 1, support::fields("Later"), meta()).await.unwrap();
+        pause().await;
+        let v3 = db.store.delete_task(v1.entity_id, meta()).await.unwrap();
+        pause().await;
+        let v4 = db.store.restore_task(v1.entity_id, meta()).await.unwrap();
+        let id = v1.entity_id.to_string();
+        let row = format!("data-entity-id=\"{id}\"");
+
+        let before = v1.recorded_at - chrono::Duration::microseconds(1);
+        for (at, expected) in [
+            (before, None),
+            (v1.recorded_at, Some((1, "Then", false))),
+            (v2.recorded_at, Some((2, "Later", false))),
+            (v3.recorded_at, Some((3, "Later", true))),
+            (v4.recorded_at, Some((4, "Later", false))),
+        ] {
+            let stored = db.store.board_as_of(at).await.unwrap();
+            let stored = stored.iter().find(|version| version.entity_id == v1.entity_id);
+            assert_eq!(
+                stored.map(|v| (v.version, v.fields.title.as_str(), v.is_tombstone())),
+                expected,
+                "the store at {at}"
+            );
+            let path = format!("/tasks?as_of={}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B"));
+            let (status, html) = send(app(&db).await, Request::get(path.clone()).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("read-only"), "{path}");
+            assert!(!html.contains("Create task"), "no writing in the past: {path}");
+            let (live, deleted) = board_sections(&html);
+            match expected {
+                None => assert!(!html.contains(&row), "{path}"),
+                Some((version, title, tombstone)) => {
+                    let (shown, hidden) = if tombstone { (deleted, live) } else { (live, deleted) };
+                    let at_row = shown.split_once(&row).map(|(_, rest)| rest).unwrap_or_else(|| panic!("{path}: {html}"));
+                    assert!(at_row.contains(&format!(">v{version}<")), "{path}");
+                    assert!(at_row.contains(title), "{path}");
+                    assert!(!hidden.contains(&row), "{path}");
+                }
+            }
+        }
+
+        let (status, html) = send(app(&db).await, Request::get("/tasks?as_of=last+tuesday").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("must be a date and time in UTC"), "{html}");
     }
 }
