@@ -72,7 +72,10 @@ for backend in sqlite postgres; do
   esac
   step "End-to-end on $backend"
   start_server "$url" "$backend"
-  (cd end2end && BACKEND=$backend npx playwright test)
+  # The live-update tests start more servers of their own on the same database.
+  (cd end2end && BACKEND=$backend E2E_DATABASE_URL=$url npx playwright test)
+  step "Benchmark on $backend: write-to-visible latency in another browser"
+  (cd end2end && BACKEND=$backend npx playwright test --config bench/playwright.config.ts)
   stop_server
 done
 echo

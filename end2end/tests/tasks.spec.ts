@@ -39,7 +39,7 @@ test("a created task appears in the list and is still there after a reload", asy
 
 test("filtering by status keeps only matching tasks and lives in the URL", async ({ page, javaScriptEnabled }) => {
   await open(page, "/", javaScriptEnabled);
-  await page.getByLabel("Show").selectOption("done");
+  await page.getByLabel("Show", { exact: true }).selectOption("done");
   await page.getByLabel("Sort by").selectOption("priority");
   await page.getByRole("button", { name: "Apply" }).click();
 

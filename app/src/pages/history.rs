@@ -67,14 +67,16 @@ fn Timeline(
         .entries
         .last()
         .map_or(1, |entry| entry.version.version);
-    let selected = Memo::new(move |_| {
+    // Plain closures, not memos: this view is rebuilt inside a Suspend whenever the history
+    // changes, and a memo made here would be disposed while the old view still reads it.
+    let selected = move || {
         query
             .read()
             .get("version")
             .and_then(|raw| raw.parse::<i64>().ok())
             .filter(|version| (oldest..=newest).contains(version))
             .unwrap_or(newest)
-    });
+    };
     let page = format!("/tasks/{id}/history");
     let version_href = {
         let page = page.clone();
@@ -87,7 +89,7 @@ fn Timeline(
         entries.with_value(|entries| {
             entries
                 .iter()
-                .find(|entry| entry.version.version == selected.get())
+                .find(|entry| entry.version.version == selected())
                 .cloned()
         })
     };
@@ -121,7 +123,7 @@ fn Timeline(
                                     entry
                                     read_at
                                     href=version_href(version)
-                                    selected=Signal::derive(move || selected.get() == version)
+                                    selected=move || selected() == version
                                 />
                             }
                         })
@@ -152,7 +154,7 @@ fn Timeline(
 
 /// ← shows the older version, → the newer one, unless the keys are busy in a form control.
 fn step_with_arrow_keys(
-    selected: Memo<i64>,
+    selected: impl Fn() -> i64 + 'static,
     oldest: i64,
     newest: i64,
     href: impl Fn(i64) -> String + 'static,
@@ -168,7 +170,7 @@ fn step_with_arrow_keys(
         if typing {
             return;
         }
-        let current = selected.get_untracked();
+        let current = untrack(&selected);
         let target = match event.key().as_str() {
             "ArrowLeft" if current > oldest => current - 1,
             "ArrowRight" if current < newest => current + 1,
@@ -210,7 +212,7 @@ fn TimelineItem(
     entry: HistoryEntry,
     read_at: chrono::DateTime<chrono::Utc>,
     href: String,
-    selected: Signal<bool>,
+    selected: impl Fn() -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let version = entry.version;
     let live = crate::live::use_live();
@@ -222,11 +224,11 @@ fn TimelineItem(
     view! {
         <li
             class=format!("timeline-item op-{}", version.op.as_str())
-            class:selected=move || selected.get()
+            class:selected=selected
             class:just-changed=move || live.is_fresh_position(position)
             id=format!("version-{}", version.version)
         >
-            <a href=href class="timeline-link" aria-current=move || selected.get().then_some("true")>
+            <a href=href class="timeline-link" aria-current=move || selected().then_some("true")>
                 <span class="timeline-version">{format!("v{}", version.version)}</span>
                 <OpBadge op=version.op />
                 <span class="timeline-who">{version.actor.as_str().to_owned()}</span>
@@ -312,32 +314,35 @@ fn SelectedVersion(
 fn CompareForm(entity_id: String, newest: i64, oldest: i64) -> impl IntoView {
     let query = use_query_map();
     let chosen = move |name: &'static str, default: i64| {
-        Memo::new(move |_| {
+        move || {
             query
                 .read()
                 .get(name)
                 .and_then(|raw| raw.parse::<i64>().ok())
                 .filter(|version| (oldest..=newest).contains(version))
                 .unwrap_or(default)
-        })
+        }
     };
     let from = chosen("from", (newest - 1).max(oldest));
     let to = chosen("to", newest);
     let comparing = move || query.read().get("from").is_some() && query.read().get("to").is_some();
-    let options = move |current: Memo<i64>| {
-        (oldest..=newest)
+    fn options(
+        current: impl Fn() -> i64 + Copy + Send + Sync + 'static,
+        versions: std::ops::RangeInclusive<i64>,
+    ) -> impl IntoView {
+        versions
             .rev()
             .map(|version| {
                 view! {
-                    <option value=version.to_string() selected=move || current.get() == version>
+                    <option value=version.to_string() selected=move || current() == version>
                         {format!("v{version}")}
                     </option>
                 }
             })
             .collect_view()
-    };
+    }
     let comparison = Resource::new(
-        move || comparing().then(|| (entity_id.clone(), from.get(), to.get())),
+        move || comparing().then(|| (entity_id.clone(), from(), to())),
         |key| async move {
             match key {
                 Some((id, from, to)) => {
@@ -350,9 +355,9 @@ fn CompareForm(entity_id: String, newest: i64, oldest: i64) -> impl IntoView {
     view! {
         <Form method="GET" action="" attr:class="compare-form" attr:aria-label="Compare two versions">
             <label for="compare-from">"Compare"</label>
-            <select id="compare-from" name="from">{options(from)}</select>
+            <select id="compare-from" name="from">{options(from, oldest..=newest)}</select>
             <label for="compare-to">"with"</label>
-            <select id="compare-to" name="to">{options(to)}</select>
+            <select id="compare-to" name="to">{options(to, oldest..=newest)}</select>
             <button type="submit">"Compare"</button>
         </Form>
         <Suspense fallback=|| ()>

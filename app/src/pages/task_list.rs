@@ -32,6 +32,9 @@ pub fn TaskListPage() -> impl IntoView {
     let create = ServerAction::<CreateTask>::new();
     let delete = ServerAction::<DeleteTask>::new();
     let live = use_live();
+    // Made here, not per row: rows are rebuilt inside a Suspend on every refetch, and a signal
+    // made there is disposed while the old rows may still read it.
+    let return_to = Signal::derive(here());
     let tasks = Resource::new(
         move || {
             (
@@ -51,7 +54,7 @@ pub fn TaskListPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
                 {move || Suspend::new(async move {
                     match tasks.await {
-                        Ok(list) => view! { <TaskListing list delete /> }.into_any(),
+                        Ok(list) => view! { <TaskListing list delete return_to /> }.into_any(),
                         Err(error) => view! { <ErrorNotice error /> }.into_any(),
                     }
                 })}
@@ -159,7 +162,11 @@ fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn TaskListing(list: TaskList, delete: ServerAction<DeleteTask>) -> impl IntoView {
+fn TaskListing(
+    list: TaskList,
+    delete: ServerAction<DeleteTask>,
+    return_to: Signal<String>,
+) -> impl IntoView {
     let backend = list.backend.clone();
     let count = list.tasks.len();
     if list.tasks.is_empty() {
@@ -185,7 +192,7 @@ fn TaskListing(list: TaskList, delete: ServerAction<DeleteTask>) -> impl IntoVie
             {list
                 .tasks
                 .into_iter()
-                .map(|task| view! { <TaskRow task read_at delete /> })
+                .map(|task| view! { <TaskRow task read_at delete return_to /> })
                 .collect_view()}
         </ul>
     }
@@ -197,11 +204,11 @@ fn TaskRow(
     task: TaskVersion,
     read_at: chrono::DateTime<chrono::Utc>,
     delete: ServerAction<DeleteTask>,
+    return_to: Signal<String>,
 ) -> impl IntoView {
     let fields = task.fields;
     let title = fields.title.as_str().to_owned();
     let id = task.entity_id.to_string();
-    let return_to = here();
     let live = use_live();
     let entity_id = task.entity_id;
     view! {
@@ -225,7 +232,7 @@ fn TaskRow(
                     entity_id=id.clone()
                     title
                     summary="Delete"
-                    then=Signal::derive(return_to)
+                    then=return_to
                 />
             </div>
         </li>
