@@ -4,6 +4,9 @@
 # real Chromium against both backends. Installs what it needs first; never skips a missing part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A full run needs several GB of build output; when the disk runs out the linker dies with a bus
+# error, so say up front how much room there is.
+df -h . | tail -n 1 | awk '{print "disk: " $4 " free of " $2}'
 scripts/install.sh --with-test-tools
 export PATH="$PWD/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
