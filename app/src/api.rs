@@ -98,12 +98,11 @@ mod server {
     ) -> Result<DateTime<Utc>, AppError> {
         let now = Utc::now();
         if !at_change.trim().is_empty() {
-            let count: i64 = at_change.trim().parse().map_err(|_| {
-                AppError::from(crate::task::FieldError::new(
-                    "at_change",
-                    "must be a number of changes (0, 1, 2, …)",
-                ))
-            })?;
+            let count = whole_number(
+                "at_change",
+                at_change,
+                "must be a number of changes (0, 1, 2, …)",
+            )?;
             return Ok(match (count, store.change_instant(count.max(1)).await?) {
                 // Before the first change: the moment just before it.
                 (..=0, Some(first)) => first - chrono::Duration::microseconds(1),
@@ -121,14 +120,31 @@ mod server {
         raw.parse().map_err(|_| AppError::NotFound)
     }
 
-    pub fn version_number(field: &str, raw: &str) -> Result<i64, AppError> {
+    /// A whole number from a form or query string, or an error naming the field and what it
+    /// `must` be.
+    pub fn whole_number(field: &str, raw: &str, must: &str) -> Result<i64, AppError> {
         raw.trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|version| *version >= 1)
-            .ok_or_else(|| {
-                crate::task::FieldError::new(field, "must be a version number (1, 2, 3, …)").into()
-            })
+            .parse()
+            .map_err(|_| crate::task::FieldError::new(field, must).into())
+    }
+
+    pub fn version_number(field: &str, raw: &str) -> Result<i64, AppError> {
+        const MUST: &str = "must be a version number (1, 2, 3, …)";
+        match whole_number(field, raw, MUST)? {
+            version @ 1.. => Ok(version),
+            _ => Err(crate::task::FieldError::new(field, MUST).into()),
+        }
+    }
+
+    /// The task a delete, restore or revert names, and who makes the change and why.
+    pub fn target_and_meta(
+        entity_id: &str,
+        actor: &str,
+        note: &str,
+    ) -> Result<(EntityId, crate::task::ChangeMeta), AppError> {
+        let id = self::entity_id(entity_id)?;
+        let meta = crate::task::ChangeMeta::parse(&actor_or_remembered(actor), note)?;
+        Ok((id, meta))
     }
 
     fn request_header(name: http::header::HeaderName) -> Option<String> {
@@ -425,16 +441,15 @@ pub async fn activity(
     #[server(default)] actor: String,
     #[server(default)] since: String,
 ) -> Result<ActivityPage, AppError> {
-    use crate::task::{Actor, FeedQuery, FieldError};
+    use crate::task::{Actor, FeedQuery};
 
     let before = match before.trim() {
         "" => None,
-        raw => Some(raw.parse::<i64>().map_err(|_| {
-            AppError::from(FieldError::new(
-                "before",
-                "must be a position from a page link",
-            ))
-        })?),
+        raw => Some(server::whole_number(
+            "before",
+            raw,
+            "must be a position from a page link",
+        )?),
     };
     let query = FeedQuery {
         before,
@@ -605,8 +620,7 @@ pub async fn delete_task(
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
     let deleted = async {
-        let id = server::entity_id(&entity_id)?;
-        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         Ok::<_, AppError>(server::store()?.delete_task(id, meta).await?)
     }
     .await;
@@ -622,8 +636,7 @@ pub async fn restore_task(
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
     let restored = async {
-        let id = server::entity_id(&entity_id)?;
-        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         Ok::<_, AppError>(server::store()?.restore_task(id, meta).await?)
     }
     .await;
@@ -640,9 +653,8 @@ pub async fn revert_task(
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
     let reverted = async {
-        let id = server::entity_id(&entity_id)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         let target = server::version_number("version", &version)?;
-        let meta = crate::task::ChangeMeta::parse(&server::actor_or_remembered(&actor), &note)?;
         Ok::<_, AppError>(server::store()?.revert_task(id, target, meta).await?)
     }
     .await;

@@ -147,7 +147,10 @@ impl FromStr for Op {
         Op::ALL
             .into_iter()
             .find(|op| op.as_str() == raw)
-            .ok_or_else(|| FieldError::new("op", "is not a known operation"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = Op::ALL.iter().map(|op| op.as_str()).collect();
+                FieldError::new("op", format!("must be one of {}", known.join(", ")))
+            })
     }
 }
 

@@ -359,4 +359,40 @@ on_both_backends! {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(html.contains("must be a date and time in UTC"), "{html}");
     }
+    async fn the_board_after_n_changes_counts_changes_from_the_first(db) {
+        let v1 = create(&db, "Counted").await;
+        let meta = app::task::ChangeMeta::anonymous;
+        db.store.update_task(v1.entity_id, 1, support::fields("Counted twice"), meta()).await.unwrap();
+        let row = format!("data-entity-id=\"{}\"", v1.entity_id);
+
+        for (count, expected) in [(0, None), (1, Some("v1")), (2, Some("v2")), (9, Some("v2"))] {
+            let path = format!("/tasks?at_change={count}");
+            let (status, html) = send(app(&db).await, Request::get(path.clone()).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("read-only"), "{path}");
+            let (live, _) = board_sections(&html);
+            match expected {
+                None => assert!(!live.contains(&row), "before the first change the board is empty: {path}"),
+                Some(version) => {
+                    let at_row = live.split_once(&row).map(|(_, rest)| rest).unwrap_or_else(|| panic!("{path}: {html}"));
+                    assert!(at_row.contains(&format!(">{version}<")), "{path}");
+                }
+            }
+        }
+    }
+
+    async fn bad_time_travel_and_activity_queries_answer_422_saying_what_is_expected(db) {
+        create(&db, "Anything").await;
+        for (path, says) in [
+            ("/tasks?at_change=three", "must be a number of changes"),
+            ("/activity?op=renamed", "must be one of created, updated, deleted, restored, reverted"),
+            ("/activity?since=yesterday", "must be a date and time in UTC"),
+            ("/activity?before=top", "must be a position from a page link"),
+        ] {
+            let (status, html) = send(app(&db).await, Request::get(path).body(Body::empty()).unwrap()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+            assert!(html.contains(says), "{path}: {html}");
+        }
+        assert_eq!(db.version_rows().await, 1, "reading never writes");
+    }
 }

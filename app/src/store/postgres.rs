@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 
-use super::{version_columns, StoreError, VERSION_COLUMN_COUNT};
+use super::{version_columns, StoreError};
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
 
 /// The channel migration 0002 announces every committed append on.
@@ -215,18 +215,7 @@ pub(super) async fn feed(pool: &PgPool, query: &FeedQuery) -> Result<Vec<FeedEnt
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|row| {
-            let has_previous = row
-                .try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?
-                .is_some();
-            Ok(FeedEntry {
-                version: read_from(row, 0)?,
-                previous: match has_previous {
-                    true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
-                    false => None,
-                },
-            })
-        })
+        .map(|row| super::row::feed_entry(row, read_from))
         .collect()
 }
 

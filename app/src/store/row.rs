@@ -5,8 +5,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::VERSION_COLUMN_COUNT;
 use crate::task::{
-    Actor, Description, EntityId, FieldError, Note, Priority, TaskFields, TaskTitle, TaskVersion,
+    Actor, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields, TaskTitle,
+    TaskVersion,
 };
 
 pub(super) struct RawVersion {
@@ -94,4 +96,27 @@ impl RawVersion {
             hash: self.hash,
         })
     }
+}
+
+/// A change-feed row carries the version and then, LEFT JOINed, the version it replaced: all NULL
+/// for a first version. `read_from` is the backend's reader for the version starting at a column.
+pub(super) fn feed_entry<'r, R>(
+    row: &'r R,
+    read_from: fn(&R, usize) -> Result<TaskVersion, sqlx::Error>,
+) -> Result<FeedEntry, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let has_previous = row
+        .try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?
+        .is_some();
+    Ok(FeedEntry {
+        version: read_from(row, 0)?,
+        previous: match has_previous {
+            true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
+            false => None,
+        },
+    })
 }

@@ -12,7 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
-use super::{version_columns, StoreError, VERSION_COLUMN_COUNT};
+use super::{version_columns, StoreError};
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
 
 const CURRENT_FROM: &str =
@@ -251,18 +251,7 @@ pub(super) async fn feed(
         .fetch_all(pool)
         .await?;
     rows.iter()
-        .map(|row| {
-            let has_previous = row
-                .try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?
-                .is_some();
-            Ok(FeedEntry {
-                version: read_from(row, 0)?,
-                previous: match has_previous {
-                    true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
-                    false => None,
-                },
-            })
-        })
+        .map(|row| super::row::feed_entry(row, read_from))
         .collect()
 }
 
