@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::database::{DatabaseFacts, TamperOutcome};
 use crate::diff::FieldChange;
 use crate::error::AppError;
 use crate::task::{BoardTimeline, ChainReport, TaskVersion};
@@ -481,6 +482,24 @@ pub async fn activity(
         next_before: page.next_before,
         read_at: chrono::Utc::now(),
     })
+}
+
+/// What the database's own catalog reports about the version table's guards and size.
+#[server(endpoint = "inspect_database")]
+pub async fn inspect_database() -> Result<DatabaseFacts, AppError> {
+    let store = server::store()?;
+    Ok(DatabaseFacts {
+        backend: server::backend_name(&store).to_owned(),
+        ..store.database_facts().await?
+    })
+}
+
+/// Sends one statement that would rewrite history (`update`, `delete` or `wipe`) and returns
+/// the database's answer. Nothing can change: the attempt is always rolled back.
+#[server(endpoint = "attempt_tamper")]
+pub async fn attempt_tamper(attempt: String) -> Result<TamperOutcome, AppError> {
+    let tamper = attempt.trim().parse()?;
+    Ok(server::store()?.attempt_tamper(tamper).await?)
 }
 
 /// Tombstoned tasks, most recently deleted first.

@@ -8,6 +8,7 @@
 
 mod actor_cookie;
 pub mod api;
+pub mod database;
 pub mod diff;
 pub mod error;
 pub mod live;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <a href="/tasks/new">"New"</a>
                     <a href="/tasks/deleted">"Deleted"</a>
                     <a href="/activity">"Activity"</a>
+                    <a href="/database">"Database"</a>
                 </nav>
                 <pages::LiveIndicator />
                 <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks/new") view=pages::NewTaskPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/deleted") view=pages::DeletedPage ssr=SsrMode::Async />
                     <Route path=path!("/activity") view=pages::ActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/database") view=pages::DatabasePage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id") view=pages::TaskPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/edit") view=pages::EditPage ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/history") view=pages::HistoryPage ssr=SsrMode::Async />

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::database::Tamper;
 use app::live::hub::{LiveEvent, LiveHub};
 use app::live::Change;
 use app::store::{Store, StoreError};
@@ -180,6 +181,63 @@ on_both_backends! {
             }
         }
         assert_eq!(db.store.task_history(id).await.unwrap(), [task]);
+    }
+
+    async fn the_database_reports_its_guards_and_refuses_every_attempt_to_rewrite_history(db) {
+        // On an empty table a row trigger has no row to fire for; privileges are checked first.
+        let empty = db.store.attempt_tamper(Tamper::Update).await.unwrap();
+        assert_eq!((empty.rows_before, empty.rows_after), (0, 0));
+        let superuser = db.store.database_facts().await.unwrap().superuser;
+        match (db.backend, empty.refusal.as_deref()) {
+            (Backend::Sqlite, None) => {}
+            (Backend::Postgres, None) if superuser => {}
+            (Backend::Postgres, Some(refusal)) if refusal.contains("permission denied") => {}
+            (backend, refusal) => panic!("{backend:?} answered {refusal:?}"),
+        }
+
+        let task = db.store.create_task(fields("Guarded"), by("ada")).await.unwrap();
+        db.store.delete_task(task.entity_id, by("ada")).await.unwrap();
+        let facts = db.store.database_facts().await.unwrap();
+        assert_eq!((facts.version_rows, facts.current_rows, facts.live_tasks), (2, 1, 0));
+        let triggers: Vec<&str> = facts.triggers.iter().map(|rule| rule.name.as_str()).collect();
+        assert!(triggers.contains(&"task_versions_no_update"), "{triggers:?}");
+        assert!(triggers.contains(&"task_versions_no_delete"), "{triggers:?}");
+        let constraints: Vec<&str> = facts.constraints.iter().map(|rule| rule.definition.as_str()).collect();
+        assert!(constraints.iter().any(|c| c.contains("UNIQUE (entity_id, version)")), "{constraints:?}");
+        match db.backend {
+            Backend::Postgres => {
+                assert!(triggers.contains(&"task_versions_no_truncate"), "{triggers:?}");
+                let guard = facts.triggers.iter().find(|rule| rule.name == "task_versions_no_update").unwrap();
+                assert!(guard.function_body.as_deref().unwrap_or_default().contains("append-only"), "{guard:?}");
+                // Revoked by migration 0001; a superuser holds every privilege regardless.
+                assert_eq!(facts.privileges.len(), 3);
+                assert!(facts.privileges.iter().all(|p| p.held == facts.superuser), "{facts:?}");
+            }
+            Backend::Sqlite => {
+                let guard = facts.triggers.iter().find(|rule| rule.name == "task_versions_no_update").unwrap();
+                assert!(guard.definition.contains("append-only"), "{guard:?}");
+                assert!(facts.privileges.is_empty());
+            }
+        }
+
+        for tamper in Tamper::ALL {
+            let outcome = db.store.attempt_tamper(tamper).await.unwrap();
+            let refusal = outcome.refusal.unwrap_or_else(|| panic!("{} went through", outcome.statement));
+            assert!(refusal.contains("append-only") || refusal.contains("permission denied"), "{refusal}");
+            assert_eq!((outcome.rows_before, outcome.rows_after), (2, 2), "{}", outcome.statement);
+        }
+
+        // Without its guards the database lets a rewrite through, and the attempt still changes
+        // nothing: it is rolled back.
+        match db.backend {
+            Backend::Postgres => db.raw("GRANT UPDATE ON task_versions TO CURRENT_USER; ALTER TABLE task_versions DISABLE TRIGGER USER").await.unwrap(),
+            Backend::Sqlite => db.raw("DROP TRIGGER task_versions_no_update").await.unwrap(),
+        };
+        let unguarded = db.store.attempt_tamper(Tamper::Update).await.unwrap();
+        assert_eq!(unguarded.refusal, None, "{unguarded:?}");
+        let history = db.store.task_history(task.entity_id).await.unwrap();
+        assert!(history.iter().all(|version| version.fields.title.as_str() == "Guarded"), "{history:?}");
+        assert!(db.store.verify_task(task.entity_id).await.unwrap().is_intact());
     }
 
     async fn the_database_refuses_a_duplicate_or_skipped_version_number(db) {

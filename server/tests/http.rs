@@ -395,4 +395,25 @@ on_both_backends! {
         }
         assert_eq!(db.version_rows().await, 1, "reading never writes");
     }
+    async fn the_database_page_shows_the_guards_and_the_refusal_of_each_attempt(db) {
+        let task = create(&db, "Kept").await;
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+
+        let (status, html) = send(app(&db).await, get("/database")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("task_versions_no_update"), "{html}");
+        assert!(html.contains("id=\"db-version-rows\">1<"), "{html}");
+
+        for attempt in ["update", "delete", "wipe"] {
+            let path = format!("/database?try={attempt}");
+            let (status, html) = send(app(&db).await, get(&path)).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(html.contains("The database refused it"), "{path}: {html}");
+            assert!(html.contains("before the attempt: 1; after: 1."), "{path}");
+        }
+        let (status, html) = send(app(&db).await, get("/database?try=drop")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("must be one of update, delete, wipe"), "{html}");
+        assert_eq!(db.store.task_history(task.entity_id).await.unwrap(), [task]);
+    }
 }

@@ -2,6 +2,7 @@
 
 mod activity;
 mod common;
+mod database;
 mod deleted;
 mod history;
 mod live_indicator;
@@ -15,6 +16,7 @@ mod time_travel;
 
 pub use activity::ActivityPage;
 pub use common::FlashBanner;
+pub use database::DatabasePage;
 pub use deleted::DeletedPage;
 pub use history::HistoryPage;
 pub use live_indicator::LiveIndicator;

@@ -4,8 +4,9 @@
 //! Every write is one transaction that reads the task's latest version under a lock, decides the
 //! next version from it, and appends exactly one row. The database has the first word on every
 //! invariant (append-only triggers, UNIQUE(entity_id, version), CHECK constraints); the checks
-//! here are the second line and exist to give precise errors. This module must never issue an
-//! UPDATE or DELETE against `task_versions`.
+//! here are the second line and exist to give precise errors. No write path ever issues an UPDATE
+//! or DELETE against `task_versions`; the one place that sends them is `attempt_tamper`, which
+//! exists to show the database refusing them and always rolls back.
 
 mod chain;
 mod error;
@@ -24,6 +25,7 @@ use uuid::Uuid;
 pub use chain::verify as verify_chain;
 pub use error::StoreError;
 
+use crate::database::{DatabaseFacts, Tamper, TamperOutcome};
 use crate::task::{
     BoardTimeline, ChainReport, ChangeMeta, EntityId, FeedPage, FeedQuery, Op, TaskFields,
     TaskFilter, TaskLookup, TaskSort, TaskVersion,
@@ -455,6 +457,70 @@ impl Store {
         Ok(chain::verify(entity_id, &history))
     }
 
+    /// What the database's catalog says about the version table: its triggers, constraints and
+    /// privileges, read back rather than taken from the migrations, and its size against the
+    /// read model's.
+    pub async fn database_facts(&self) -> Result<DatabaseFacts, StoreError> {
+        let (version_rows, current_rows, live_tasks) = self.sizes().await?;
+        let ((triggers, constraints), (privileges, superuser)) = match &self.backend {
+            Backend::Postgres(pool) => (
+                postgres::rules(pool).await?,
+                postgres::privileges(pool).await?,
+            ),
+            Backend::Sqlite(pool) => (sqlite::rules(pool).await?, (Vec::new(), false)),
+        };
+        Ok(DatabaseFacts {
+            backend: String::new(),
+            version_rows,
+            current_rows,
+            live_tasks,
+            triggers,
+            constraints,
+            privileges,
+            superuser,
+        })
+    }
+
+    /// Sends a statement that would rewrite history and reports what the database answered.
+    /// It runs in a transaction that is rolled back whatever happens, so even a database that
+    /// had lost its guards would keep its rows.
+    pub async fn attempt_tamper(&self, tamper: Tamper) -> Result<TamperOutcome, StoreError> {
+        const NEWEST: &str = "WHERE position = (SELECT max(position) FROM task_versions)";
+        let statement = match (tamper, self.kind()) {
+            (Tamper::Update, _) => {
+                format!("UPDATE task_versions SET title = 'Rewritten history' {NEWEST}")
+            }
+            (Tamper::Delete, _) => format!("DELETE FROM task_versions {NEWEST}"),
+            (Tamper::Wipe, BackendKind::Postgres) => "TRUNCATE task_versions".to_owned(),
+            // SQLite has no TRUNCATE; an unqualified DELETE is how it empties a table.
+            (Tamper::Wipe, BackendKind::Sqlite) => "DELETE FROM task_versions".to_owned(),
+        };
+        let (rows_before, _, _) = self.sizes().await?;
+        let refusal = refusal(match &self.backend {
+            Backend::Postgres(pool) => postgres::attempt(pool, &statement).await?,
+            Backend::Sqlite(pool) => sqlite::attempt(pool, &statement).await?,
+        })?;
+        let (rows_after, _, _) = self.sizes().await?;
+        Ok(TamperOutcome {
+            tamper,
+            statement,
+            refusal,
+            rows_before,
+            rows_after,
+        })
+    }
+
+    /// Rows in the version table, rows in the read model, and live tasks.
+    async fn sizes(&self) -> Result<(i64, i64, i64), StoreError> {
+        const SIZES: &str = "SELECT (SELECT count(*) FROM task_versions), \
+             (SELECT count(*) FROM task_current), \
+             (SELECT count(*) FROM task_current WHERE deleted_at IS NULL)";
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => sqlx::query_as(SIZES).fetch_one(pool).await?,
+            Backend::Sqlite(pool) => sqlx::query_as(SIZES).fetch_one(pool).await?,
+        })
+    }
+
     async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match &self.backend {
             Backend::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
@@ -480,6 +546,15 @@ impl Store {
             Backend::Postgres(pool) => pool.close().await,
             Backend::Sqlite(pool) => pool.close().await,
         }
+    }
+}
+
+/// The database's refusal of an attempt, if it refused; any other failure is an error.
+fn refusal(attempt: Result<(), sqlx::Error>) -> Result<Option<String>, sqlx::Error> {
+    match attempt {
+        Ok(()) => Ok(None),
+        Err(sqlx::Error::Database(error)) => Ok(Some(error.message().to_owned())),
+        Err(other) => Err(other),
     }
 }
 

@@ -9,6 +9,7 @@ use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 
 use super::{version_columns, StoreError};
+use crate::database::{Privilege, Rule};
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
 
 /// The channel migration 0002 announces every committed append on.
@@ -276,4 +277,81 @@ pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(APPENDED_CHANNEL).await?;
     Ok(listener)
+}
+
+/// The version table's triggers (with the function each runs) and constraints, as the catalog
+/// holds them.
+pub(super) async fn rules(pool: &PgPool) -> Result<(Vec<Rule>, Vec<Rule>), sqlx::Error> {
+    let triggers: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT t.tgname::text, pg_get_triggerdef(t.oid, true), p.prosrc \
+         FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+         WHERE t.tgrelid = 'task_versions'::regclass AND NOT t.tgisinternal ORDER BY t.tgname",
+    )
+    .fetch_all(pool)
+    .await?;
+    let constraints: Vec<(String, String)> = sqlx::query_as(
+        "SELECT conname::text, pg_get_constraintdef(oid, true) FROM pg_constraint \
+         WHERE conrelid = 'task_versions'::regclass ORDER BY contype DESC, conname",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok((
+        triggers
+            .into_iter()
+            .map(|(name, definition, body)| Rule {
+                name,
+                definition,
+                function_body: Some(body.trim().to_owned()),
+            })
+            .collect(),
+        constraints
+            .into_iter()
+            .map(|(name, definition)| Rule {
+                name,
+                definition,
+                function_body: None,
+            })
+            .collect(),
+    ))
+}
+
+/// Which rewriting statements the app's role may run on the version table, and whether it is a
+/// superuser (who holds every privilege whatever was revoked).
+pub(super) async fn privileges(pool: &PgPool) -> Result<(Vec<Privilege>, bool), sqlx::Error> {
+    let (update, delete, truncate, superuser): (bool, bool, bool, bool) = sqlx::query_as(
+        "SELECT has_table_privilege('task_versions', 'UPDATE'), \
+                has_table_privilege('task_versions', 'DELETE'), \
+                has_table_privilege('task_versions', 'TRUNCATE'), \
+                (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+    )
+    .fetch_one(pool)
+    .await?;
+    let privileges = [
+        ("UPDATE", update),
+        ("DELETE", delete),
+        ("TRUNCATE", truncate),
+    ]
+    .into_iter()
+    .map(|(statement, held)| Privilege {
+        statement: statement.to_owned(),
+        held,
+    })
+    .collect();
+    Ok((privileges, superuser))
+}
+
+/// Runs a statement the database should refuse, in a transaction that is rolled back whatever
+/// happens; the outer error is a failure to run it at all. TRUNCATE takes the table's strongest
+/// lock before its trigger can refuse, so the wait for that lock is kept short.
+pub(super) async fn attempt(
+    pool: &PgPool,
+    sql: &str,
+) -> Result<Result<(), sqlx::Error>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await?;
+    let attempt = sqlx::query(sql).execute(&mut *tx).await.map(drop);
+    tx.rollback().await?;
+    Ok(attempt)
 }

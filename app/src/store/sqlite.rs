@@ -13,6 +13,7 @@ use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
 use super::{version_columns, StoreError};
+use crate::database::Rule;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
 
 const CURRENT_FROM: &str =
@@ -311,4 +312,38 @@ pub(super) async fn timeline(
         changes_until: row.try_get(3)?,
         changes_total: row.try_get(4)?,
     })
+}
+
+/// The version table's triggers, and the table's own definition, which carries its constraints
+/// inline, as `sqlite_master` holds them.
+pub(super) async fn rules(pool: &SqlitePool) -> Result<(Vec<Rule>, Vec<Rule>), sqlx::Error> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT type, name, sql FROM sqlite_master \
+         WHERE tbl_name = 'task_versions' AND type IN ('trigger', 'table') ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?;
+    let (triggers, tables): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(kind, _, _)| kind == "trigger");
+    let rule = |(_, name, definition): (String, String, String)| Rule {
+        name,
+        definition,
+        function_body: None,
+    };
+    Ok((
+        triggers.into_iter().map(rule).collect(),
+        tables.into_iter().map(rule).collect(),
+    ))
+}
+
+/// Runs a statement the database should refuse, holding the write lock, in a transaction that is
+/// rolled back whatever happens; the outer error is a failure to run it at all.
+pub(super) async fn attempt(
+    pool: &SqlitePool,
+    sql: &str,
+) -> Result<Result<(), sqlx::Error>, sqlx::Error> {
+    let mut tx = begin_immediate(pool).await?;
+    let attempt = sqlx::query(sql).execute(&mut *tx).await.map(drop);
+    tx.rollback().await?;
+    Ok(attempt)
 }
