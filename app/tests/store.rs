@@ -624,6 +624,7 @@ async fn postgres_announces_each_append_to_every_store_on_the_database() {
         LiveEvent::Change(Change::from(&created))
     );
 
+    drop(appends);
     hub.close();
     other_server.close().await;
     db.cleanup().await;

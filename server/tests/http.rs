@@ -404,11 +404,15 @@ on_both_backends! {
         assert!(html.contains("task_versions_no_update"), "{html}");
         assert!(html.contains("id=\"db-version-rows\">1<"), "{html}");
 
+        // PostgreSQL checks the privileges the app's role gave up before any trigger runs.
+        let privileges_first = db.backend == support::Backend::Postgres
+            && !db.store.database_facts().await.unwrap().superuser;
         for attempt in ["update", "delete", "wipe"] {
             let path = format!("/database?try={attempt}");
             let (status, html) = send(app(&db).await, get(&path)).await;
             assert_eq!(status, StatusCode::OK, "{path}");
             assert!(html.contains("The database refused it"), "{path}: {html}");
+            assert_eq!(html.contains("came from the privileges"), privileges_first, "{path}");
             assert!(html.contains("before the attempt: 1; after: 1."), "{path}");
         }
         let (status, html) = send(app(&db).await, get("/database?try=drop")).await;

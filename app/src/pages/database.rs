@@ -89,11 +89,24 @@ fn TryToRewrite() -> impl IntoView {
 #[component]
 fn AttemptOutcome(outcome: TamperOutcome) -> impl IntoView {
     let verdict = match (&outcome.refusal, outcome.rows_before) {
-        (Some(message), _) => view! {
-            <p class="db-verdict db-refused">"The database refused it:"</p>
-            <pre class="db-message">{message.clone()}</pre>
+        (Some(message), _) => {
+            // PostgreSQL checks privileges before any trigger runs, so for the app's own role the
+            // revoked privilege answers first.
+            let privilege = message.contains("permission denied").then(|| {
+                view! {
+                    <p class="db-layer">
+                        "This answer came from the privileges the app's role gave up. The triggers "
+                        "stand behind them and refuse even a role that holds every privilege."
+                    </p>
+                }
+            });
+            view! {
+                <p class="db-verdict db-refused">"The database refused it:"</p>
+                <pre class="db-message">{message.clone()}</pre>
+                {privilege}
+            }
+            .into_any()
         }
-        .into_any(),
         (None, 0) => view! {
             <p class="db-verdict">
                 "No row matched: the table is empty, so there was nothing to rewrite. Create a task and try again."

@@ -540,11 +540,18 @@ impl Store {
     }
 
     /// Waits for open connections to finish and closes the pool (on shutdown). A follower's
-    /// LISTEN connection is handed back when its wait is cut short by the closing pool.
+    /// LISTEN connection is handed back when its wait is cut short by the closing pool, but one
+    /// held by a listener that is not waiting at that moment would hold the close up forever (a
+    /// CI run of the store suite once hung here), so the wait is bounded; whatever is still open
+    /// then is closed when it is dropped.
     pub async fn close(&self) {
-        match &self.backend {
-            Backend::Postgres(pool) => pool.close().await,
-            Backend::Sqlite(pool) => pool.close().await,
+        const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+        let closed = match &self.backend {
+            Backend::Postgres(pool) => tokio::time::timeout(GRACE, pool.close()).await,
+            Backend::Sqlite(pool) => tokio::time::timeout(GRACE, pool.close()).await,
+        };
+        if closed.is_err() {
+            tracing::warn!("connections still in use after {GRACE:?}; closing without them");
         }
     }
 }
