@@ -33,5 +33,8 @@ BEGIN
   END IF;
 END
 \$\$;
+-- DROP DATABASE ... WITH (FORCE) on a test database also ends an autovacuum worker that
+-- happens to be in it, which only this built-in role may signal (a CI run once failed there).
+GRANT pg_signal_backend TO $ROLE;
 SQL
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
