@@ -121,12 +121,13 @@ mod server {
         raw.parse().map_err(|_| AppError::NotFound)
     }
 
-    /// A whole number from a form or query string, or an error naming the field and what it
-    /// `must` be.
+    /// A whole number (0 or more) from a form or query string, or an error naming the field and
+    /// what it `must` be. Negative counts and positions mean nothing, so they are refused too.
     pub fn whole_number(field: &str, raw: &str, must: &str) -> Result<i64, AppError> {
-        raw.trim()
-            .parse()
-            .map_err(|_| crate::task::FieldError::new(field, must).into())
+        match raw.trim().parse() {
+            Ok(number @ 0..) => Ok(number),
+            _ => Err(crate::task::FieldError::new(field, must).into()),
+        }
     }
 
     pub fn version_number(field: &str, raw: &str) -> Result<i64, AppError> {
@@ -153,15 +154,17 @@ mod server {
             .and_then(|request| request.headers.get(name)?.to_str().ok().map(str::to_owned))
     }
 
-    /// A path on this site to send the browser back to; anything else falls back to `default`.
-    fn local_path(return_to: &str, default: String) -> String {
-        let safe =
-            return_to.starts_with('/') && !return_to.starts_with("//") && !return_to.contains('\\');
-        if safe {
-            return_to.to_owned()
-        } else {
-            default
-        }
+    /// Where a write sends the browser next, parsed from `return_to` before anything is written,
+    /// so nothing after the commit can fail on input. Only a path on this site qualifies: one
+    /// leading `/` (a second would name another host), and only visible ASCII without `\`
+    /// (browsers drop tabs and newlines and read `\` as `/`, which turned `/<TAB>/evil.example`
+    /// into `//evil.example`). Anything else is `None`: the write's default page.
+    pub fn return_path(return_to: &str) -> Option<String> {
+        let mut chars = return_to.chars();
+        let local = chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && return_to.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+        local.then(|| return_to.to_owned())
     }
 
     /// `url` without the parameters a previous write or failed post left in it.
@@ -189,9 +192,10 @@ mod server {
 
     /// After a successful write: remember who wrote it and send the browser to `return_to`
     /// (default: the task's page) with a flash naming the new version.
-    fn written(written: &TaskVersion, return_to: &str, actor: &str) {
-        let default = format!("/tasks/{}", written.entity_id);
-        let (path, mut pairs) = without_outcome(&local_path(return_to, default));
+    fn written(written: &TaskVersion, return_to: Option<&str>, actor: &str) {
+        let default = || format!("/tasks/{}", written.entity_id);
+        let next = return_to.map_or_else(default, str::to_owned);
+        let (path, mut pairs) = without_outcome(&next);
         pairs.push((
             "flash".into(),
             format!("{}.{}", written.op.as_str(), written.version),
@@ -206,13 +210,60 @@ mod server {
         if actor.is_empty() {
             return;
         }
-        let cookie = crate::actor_cookie::set_cookie(actor);
+        set_cookie(&crate::actor_cookie::set_cookie(actor, over_https()));
+    }
+
+    /// The cookie a plain-form tamper attempt's outcome travels in to the page it redirects to.
+    const ATTEMPT_COOKIE: &str = "db_attempt";
+
+    fn set_cookie(value: &str) {
         if let (Some(response), Ok(cookie)) = (
             use_context::<leptos_axum::ResponseOptions>(),
-            http::HeaderValue::from_str(&cookie),
+            http::HeaderValue::from_str(value),
         ) {
             response.append_header(http::header::SET_COOKIE, cookie);
         }
+    }
+
+    pub fn keep_attempt(outcome: &crate::database::TamperOutcome) {
+        let Ok(json) = serde_json::to_string(outcome) else {
+            return;
+        };
+        let value: String = form_urlencoded::byte_serialize(json.as_bytes()).collect();
+        let secure = if over_https() { "; Secure" } else { "" };
+        set_cookie(&format!(
+            "{ATTEMPT_COOKIE}={value}; Path=/; Max-Age=60; SameSite=Lax; HttpOnly{secure}"
+        ));
+    }
+
+    pub fn take_attempt() -> Option<crate::database::TamperOutcome> {
+        let cookies = request_header(http::header::COOKIE)?;
+        let json = crate::actor_cookie::value(&cookies, ATTEMPT_COOKIE)?;
+        set_cookie(&format!(
+            "{ATTEMPT_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"
+        ));
+        serde_json::from_str(&json).ok()
+    }
+
+    /// Whether the browser reached this server over https, so its cookies may say `Secure`.
+    pub fn over_https() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|request| {
+            request
+                .extensions
+                .get::<crate::actor_cookie::ServedOverHttps>()
+                .is_some_and(|https| https.0)
+        })
+    }
+
+    /// Computes on a blocking thread: diffs of long texts must not hold up the threads that
+    /// serve every other request.
+    pub async fn off_executor<T: Send + 'static>(
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        tokio::task::spawn_blocking(work).await.map_err(|error| {
+            tracing::error!(%error, "a blocking computation failed");
+            AppError::Internal
+        })
     }
 
     /// Buttons without a name field (delete, restore, revert) write under the remembered name.
@@ -227,7 +278,7 @@ mod server {
     /// its form (`failed`, with `draft`, what was typed).
     pub fn answer<F: leptos::server_fn::ServerFn>(
         outcome: Result<TaskVersion, AppError>,
-        return_to: &str,
+        return_to: Option<&str>,
         actor: &str,
         draft: &[(&str, &str)],
     ) -> Result<TaskVersion, AppError> {
@@ -259,7 +310,11 @@ mod server {
         match ServerFnUrlError::<AppError>::new(F::PATH, error.clone())
             .to_url(&with_query(&path, &pairs))
         {
-            Ok(url) => leptos_axum::redirect(url.as_str()),
+            // Only the path and query: whatever host the Referer named, the browser stays here.
+            Ok(url) => leptos_axum::redirect(&match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            }),
             Err(_) => tracing::warn!(%referer, "could not build the redirect back to the form"),
         }
         error
@@ -316,17 +371,21 @@ pub async fn get_history(entity_id: String) -> Result<TaskHistory, AppError> {
     if versions.is_empty() {
         return Err(AppError::NotFound);
     }
-    let chain = crate::store::verify_chain(entity_id, &versions);
-    let mut previous = None;
-    let mut entries: Vec<HistoryEntry> = versions
-        .into_iter()
-        .map(|version| {
-            let changes = crate::diff::changes(previous.as_ref(), &version.fields);
-            previous = Some(version.fields.clone());
-            HistoryEntry { version, changes }
-        })
-        .collect();
-    entries.reverse();
+    let (chain, entries) = server::off_executor(move || {
+        let chain = crate::store::verify_chain(entity_id, &versions);
+        let mut previous = None;
+        let mut entries: Vec<HistoryEntry> = versions
+            .into_iter()
+            .map(|version| {
+                let changes = crate::diff::changes(previous.as_ref(), &version.fields);
+                previous = Some(version.fields.clone());
+                HistoryEntry { version, changes }
+            })
+            .collect();
+        entries.reverse();
+        (chain, entries)
+    })
+    .await?;
     Ok(TaskHistory {
         entries,
         chain,
@@ -358,11 +417,12 @@ pub async fn compare_versions(
             .ok_or(AppError::NoSuchVersion(number))
     };
     let (from, to) = (find(from)?, find(to)?);
-    Ok(Comparison {
+    server::off_executor(move || Comparison {
         changes: crate::diff::changes(Some(&from.fields), &to.fields),
         from,
         to,
     })
+    .await
 }
 
 /// An instant on the board's timeline, chosen by time (`as_of`) or by counting changes
@@ -470,15 +530,18 @@ pub async fn activity(
         ..FeedQuery::default()
     };
     let page = server::store()?.change_feed(query).await?;
-    Ok(ActivityPage {
-        entries: page
-            .entries
+    let entries = server::off_executor(move || {
+        page.entries
             .into_iter()
             .map(|entry| HistoryEntry {
                 changes: crate::diff::changes(entry.previous.as_ref(), &entry.version.fields),
                 version: entry.version,
             })
-            .collect(),
+            .collect()
+    })
+    .await?;
+    Ok(ActivityPage {
+        entries,
         next_before: page.next_before,
         read_at: chrono::Utc::now(),
     })
@@ -495,11 +558,25 @@ pub async fn inspect_database() -> Result<DatabaseFacts, AppError> {
 }
 
 /// Sends one statement that would rewrite history (`update`, `delete` or `wipe`) and returns
-/// the database's answer. Nothing can change: the attempt is always rolled back.
+/// the database's answer. Nothing can change: the attempt is always rolled back. It is a POST
+/// (server functions are), so no crawler or link prefetch sets it off. Posted without
+/// JavaScript, the answer waits for the page in a short-lived cookie (see `last_attempt`).
 #[server(endpoint = "attempt_tamper")]
 pub async fn attempt_tamper(attempt: String) -> Result<TamperOutcome, AppError> {
     let tamper = attempt.trim().parse()?;
-    Ok(server::store()?.attempt_tamper(tamper).await?)
+    let outcome = server::store()?.attempt_tamper(tamper).await?;
+    if crate::error::is_plain_form_post() {
+        server::keep_attempt(&outcome);
+        leptos_axum::redirect("/database");
+    }
+    Ok(outcome)
+}
+
+/// The outcome of the last attempt this browser posted without JavaScript, once: reading it
+/// clears it. Only this site can set the cookie, so no link can show a made-up refusal.
+#[server(endpoint = "last_attempt")]
+pub async fn last_attempt() -> Result<Option<TamperOutcome>, AppError> {
+    Ok(server::take_attempt())
 }
 
 /// Tombstoned tasks, most recently deleted first.
@@ -564,6 +641,7 @@ pub async fn create_task(
 ) -> Result<TaskVersion, AppError> {
     use crate::task::TaskInput;
 
+    let return_to = server::return_path(&return_to);
     let input = TaskInput {
         title,
         description,
@@ -578,7 +656,7 @@ pub async fn create_task(
     .await;
     server::answer::<CreateTask>(
         created,
-        &return_to,
+        return_to.as_deref(),
         &actor,
         &form_draft(&input, &actor, &note),
     )
@@ -620,7 +698,7 @@ pub async fn update_task(
     .await;
     server::answer::<UpdateTask>(
         updated,
-        "",
+        None,
         &actor,
         &[
             form_draft(&input, &actor, &note).as_slice(),
@@ -638,12 +716,13 @@ pub async fn delete_task(
     #[server(default)] note: String,
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
+    let return_to = server::return_path(&return_to);
     let deleted = async {
         let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         Ok::<_, AppError>(server::store()?.delete_task(id, meta).await?)
     }
     .await;
-    server::answer::<DeleteTask>(deleted, &return_to, &actor, &[])
+    server::answer::<DeleteTask>(deleted, return_to.as_deref(), &actor, &[])
 }
 
 /// Appends a live version with the tombstone's content.
@@ -654,12 +733,13 @@ pub async fn restore_task(
     #[server(default)] note: String,
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
+    let return_to = server::return_path(&return_to);
     let restored = async {
         let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         Ok::<_, AppError>(server::store()?.restore_task(id, meta).await?)
     }
     .await;
-    server::answer::<RestoreTask>(restored, &return_to, &actor, &[])
+    server::answer::<RestoreTask>(restored, return_to.as_deref(), &actor, &[])
 }
 
 /// Appends a new version whose fields are copied from version `version`.
@@ -671,11 +751,12 @@ pub async fn revert_task(
     #[server(default)] note: String,
     #[server(default)] return_to: String,
 ) -> Result<TaskVersion, AppError> {
+    let return_to = server::return_path(&return_to);
     let reverted = async {
         let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
         let target = server::version_number("version", &version)?;
         Ok::<_, AppError>(server::store()?.revert_task(id, target, meta).await?)
     }
     .await;
-    server::answer::<RevertTask>(reverted, &return_to, &actor, &[])
+    server::answer::<RevertTask>(reverted, return_to.as_deref(), &actor, &[])
 }

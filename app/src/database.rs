@@ -80,7 +80,7 @@ impl FromStr for Tamper {
         Tamper::ALL
             .into_iter()
             .find(|tamper| tamper.as_str() == raw)
-            .ok_or_else(|| FieldError::new("try", "must be one of update, delete, wipe"))
+            .ok_or_else(|| FieldError::new("attempt", "must be one of update, delete, wipe"))
     }
 }
 

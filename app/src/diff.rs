@@ -34,10 +34,16 @@ pub use compare::changes;
 
 #[cfg(feature = "ssr")]
 mod compare {
+    use std::time::{Duration, Instant};
+
     use similar::{ChangeTag, TextDiff};
 
     use super::{FieldChange, WordChange, WordSpan};
     use crate::task::TaskFields;
+
+    /// The most one word diff may take. Two long, unrelated descriptions can cost the diff
+    /// algorithm seconds; past this it gives up and the field is shown as replaced whole.
+    const WORD_DIFF_BUDGET: Duration = Duration::from_millis(50);
 
     /// The fields that differ from `old` to `new`, in form order. With no `old` (a first
     /// version) every non-empty field counts as added.
@@ -92,10 +98,18 @@ mod compare {
             .collect()
     }
 
-    /// Word-level spans, neighbours of the same kind merged so the markup stays small.
+    /// Word-level spans, neighbours of the same kind merged so the markup stays small; none
+    /// when the diff ran out of time (the change is then shown as old value → new value).
     fn word_diff(old: &str, new: &str) -> Vec<WordSpan> {
+        let deadline = Instant::now() + WORD_DIFF_BUDGET;
+        let diff = TextDiff::configure()
+            .deadline(deadline)
+            .diff_words(old, new);
+        if Instant::now() >= deadline {
+            return Vec::new();
+        }
         let mut spans: Vec<WordSpan> = Vec::new();
-        for change in TextDiff::from_words(old, new).iter_all_changes() {
+        for change in diff.iter_all_changes() {
             let kind = match change.tag() {
                 ChangeTag::Equal => WordChange::Kept,
                 ChangeTag::Delete => WordChange::Removed,
@@ -146,6 +160,29 @@ mod compare {
                 .map(|change| change.field)
                 .collect();
             assert_eq!(names, ["title", "description", "status", "priority"]);
+        }
+
+        #[test]
+        fn two_long_unrelated_descriptions_fall_back_to_a_whole_field_change_in_time() {
+            let words = |seed: u64| -> String {
+                (0..2_500u64)
+                    .map(|i| format!("w{} ", (i * 7_919 + seed * 104_729) % 100_003))
+                    .collect::<String>()
+                    .chars()
+                    .take(crate::task::DESCRIPTION_MAX_CHARS)
+                    .collect()
+            };
+            let old = fields("t", &words(1), "0");
+            let new = fields("t", &words(2), "0");
+            let started = Instant::now();
+            let changes = changes(Some(&old), &new);
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+            assert_eq!(changes[0].field, "description");
+            assert!(changes[0].old.is_some() && changes[0].new.is_some());
         }
 
         #[test]

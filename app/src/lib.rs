@@ -6,7 +6,7 @@
 // than rustc's default query depth.
 #![recursion_limit = "256"]
 
-mod actor_cookie;
+pub mod actor_cookie;
 pub mod api;
 pub mod database;
 pub mod diff;
@@ -33,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

@@ -154,7 +154,36 @@ impl FromStr for Op {
     }
 }
 
-/// A task title: trimmed, 1 to 200 characters.
+/// Whether a text field may span lines (keeps newline, carriage return and tab) or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lines {
+    One,
+    Many,
+}
+
+/// The one text rule every free-text field and filter shares, on both databases: no control
+/// characters. They are invisible on screen, break headers and logs, and PostgreSQL cannot store
+/// NUL at all, so letting them through made the backends disagree. Multi-line text keeps the
+/// line breaks and tabs a textarea sends. The schema checks the same rule (migration 0003).
+fn plain_text(field: &str, text: &str, lines: Lines) -> Result<(), FieldError> {
+    let allowed = |c: char| lines == Lines::Many && matches!(c, '\n' | '\r' | '\t');
+    match text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        None => Ok(()),
+        Some(found) => Err(FieldError::new(
+            field,
+            format!(
+                "must not contain control characters{} (found U+{:04X})",
+                match lines {
+                    Lines::One => " or line breaks",
+                    Lines::Many => "",
+                },
+                u32::from(found)
+            ),
+        )),
+    }
+}
+
+/// A task title: trimmed, 1 to 200 characters, one line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskTitle(String);
 
@@ -170,6 +199,7 @@ impl TaskTitle {
                 format!("must be at most {TITLE_MAX_CHARS} characters"),
             ));
         }
+        plain_text("title", title, Lines::One)?;
         Ok(Self(title.to_owned()))
     }
 
@@ -194,6 +224,7 @@ impl Description {
                 format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
             ));
         }
+        plain_text("description", text, Lines::Many)?;
         Ok(Some(Self(text.to_owned())))
     }
 
@@ -242,7 +273,7 @@ impl TryFrom<i64> for Priority {
     }
 }
 
-/// Who made a change: free text, 1 to 100 characters, "anonymous" when left blank.
+/// Who made a change: one line of 1 to 100 characters, "anonymous" when left blank.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor(String);
 
@@ -258,6 +289,7 @@ impl Actor {
                 format!("must be at most {ACTOR_MAX_CHARS} characters"),
             ));
         }
+        plain_text("actor", name, Lines::One)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -286,6 +318,7 @@ impl Note {
                 format!("must be at most {NOTE_MAX_CHARS} characters"),
             ));
         }
+        plain_text("note", text, Lines::Many)?;
         Ok(Some(Self(text.to_owned())))
     }
 
@@ -299,9 +332,14 @@ fn parse_due_date(raw: &str) -> Result<Option<NaiveDate>, FieldError> {
     if raw.is_empty() {
         return Ok(None);
     }
+    use chrono::Datelike;
+
+    // Four-digit years only: both databases hold them alike (chrono would also read "+10000").
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .filter(|date| (1..=9999).contains(&date.year()))
         .map(Some)
-        .map_err(|_| FieldError::new("due_date", "must be a date written as YYYY-MM-DD"))
+        .ok_or_else(|| FieldError::new("due_date", "must be a date written as YYYY-MM-DD"))
 }
 
 /// One rule a field broke, named so a form can show it next to the input.
@@ -627,6 +665,21 @@ mod tests {
         assert_eq!(fields.description, None);
         assert_eq!(fields.due_date, None);
         assert_eq!(ChangeMeta::parse(" ", "").unwrap(), ChangeMeta::anonymous());
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_line_breaks_only_where_text_spans_lines() {
+        let title = TaskTitle::parse("a\u{0}b").unwrap_err();
+        assert_eq!(title.field, "title");
+        assert!(title.message.contains("U+0000"), "{title}");
+        assert!(TaskTitle::parse("two\nlines").is_err());
+        assert!(Actor::parse("ada\tl").is_err());
+        assert!(Actor::parse("ada\u{9b}").is_err(), "C1 controls too");
+        assert!(Description::parse("line one\r\n\tline two").is_ok());
+        assert!(Description::parse("bell\u{7}").is_err());
+        assert!(Note::parse("why:\nbecause").is_ok());
+        assert!(Note::parse("esc\u{1b}[31m").is_err());
+        assert!(TaskTitle::parse("Ünïcödé — “fine” 🎉").is_ok());
     }
 
     #[test]

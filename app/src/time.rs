@@ -39,21 +39,31 @@ pub fn form_instant(at: DateTime<Utc>) -> String {
 #[cfg(any(feature = "ssr", test))]
 /// Reads an instant typed or linked by a person: RFC 3339 with any offset, or a date-time input's
 /// value (`2026-11-20T14:30`, seconds optional), which the form labels as UTC.
+///
+/// Only years 0001 to 9999 are read: both databases hold them, while chrono's wider range (years
+/// with a sign and five digits) would reach past what PostgreSQL can store.
 pub fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    use chrono::Datelike;
+
     let raw = raw.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(at.with_timezone(&Utc));
+    let refused = || {
+        FieldError::new(
+            field,
+            format!("must be a date and time in UTC like 2026-11-20T14:30 (years 0001 to 9999), not {raw:?}"),
+        )
+    };
+    let at = match DateTime::parse_from_rfc3339(raw) {
+        Ok(at) => at.with_timezone(&Utc),
+        Err(_) => ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+            .iter()
+            .find_map(|format| chrono::NaiveDateTime::parse_from_str(raw, format).ok())
+            .map(|wall| wall.and_utc())
+            .ok_or_else(refused)?,
+    };
+    match at.year() {
+        1..=9999 => Ok(at),
+        _ => Err(refused()),
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|format| chrono::NaiveDateTime::parse_from_str(raw, format).ok())
-        .map(|wall| wall.and_utc())
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a date and time in UTC like 2026-11-20T14:30, not {raw:?}"),
-            )
-        })
 }
 
 #[cfg(test)]
@@ -79,6 +89,25 @@ mod tests {
         let error = parse_instant("as_of", "yesterday").unwrap_err();
         assert_eq!(error.field, "as_of");
         assert!(error.message.contains("2026-11-20T14:30"), "{error}");
+    }
+
+    #[test]
+    fn instants_outside_years_1_to_9999_are_refused_not_sent_to_the_database() {
+        assert!(parse_instant("as_of", "0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_instant("as_of", "9999-12-31T23:59:59.999999Z").is_ok());
+        for raw in [
+            "+10000-01-01T00:00",
+            "-0001-01-01T00:00",
+            "0000-01-01T00:00",
+            "9999-12-31T23:00:00-14:00",
+            "+262143-01-01T00:00",
+        ] {
+            assert_eq!(
+                parse_instant("as_of", raw).unwrap_err().field,
+                "as_of",
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -1,24 +1,43 @@
 //! `GET /api/events`: the change stream as server-sent events. Each event's id is the version's
 //! position, so a browser that reconnects sends `Last-Event-ID` and is caught up from there.
 //! A first connection passes `?after=POSITION`, the position its page was rendered at.
+//!
+//! Streams are bounded: at most `StreamCap` of them per process (beyond it, 503 with
+//! `Retry-After`), each catching up through the hub in pages with a small buffer, and each sent a
+//! heartbeat so a browser that vanished without closing its socket is noticed and its slot freed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::live::hub::{LiveEvent, LiveHub};
-use app::live::{CHANGE_EVENT, HELLO_EVENT};
+use app::live::{BUSY_RETRY_SECONDS, CHANGE_EVENT, HELLO_EVENT};
 use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How soon a browser retries after the stream drops (a restart, a blip).
 const RETRY: Duration = Duration::from_secs(1);
+/// A comment line this often: writing to a dead peer fails, which ends the stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// The slots for open streams in this process; each open stream holds one until it ends.
+#[derive(Clone)]
+pub struct StreamCap(Arc<Semaphore>);
+
+impl StreamCap {
+    pub fn new(max_streams: usize) -> Self {
+        Self(Arc::new(Semaphore::new(max_streams)))
+    }
+}
 
 pub async fn stream(
     hub: LiveHub,
+    cap: StreamCap,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -40,27 +59,40 @@ pub async fn stream(
             }
         },
     };
-    Sse::new(events(hub.follow(after)))
-        .keep_alive(KeepAlive::default())
+    let Ok(slot) = Arc::clone(&cap.0).try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, BUSY_RETRY_SECONDS.to_string())],
+            "Too many live connections to this server right now; try again shortly.\n",
+        )
+            .into_response();
+    };
+    Sse::new(events(hub.follow(after), slot))
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
         .into_response()
 }
 
+/// The stream's events; `slot` is released when the stream is dropped.
 fn events(
     receiver: tokio::sync::mpsc::Receiver<LiveEvent>,
+    slot: OwnedSemaphorePermit,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold((receiver, true), |(mut receiver, first)| async move {
-        let event = match receiver.recv().await? {
-            LiveEvent::Hello { position } => Event::default()
-                .event(HELLO_EVENT)
-                .id(position.to_string())
-                .data(position.to_string()),
-            LiveEvent::Change(change) => Event::default()
-                .event(CHANGE_EVENT)
-                .id(change.position.to_string())
-                .json_data(&change)
-                .unwrap_or_else(|_| Event::default().comment("unencodable change")),
-        };
-        let event = if first { event.retry(RETRY) } else { event };
-        Some((Ok(event), (receiver, false)))
-    })
+    futures::stream::unfold(
+        (receiver, true, slot),
+        |(mut receiver, first, slot)| async move {
+            let event = match receiver.recv().await? {
+                LiveEvent::Hello { position } => Event::default()
+                    .event(HELLO_EVENT)
+                    .id(position.to_string())
+                    .data(position.to_string()),
+                LiveEvent::Change(change) => Event::default()
+                    .event(CHANGE_EVENT)
+                    .id(change.position.to_string())
+                    .json_data(&change)
+                    .unwrap_or_else(|_| Event::default().comment("unencodable change")),
+            };
+            let event = if first { event.retry(RETRY) } else { event };
+            Some((Ok(event), (receiver, false, slot)))
+        },
+    )
 }

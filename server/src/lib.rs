@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 mod events;
+pub mod guard;
 
 use app::live::hub::LiveHub;
 use app::store::{Store, StoreError};
@@ -17,8 +18,10 @@ use app::{shell, App};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
+use guard::PublicOrigin;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -27,19 +30,53 @@ use tower_http::trace::TraceLayer;
 /// The SQLite file used when no `DATABASE_URL` is given: zero set-up on a fresh machine.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/tasks.db";
 /// Largest request body accepted: a full 10,000-character description in 4-byte UTF-8 fits.
-const BODY_LIMIT_BYTES: usize = 256 * 1024;
+pub(crate) const BODY_LIMIT_BYTES: usize = 256 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The tab icon. Browsers ask for `/favicon.ico` when a page names no icon, so both paths answer.
+const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
+/// Open change streams one process serves at most, unless configured otherwise. Each costs a
+/// task, a buffer of up to 64 changes and a socket; beyond the cap a browser is told to retry.
+pub const DEFAULT_MAX_EVENT_STREAMS: usize = 500;
 
 /// Everything the server needs to start, parsed once from flags and environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub database_url: String,
     pub seed_demo: bool,
+    pub http: HttpSettings,
+}
+
+/// How the HTTP surface guards itself; the defaults suit a server browsers reach directly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// The origin browsers see when the server sits behind a proxy; without it, writes are
+    /// compared with the `Host` the browser addressed.
+    pub public_origin: Option<PublicOrigin>,
+    pub max_event_streams: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            public_origin: None,
+            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+        }
+    }
+}
+
+fn stream_cap(raw: &str) -> Result<usize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(cap @ 1..) => Ok(cap),
+        _ => Err(format!(
+            "the event stream cap must be a whole number of at least 1, not {raw:?}"
+        )),
+    }
 }
 
 impl Config {
     /// Flags win over environment variables, which win over defaults.
-    /// `--database-url URL` / `DATABASE_URL`; `--no-seed` / `SEED_DEMO=false`.
+    /// `--database-url URL` / `DATABASE_URL`; `--no-seed` / `SEED_DEMO=false`;
+    /// `--public-origin URL` / `PUBLIC_ORIGIN`; `--max-event-streams N` / `MAX_EVENT_STREAMS`.
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
@@ -55,6 +92,16 @@ impl Config {
                     return Err(format!("SEED_DEMO must be true or false, not {other:?}"))
                 }
             },
+            http: HttpSettings {
+                public_origin: match env("PUBLIC_ORIGIN").filter(|raw| !raw.trim().is_empty()) {
+                    Some(raw) => Some(PublicOrigin::parse(&raw)?),
+                    None => None,
+                },
+                max_event_streams: match env("MAX_EVENT_STREAMS") {
+                    Some(raw) => stream_cap(&raw)?,
+                    None => DEFAULT_MAX_EVENT_STREAMS,
+                },
+            },
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -65,9 +112,20 @@ impl Config {
                         .ok_or("--database-url needs a value, e.g. sqlite:data/tasks.db")?;
                 }
                 "--no-seed" => config.seed_demo = false,
+                "--public-origin" => {
+                    let raw = args
+                        .next()
+                        .ok_or("--public-origin needs a value, e.g. https://tasks.example.org")?;
+                    config.http.public_origin = Some(PublicOrigin::parse(&raw)?);
+                }
+                "--max-event-streams" => {
+                    let raw = args.next().ok_or("--max-event-streams needs a number")?;
+                    config.http.max_event_streams = stream_cap(&raw)?;
+                }
                 other => {
                     return Err(format!(
-                        "unknown argument {other:?}; expected --database-url URL or --no-seed"
+                        "unknown argument {other:?}; expected --database-url URL, --no-seed, \
+                         --public-origin URL or --max-event-streams N"
                     ))
                 }
             }
@@ -92,17 +150,29 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 
 /// The whole HTTP surface: pages, server functions, the change stream, static files, and the
 /// tower-http layers.
-pub fn router(store: Store, hub: LiveHub, options: LeptosOptions) -> Router {
+pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSettings) -> Router {
     let routes = ROUTES.clone();
     let context = {
         let hub = hub.clone();
         move || {
             provide_context(store.clone());
             provide_context(hub.clone());
+            // Leptos gives every rendered page a fresh nonce for the scripts it writes; the
+            // page's policy admits exactly those.
+            if let (Some(nonce), Some(response)) =
+                (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+            {
+                if let Ok(policy) =
+                    axum::http::HeaderValue::from_str(&guard::page_security_policy(&nonce))
+                {
+                    response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+                }
+            }
         }
     };
-    Router::new()
-        .leptos_routes_with_context(&options, routes, context, {
+    let streams = events::StreamCap::new(http.max_event_streams);
+    let routes = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
@@ -113,7 +183,11 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions) -> Router {
             &leptos_axum::site_pkg_dir_service_route_path(&options),
             leptos_axum::site_pkg_dir_service(&options),
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -124,10 +198,34 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions) -> Router {
         // Compression leaves text/event-stream alone, so events are not held back in a buffer.
         .route(
             "/api/events",
-            get(move |headers, query| events::stream(hub.clone(), headers, query)),
-        )
+            get(move |headers, query| events::stream(hub.clone(), streams.clone(), headers, query)),
+        );
+    protect(routes, http.public_origin)
+}
+
+/// The layers around every route: well-formed input, same-origin writes, panics caught, compression, security
+/// headers, request traces. Public so tests can put them around a route of their own.
+pub fn protect(routes: Router, public_origin: Option<PublicOrigin>) -> Router {
+    routes
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(public_origin),
+            guard::same_origin_writes,
+        ))
+        .layer(axum::middleware::from_fn(guard::well_formed_input))
+        .layer(CatchPanicLayer::custom(guard::panic_page))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(TraceLayer::new_for_http())
+}
+
+async fn favicon() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
 }
 
 /// Binds and serves until Ctrl-C or SIGTERM. On the signal the change streams are ended first,

@@ -43,7 +43,12 @@ async fn main() -> ExitCode {
         }
     };
     let addr = options.site_addr;
-    let served = serve(router(store.clone(), hub.clone(), options), hub, addr).await;
+    let served = serve(
+        router(store.clone(), hub.clone(), options, config.http.clone()),
+        hub,
+        addr,
+    )
+    .await;
     store.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

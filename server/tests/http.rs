@@ -23,7 +23,12 @@ async fn app(db: &support::TestDb) -> Router {
     let hub = LiveHub::start(db.store.clone())
         .await
         .expect("follow the version table");
-    server::router(db.store.clone(), hub, options)
+    server::router(
+        db.store.clone(),
+        hub,
+        options,
+        server::HttpSettings::default(),
+    )
 }
 
 async fn create(db: &support::TestDb, title: &str) -> TaskVersion {
@@ -167,7 +172,8 @@ on_both_backends! {
 
     async fn a_failed_plain_form_post_goes_back_to_its_form_with_what_was_typed(db) {
         let created = create(&db, "Shared").await;
-        let edit_page = format!("http://localhost/tasks/{}/edit", created.entity_id);
+        let edit_path = format!("/tasks/{}/edit", created.entity_id);
+        let edit_page = format!("http://localhost{edit_path}");
         let form = format!(
             "entity_id={}&expected_version=1&title=+++&priority=9&note=my+reason",
             created.entity_id
@@ -182,7 +188,7 @@ on_both_backends! {
 
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = response.headers()[header::LOCATION].to_str().unwrap().to_owned();
-        assert!(location.starts_with(&edit_page), "{location}");
+        assert!(location.starts_with(&edit_path), "only the path: the browser stays on this site: {location}");
         for kept in ["draft_priority=9", "draft_note=my+reason", "draft_expected_version=1", "__err="] {
             assert!(location.contains(kept), "{kept} missing from {location}");
         }
@@ -408,16 +414,55 @@ on_both_backends! {
         let privileges_first = db.backend == support::Backend::Postgres
             && !db.store.database_facts().await.unwrap().superuser;
         for attempt in ["update", "delete", "wipe"] {
-            let path = format!("/database?try={attempt}");
-            let (status, html) = send(app(&db).await, get(&path)).await;
-            assert_eq!(status, StatusCode::OK, "{path}");
-            assert!(html.contains("The database refused it"), "{path}: {html}");
-            assert_eq!(html.contains("came from the privileges"), privileges_first, "{path}");
-            assert!(html.contains("before the attempt: 1; after: 1."), "{path}");
+            let (status, body) = send(app(&db).await, post_form("/api/attempt_tamper", &format!("attempt={attempt}"))).await;
+            assert_eq!(status, StatusCode::OK, "{attempt}: {body}");
+            let outcome: app::database::TamperOutcome = serde_json::from_str(&body).unwrap();
+            let refusal = outcome.refusal.unwrap_or_else(|| panic!("{attempt} was let through"));
+            assert_eq!(refusal.contains("permission denied"), privileges_first, "{attempt}: {refusal}");
+            assert_eq!((outcome.rows_before, outcome.rows_after), (1, 1), "{attempt}");
         }
-        let (status, html) = send(app(&db).await, get("/database?try=drop")).await;
+        let (status, body) = send(app(&db).await, post_form("/api/attempt_tamper", "attempt=drop")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(html.contains("must be one of update, delete, wipe"), "{html}");
+        assert!(body.contains("must be one of update, delete, wipe"), "{body}");
         assert_eq!(db.store.task_history(task.entity_id).await.unwrap(), [task]);
+    }
+
+    async fn an_attempt_posted_without_javascript_is_shown_once_on_the_page_it_returns_to(db) {
+        create(&db, "Kept").await;
+        let request = Request::post("/api/attempt_tamper")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, "http://localhost/database")
+            .body(Body::from("attempt=delete"))
+            .unwrap();
+        let response = app(&db).await.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(response.headers()[header::LOCATION], "/database");
+        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+
+        let page = |cookie: Option<&str>| {
+            let request = Request::get("/database");
+            match cookie {
+                Some(cookie) => request.header(header::COOKIE, cookie),
+                None => request,
+            }
+            .body(Body::empty())
+            .unwrap()
+        };
+        let response = app(&db).await.oneshot(page(Some(&cookie))).await.unwrap();
+        let cleared = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+        let html = String::from_utf8_lossy(&to_bytes(response.into_body(), 1 << 20).await.unwrap()).into_owned();
+        assert!(html.contains("You tried: Delete the newest version"), "{html}");
+        assert!(html.contains("before the attempt: 1; after: 1."), "{html}");
+        assert!(cleared.starts_with("db_attempt=;") && cleared.contains("Max-Age=0"), "{cleared}");
+
+        let (status, html) = send(app(&db).await, page(None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("You tried"), "shown once, then gone");
+        let (_, html) = send(app(&db).await, Request::get("/database?try=wipe").body(Body::empty()).unwrap()).await;
+        assert!(!html.contains("You tried"), "a GET never sends a statement: {html}");
+        assert_eq!(db.version_rows().await, 1);
     }
 }

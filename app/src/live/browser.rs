@@ -11,9 +11,13 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
-use super::{Change, Connection, Live, CHANGE_EVENT, HIGHLIGHT_MS, POSITION_ELEMENT_ID};
+use super::{
+    Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, HIGHLIGHT_MS, POSITION_ELEMENT_ID,
+};
 
 const REOPEN_AFTER: Duration = Duration::from_secs(2);
+/// A stream the server refused (at its cap, answered 503) is asked for again this much later.
+const REOPEN_REFUSED_AFTER: Duration = Duration::from_secs(BUSY_RETRY_SECONDS as u64);
 
 /// An open stream and the callbacks it calls; dropping it closes the stream.
 struct Stream {
@@ -51,7 +55,7 @@ pub fn connect(live: Live) {
 fn open(live: Live) {
     let url = format!("/api/events?after={}", live.cursor());
     let Ok(source) = EventSource::new(&url) else {
-        reopen_later(live);
+        reopen_later(live, REOPEN_AFTER);
         return;
     };
     let on_open = Closure::<dyn FnMut()>::new(move || live.connection.set(Connection::Live));
@@ -75,10 +79,13 @@ fn open(live: Live) {
     let on_error = {
         let source = source.clone();
         Closure::<dyn FnMut()>::new(move || {
-            live.connection.set(Connection::Reconnecting);
-            // CONNECTING means the browser is already retrying on its own.
+            // CONNECTING means the browser lost the stream and is retrying on its own; CLOSED
+            // means the server answered with an error status and the browser gave up.
             if source.ready_state() == EventSource::CLOSED {
-                reopen_later(live);
+                live.connection.set(Connection::Refused);
+                reopen_later(live, REOPEN_REFUSED_AFTER);
+            } else {
+                live.connection.set(Connection::Reconnecting);
             }
         })
     };
@@ -96,12 +103,12 @@ fn open(live: Live) {
     STREAM.with(|current| current.replace(Some(stream)));
 }
 
-fn reopen_later(live: Live) {
+fn reopen_later(live: Live, after: Duration) {
     set_timeout(
         move || {
             STREAM.with(|current| current.replace(None));
             open(live);
         },
-        REOPEN_AFTER,
+        after,
     );
 }

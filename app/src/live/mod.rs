@@ -25,6 +25,10 @@ pub const HELLO_EVENT: &str = "hello";
 /// How long a change stays highlighted on the pages that show it.
 pub const HIGHLIGHT_MS: u32 = 4000;
 
+/// How long a browser turned away by a server at its cap of open streams waits before it asks
+/// again; the server says the same in `Retry-After`.
+pub const BUSY_RETRY_SECONDS: u32 = 10;
+
 /// One appended version, as announced to followers: enough to say who did what to which task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
@@ -59,6 +63,9 @@ pub enum Connection {
     Connecting,
     Live,
     Reconnecting,
+    /// The server answered the stream with an error (it is at its cap of open streams, say);
+    /// the page asks again after `BUSY_RETRY_SECONDS`.
+    Refused,
 }
 
 /// What the open page knows about the stream, shared by every component through context.

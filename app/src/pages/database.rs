@@ -1,32 +1,25 @@
 //! `/database`: the database's side of the story, for the classroom. Everything here is read
 //! from the database's own catalog, not from the app's code, and the "try it" forms send real
 //! UPDATE, DELETE and TRUNCATE statements so the refusal on screen is the database's own words.
-//! `?try=update|delete|wipe` carries the attempt, so it works with JavaScript off.
+//! The attempts are POSTs (they take table locks, which no GET should); without JavaScript the
+//! form posts, and the answer comes back with the redirect to this page.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
 use super::common::PageError;
-use crate::api::{attempt_tamper, inspect_database};
+use crate::api::{inspect_database, last_attempt, AttemptTamper};
 use crate::database::{DatabaseFacts, Rule, Tamper, TamperOutcome};
 use crate::live::use_live;
 
 #[component]
 pub fn DatabasePage() -> impl IntoView {
-    let query = use_query_map();
-    let attempt = move || query.read().get("try").unwrap_or_default();
+    let attempt = ServerAction::<AttemptTamper>::new();
     let live = use_live();
     let facts = Resource::new(
-        move || (attempt(), live.board_revision()),
+        move || (attempt.version().get(), live.board_revision()),
         |_| inspect_database(),
     );
-    let outcome = Resource::new(attempt, |attempt| async move {
-        match attempt.is_empty() {
-            true => None,
-            false => Some(attempt_tamper(attempt).await),
-        }
-    });
+    let posted = Resource::new(|| (), |_| last_attempt());
 
     view! {
         <section class="database" aria-labelledby="database-heading">
@@ -38,15 +31,18 @@ pub fn DatabasePage() -> impl IntoView {
                 "Everything below is read back from the database's own catalog, and the buttons "
                 "send real statements to it."
             </p>
-            <TryToRewrite />
+            <TryToRewrite attempt />
             <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match outcome.await {
-                        Some(Ok(outcome)) => view! { <AttemptOutcome outcome /> }.into_any(),
-                        Some(Err(error)) => view! { <PageError error /> }.into_any(),
-                        None => ().into_any(),
-                    }
-                })}
+                {move || {
+                    let answered = attempt.value().get();
+                    Suspend::new(async move {
+                        match answered.or(posted.await.transpose()) {
+                            Some(Ok(outcome)) => view! { <AttemptOutcome outcome /> }.into_any(),
+                            Some(Err(error)) => view! { <PageError error /> }.into_any(),
+                            None => ().into_any(),
+                        }
+                    })
+                }}
             </Transition>
             <Transition fallback=|| view! { <p class="loading">"Reading the catalog…"</p> }>
                 {move || Suspend::new(async move {
@@ -61,7 +57,7 @@ pub fn DatabasePage() -> impl IntoView {
 }
 
 #[component]
-fn TryToRewrite() -> impl IntoView {
+fn TryToRewrite(attempt: ServerAction<AttemptTamper>) -> impl IntoView {
     view! {
         <section class="db-try" aria-labelledby="db-try-heading">
             <h2 id="db-try-heading">"Try to rewrite history"</h2>
@@ -70,18 +66,18 @@ fn TryToRewrite() -> impl IntoView {
                 "rolled back whatever happens, so even a database without its guards would keep "
                 "its rows."
             </p>
-            <Form method="GET" action="/database" attr:class="db-try-buttons">
+            <ActionForm action=attempt attr:class="db-try-buttons">
                 {Tamper::ALL
                     .into_iter()
                     .map(|tamper| {
                         view! {
-                            <button type="submit" class="button-danger" name="try" value=tamper.as_str()>
+                            <button type="submit" class="button-danger" name="attempt" value=tamper.as_str()>
                                 {tamper.label()}
                             </button>
                         }
                     })
                     .collect_view()}
-            </Form>
+            </ActionForm>
         </section>
     }
 }

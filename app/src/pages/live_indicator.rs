@@ -12,6 +12,7 @@ pub fn LiveIndicator() -> impl IntoView {
         Connection::Connecting => "Connecting…",
         Connection::Live => "Live",
         Connection::Reconnecting => "Reconnecting…",
+        Connection::Refused => "Live paused",
     };
     let explanation = move || match live.connection.get() {
         Connection::Off => {
@@ -21,6 +22,11 @@ pub fn LiveIndicator() -> impl IntoView {
             "Connecting to the change stream; changes made meanwhile are caught up on arrival."
                 .to_owned()
         }
+        Connection::Refused => format!(
+            "The server turned the change stream away (it is at its limit of live connections); \
+             asking again every {} seconds. Reload to see changes made meanwhile.",
+            crate::live::BUSY_RETRY_SECONDS
+        ),
         Connection::Live => match live.latest() {
             Some(change) => format!(
                 "Following the change stream. Last: {} {} “{}” (position {}).",
@@ -38,6 +44,7 @@ pub fn LiveIndicator() -> impl IntoView {
         Connection::Connecting => "connecting",
         Connection::Live => "live",
         Connection::Reconnecting => "reconnecting",
+        Connection::Refused => "refused",
     };
     view! {
         <span class="live-indicator" data-state=state title=explanation role="status">

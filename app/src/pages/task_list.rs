@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::{here, submission_error, DeleteConfirm, ErrorNotice, StatusBadge, TimeAgo};
+use super::common::{here, submission_error, DeleteConfirm, PageError, StatusBadge, TimeAgo};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
@@ -55,7 +55,7 @@ pub fn TaskListPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match tasks.await {
                         Ok(list) => view! { <TaskListing list delete return_to /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
                     }
                 })}
             </Transition>

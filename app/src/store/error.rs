@@ -27,7 +27,7 @@ pub enum StoreError {
 }
 
 /// CHECK constraints named in the migrations, and the form field each one guards.
-const FIELD_CONSTRAINTS: [(&str, &str, &str); 7] = [
+const FIELD_CONSTRAINTS: [(&str, &str, &str); 11] = [
     (
         "title_length",
         "title",
@@ -55,6 +55,22 @@ const FIELD_CONSTRAINTS: [(&str, &str, &str); 7] = [
     ),
     ("actor_length", "actor", "must be 1 to 100 characters"),
     ("note_length", "note", "must be at most 1000 characters"),
+    (
+        "title_plain",
+        "title",
+        "must not contain control characters or line breaks",
+    ),
+    (
+        "actor_plain",
+        "actor",
+        "must not contain control characters or line breaks",
+    ),
+    (
+        "description_plain",
+        "description",
+        "must not contain control characters",
+    ),
+    ("note_plain", "note", "must not contain control characters"),
 ];
 
 /// Rules that only a concurrent writer can break once the store's own checks passed.
