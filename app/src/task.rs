@@ -682,6 +682,62 @@ mod tests {
         assert!(TaskTitle::parse("Ünïcödé — “fine” 🎉").is_ok());
     }
 
+    proptest::proptest! {
+        /// Any text at all gives each parser a value that keeps its rule, or an error that names
+        /// the parser's own field; never a panic.
+        #[test]
+        fn every_parser_answers_any_text_with_a_lawful_value_or_its_own_field_error(
+            raw in proptest::prop_oneof![
+                "(?s).{0,260}",
+                "[ a-z\t\n\r\u{0}\u{1b}\u{7f}\u{85}\u{9b}\u{a0}é😀%<>'\"-]{0,40}",
+            ],
+        ) {
+            let plain = |text: &str, lines: Lines| plain_text("any", text, lines).is_ok();
+            match TaskTitle::parse(&raw) {
+                Ok(title) => proptest::prop_assert!(
+                    title.as_str() == title.as_str().trim()
+                        && (1..=TITLE_MAX_CHARS).contains(&title.as_str().chars().count())
+                        && plain(title.as_str(), Lines::One)
+                ),
+                Err(error) => proptest::prop_assert_eq!(error.field, "title"),
+            }
+            match Description::parse(&raw) {
+                Ok(Some(text)) => proptest::prop_assert!(
+                    text.as_str().chars().count() <= DESCRIPTION_MAX_CHARS && plain(text.as_str(), Lines::Many)
+                ),
+                Ok(None) => proptest::prop_assert!(raw.trim().is_empty()),
+                Err(error) => proptest::prop_assert_eq!(error.field, "description"),
+            }
+            match Actor::parse(&raw) {
+                Ok(actor) => proptest::prop_assert!(
+                    (1..=ACTOR_MAX_CHARS).contains(&actor.as_str().chars().count())
+                        && plain(actor.as_str(), Lines::One)
+                ),
+                Err(error) => proptest::prop_assert_eq!(error.field, "actor"),
+            }
+            match Note::parse(&raw) {
+                Ok(note) => proptest::prop_assert!(note.is_none_or(|note| plain(note.as_str(), Lines::Many))),
+                Err(error) => proptest::prop_assert_eq!(error.field, "note"),
+            }
+            if let Err(error) = Priority::parse(&raw) {
+                proptest::prop_assert_eq!(error.field, "priority");
+            }
+            if let Err(error) = parse_due_date(&raw) {
+                proptest::prop_assert_eq!(error.field, "due_date");
+            }
+            for (field, error) in [
+                ("status", raw.parse::<Status>().err()),
+                ("op", raw.parse::<Op>().err()),
+                ("sort", raw.parse::<TaskSort>().err()),
+                ("entity_id", raw.parse::<EntityId>().err()),
+            ] {
+                if let Some(error) = error {
+                    proptest::prop_assert_eq!(error.field, field);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_malformed_entity_id_is_a_field_error_not_a_panic() {
         assert_eq!(

@@ -33,6 +33,78 @@ fn ops(page: &FeedPage) -> Vec<(i64, Op)> {
 }
 
 on_both_backends! {
+    async fn any_text_the_newtypes_accept_is_stored_and_read_back_unchanged(db) {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+
+        let text = proptest::prop_oneof![
+            "(?s).{0,60}",
+            "[ a-z\t\n\r'\"<>&%;\\\\\u{a0}\u{2028}é😀-]{1,60}",
+        ];
+        let mut runner = TestRunner::deterministic();
+        // A sample the given parser accepts: random text is drawn until one passes.
+        let mut accepted = |ok: &dyn Fn(&str) -> bool| loop {
+            let raw = text.new_tree(&mut runner).expect("a sample").current();
+            if ok(&raw) {
+                break raw;
+            }
+        };
+        let mut stored = 0;
+        for _ in 0..48 {
+            let input = TaskInput {
+                title: accepted(&|raw| app::task::TaskTitle::parse(raw).is_ok()),
+                description: accepted(&|raw| app::task::Description::parse(raw).is_ok()),
+                ..TaskInput::default()
+            };
+            let actor = accepted(&|raw| Actor::parse(raw).is_ok());
+            let note = accepted(&|raw| app::task::Note::parse(raw).is_ok());
+            let fields = app::task::TaskFields::parse(&input).expect("each field was accepted");
+            let meta = app::task::ChangeMeta::parse(&actor, &note).expect("each field was accepted");
+            let created = db.store.create_task(fields.clone(), meta.clone()).await.expect("an accepted value is stored");
+            let read = db.store.task_history(created.entity_id).await.unwrap();
+            assert_eq!((&read[0].fields, &read[0].actor, &read[0].note), (&fields, &meta.actor, &meta.note));
+            stored += 1;
+        }
+        assert_eq!(stored, 48);
+    }
+
+    async fn the_database_itself_refuses_control_characters_in_text(db) {
+        let (uuid, chr) = match db.backend {
+            Backend::Postgres => ("gen_random_uuid()", "chr"),
+            Backend::Sqlite => ("lower(hex(randomblob(16)))", "char"),
+        };
+        let insert = |title: String, actor: String, description: String, note: String| {
+            format!(
+                "INSERT INTO task_versions (id, entity_id, version, title, description, status, priority, op, actor, note, hash) \
+                 VALUES ({uuid}, {uuid}, 1, {title}, {description}, 'todo', 0, 'created', {actor}, {note}, 'not-a-real-hash')"
+            )
+        };
+        let plain = || "'plain'".to_owned();
+        let null = || "NULL".to_owned();
+        let mut codes = vec![1, 27, 127, 155];
+        if db.backend == Backend::Sqlite {
+            codes.push(0); // PostgreSQL's text type cannot hold NUL at all.
+        }
+        for code in codes {
+            let bad = format!("'a' || {chr}({code}) || 'b'");
+            for (rule, sql) in [
+                ("title_plain", insert(bad.clone(), plain(), null(), null())),
+                ("actor_plain", insert(plain(), bad.clone(), null(), null())),
+                ("description_plain", insert(plain(), plain(), bad.clone(), null())),
+                ("note_plain", insert(plain(), plain(), null(), bad.clone())),
+            ] {
+                let error = db.raw(&sql).await.expect_err(&sql).to_string();
+                assert!(error.contains(rule), "U+{code:04X}: {error}");
+            }
+        }
+        let lines = format!("'one' || {chr}(10) || {chr}(9) || 'two' || {chr}(13) || {chr}(10)");
+        db.raw(&insert(plain(), plain(), lines.clone(), lines)).await.expect("line breaks and tabs are text in a description and a note");
+        let line_break = format!("'one' || {chr}(10) || 'two'");
+        let error = db.raw(&insert(line_break, plain(), null(), null())).await.unwrap_err().to_string();
+        assert!(error.contains("title_plain"), "a title is one line: {error}");
+        assert_eq!(db.version_rows().await, 1);
+    }
+
     async fn the_change_feed_filters_by_operation_actor_and_time_and_shows_what_each_version_replaced(db) {
         let store = &db.store;
         let task = store.create_task(fields("Feed me"), by("ada")).await.unwrap();

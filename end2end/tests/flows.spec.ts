@@ -236,6 +236,17 @@ async function conflict(browser: Browser, javaScriptEnabled: boolean | undefined
   // Alice's edit is still in the form.
   await expect(alice.getByLabel("Title")).toHaveValue(`${title} by alice`);
   await testInfo.attach("conflict screen", { body: await alice.screenshot({ fullPage: true }), contentType: "image/png" });
+  // The panel spans the whole form above the fields, on a desktop and on a phone.
+  for (const width of [1280, 375]) {
+    await alice.setViewportSize({ width, height: 900 });
+    const panel = await screen.boundingBox();
+    const form = await alice.getByRole("form", { name: "Edit the task" }).boundingBox();
+    const titleField = await alice.getByLabel("Title").boundingBox();
+    expect(panel && form && titleField, "panel, form and title field are laid out").toBeTruthy();
+    expect(panel!.width, `panel width at ${width}px`).toBeGreaterThan(form!.width * 0.85);
+    expect(panel!.y + panel!.height, `panel above the fields at ${width}px`).toBeLessThanOrEqual(titleField!.y);
+    await testInfo.attach(`conflict screen at ${width} px`, { body: await alice.screenshot({ fullPage: true }), contentType: "image/png" });
+  }
 
   // Nothing was written by the failed save.
   await open(bob, `/tasks/${id}/history`, javaScriptEnabled);

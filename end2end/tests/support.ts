@@ -6,7 +6,9 @@ export function watchForErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   page.on("console", (message) => {
-    if (message.type() === "error" && message.text().includes("panicked")) errors.push(message.text());
+    // A panic in the wasm bundle, or a script or style the page's Content-Security-Policy blocked.
+    const text = message.text();
+    if (message.type() === "error" && (text.includes("panicked") || text.includes("Content Security Policy"))) errors.push(text);
   });
   return errors;
 }

@@ -230,11 +230,13 @@ fn misencoding(encoded: &[u8]) -> Option<String> {
 const DEFAULT_POLICY: &str = "default-src 'self'; script-src 'none'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The Content-Security-Policy of a rendered page: only scripts carrying this response's nonce
-/// run (the hydration loader and the data Leptos inlines), plus the wasm they instantiate.
+/// The Content-Security-Policy of a rendered page: inline scripts run only if they carry this
+/// response's nonce (the hydration loader and the data Leptos inlines); script files only from
+/// this site (the bundle, which Leptos also preloads by a link that carries no nonce); and the
+/// wasm they instantiate.
 pub fn page_security_policy(nonce: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )

@@ -181,6 +181,7 @@ on_both_backends! {
         let request = Request::post("/api/update_task")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
+            .header(header::HOST, "localhost")
             .header(header::REFERER, &edit_page)
             .body(Body::from(form))
             .unwrap();
@@ -201,6 +202,7 @@ on_both_backends! {
         let request = Request::post("/api/update_task")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
+            .header(header::HOST, "localhost")
             .header(header::REFERER, "http://localhost/elsewhere")
             .body(Body::from(form))
             .unwrap();
@@ -219,6 +221,7 @@ on_both_backends! {
         let request = Request::post("/api/create_task")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
+            .header(header::HOST, "localhost")
             .header(header::REFERER, "http://localhost/")
             .body(Body::from("title=Phish&return_to=%2F%2Fevil.example%2F"))
             .unwrap();
@@ -432,6 +435,7 @@ on_both_backends! {
         let request = Request::post("/api/attempt_tamper")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html")
+            .header(header::HOST, "localhost")
             .header(header::REFERER, "http://localhost/database")
             .body(Body::from("attempt=delete"))
             .unwrap();
