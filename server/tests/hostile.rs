@@ -6,6 +6,8 @@
 
 // The fixtures are shared with app/tests/store.rs, which uses the helpers this file does not.
 #[allow(dead_code)]
+mod raw_http;
+#[allow(dead_code)]
 #[path = "../../app/tests/support/mod.rs"]
 mod support;
 
@@ -14,6 +16,7 @@ use std::time::Duration;
 
 use app::live::hub::LiveHub;
 use leptos::prelude::LeptosOptions;
+use raw_http::exchange;
 use server::HttpSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -31,71 +34,6 @@ async fn serve(db: &support::TestDb, http: HttpSettings) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
     addr
-}
-
-/// What came back for one request, read to the end of the connection.
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-}
-
-/// Sends `request` (the bytes after the request line's path) and reads the whole answer. Fails
-/// the test if the server drops the connection before a complete response.
-async fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(request).await.expect("send the request");
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-        .await
-        .expect("the server answers within 30 s")
-        .expect("the connection completes without a reset");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("an incomplete response: {text:?}"));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line: {head:?}"));
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    Reply {
-        status,
-        head: head.to_owned(),
-        body,
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut text = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        text.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    text
 }
 
 fn get(path: &str) -> Vec<u8> {
@@ -521,7 +459,8 @@ fn hostile_cases(id: &str, gone: &str) -> Vec<Case> {
     ));
     cases.push(case(
         "bad header",
-        format!("GET /api/events HTTP/1.1\r\nHost: test\r\nConnection: close\r\nLast-Event-ID: -7\r\n\r\n").into_bytes(),
+        b"GET /api/events HTTP/1.1\r\nHost: test\r\nConnection: close\r\nLast-Event-ID: -7\r\n\r\n"
+            .to_vec(),
         Refused("Last-Event-ID"),
     ));
     cases

@@ -1,0 +1,87 @@
+//! A deliberately small HTTP/1.1 client over a raw socket, so tests send exactly the bytes they
+//! mean (broken escapes, control characters, odd headers) and see whether the connection
+//! completes, which a full HTTP client would hide.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What came back for one request, read to the end of the connection.
+pub struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Sends `request` (the bytes after the request line's path) and reads the whole answer. Fails
+/// the test if the server drops the connection before a complete response.
+pub async fn exchange(addr: SocketAddr, request: &[u8]) -> Reply {
+    try_exchange(addr, request)
+        .await
+        .unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// Like `exchange`, but a failure to connect or an incomplete answer is returned, for tests
+/// that expect the server to be gone at some point.
+pub async fn try_exchange(addr: SocketAddr, request: &[u8]) -> Result<Reply, String> {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .map_err(|error| format!("connect: {error}"))?;
+    stream
+        .write_all(request)
+        .await
+        .map_err(|error| format!("send the request: {error}"))?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
+        .await
+        .map_err(|_| "no answer within 30 s".to_owned())?
+        .map_err(|error| format!("the connection was reset: {error}"))?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("an incomplete response: {text:?}"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status line: {head:?}"))?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok(Reply {
+        status,
+        head: head.to_owned(),
+        body,
+    })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut text = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        text.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    text
+}
