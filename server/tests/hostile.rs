@@ -11,30 +11,12 @@ mod raw_http;
 #[path = "../../app/tests/support/mod.rs"]
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use app::live::hub::LiveHub;
-use leptos::prelude::LeptosOptions;
-use raw_http::exchange;
+use raw_http::{exchange, serve};
 use server::HttpSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// Serves the app on a free local port until the test ends.
-async fn serve(db: &support::TestDb, http: HttpSettings) -> SocketAddr {
-    let options = LeptosOptions::builder()
-        .output_name("immutable-tasks")
-        .build();
-    let hub = LiveHub::start(db.store.clone())
-        .await
-        .expect("follow the version table");
-    let router = server::router(db.store.clone(), hub, options, http);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
-}
 
 fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
@@ -648,4 +630,5 @@ on_both_backends! {
         assert!(reply.body.contains("Nothing was lost"), "{}", reply.body);
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     }
+
 }

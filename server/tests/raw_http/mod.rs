@@ -1,12 +1,32 @@
-//! A deliberately small HTTP/1.1 client over a raw socket, so tests send exactly the bytes they
-//! mean (broken escapes, control characters, odd headers) and see whether the connection
-//! completes, which a full HTTP client would hide.
+//! The app on a real socket, and a deliberately small HTTP/1.1 client for it over a raw socket,
+//! so tests send exactly the bytes they mean (broken escapes, control characters, odd headers)
+//! and see whether the connection completes, which a full HTTP client would hide.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use app::live::hub::LiveHub;
+use leptos::prelude::LeptosOptions;
+use server::HttpSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support;
+
+/// Serves the app on a free local port until the test ends.
+pub async fn serve(db: &support::TestDb, http: HttpSettings) -> SocketAddr {
+    let options = LeptosOptions::builder()
+        .output_name("immutable-tasks")
+        .build();
+    let hub = LiveHub::start(db.store.clone())
+        .await
+        .expect("follow the version table");
+    let router = server::router(db.store.clone(), hub, options, http);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
 
 /// What came back for one request, read to the end of the connection.
 pub struct Reply {

@@ -1,0 +1,136 @@
+//! The change stream's memory, on both backends: a browser that resumes from position 0 on a log
+//! of 10,000 versions is fed it page by page as it reads, so the server does not grow with the
+//! log. Measured as this process's resident memory, against holding the whole log at once in
+//! the same run. A file of its own, and one backend at a time, so no other test's allocations
+//! are counted.
+
+// The fixtures are shared with app/tests/store.rs, which uses the helpers this file does not.
+#[allow(dead_code)]
+mod raw_http;
+#[allow(dead_code)]
+#[path = "../../app/tests/support/mod.rs"]
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use raw_http::serve;
+use server::HttpSettings;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The two backends' runs measure one process, so they take turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Follows `/api/events?after=0` until `count` changes arrived, checking they come in position
+/// order, each once. Reading starts only after two seconds, as a reader that stalls would, and
+/// `sample` is called after the stall and then every 1,000 changes.
+async fn read_changes(addr: SocketAddr, count: usize, mut sample: impl FnMut()) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /api/events?after=0 HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sample();
+    let (mut received, mut last_id) = (0, 0_i64);
+    let mut text = String::new();
+    let mut buffer = vec![0; 16 * 1024];
+    while received < count {
+        let read = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read > 0, "the stream ended after {received} changes");
+        text.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        while let Some((event, rest)) = text.split_once("\n\n") {
+            if event.contains("event: change") {
+                let id: i64 = event
+                    .lines()
+                    .find_map(|line| line.strip_prefix("id: "))
+                    .and_then(|id| id.parse().ok())
+                    .unwrap();
+                assert!(id > last_id, "positions arrive in order, each once");
+                (last_id, received) = (id, received + 1);
+                if received % 1_000 == 0 {
+                    sample();
+                }
+            }
+            text = rest.to_owned();
+        }
+    }
+}
+
+/// Resident memory of this process (the test and the server it hosts), in KiB.
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .expect("VmRSS in /proc/self/status")
+}
+
+on_both_backends! {
+    async fn a_stream_resumed_from_zero_on_ten_thousand_versions_reads_the_log_in_bounded_memory(db) {
+        let _turn = ONE_AT_A_TIME.lock().await;
+        const VERSIONS: usize = 10_000;
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    for n in 0..VERSIONS / 4 {
+                        let title = format!("Bulk {writer}-{n} {}", "with a longer title ".repeat(5));
+                        store.create_task(support::fields(title.trim()), support::by("bulk")).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let addr = serve(&db, HttpSettings::default()).await;
+        // A first full read warms what any reader needs (connections, the database's page cache),
+        // so the second one below measures what a stream itself holds.
+        read_changes(addr, VERSIONS, || {}).await;
+        let baseline = resident_kib();
+        let mut stalled = 0;
+        let mut peak = 0;
+        read_changes(addr, VERSIONS, || {
+            // Sampled every 1,000 changes; the first sample is taken after a two-second stall.
+            peak = peak.max(resident_kib());
+            if stalled == 0 {
+                stalled = peak;
+            }
+        })
+        .await;
+        peak = peak.max(resident_kib());
+        // The baseline, measured in the same run: the whole log held in memory at once.
+        let before_whole = resident_kib();
+        let mut whole = Vec::new();
+        loop {
+            let after = whole.last().map_or(0, |version: &app::task::TaskVersion| version.position);
+            let page = db.store.changes_after(after, 200).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            whole.extend(page);
+        }
+        let whole_kib = resident_kib().saturating_sub(before_whole);
+        assert_eq!(whole.len(), VERSIONS);
+        drop(whole);
+        let (stalled_kib, peak_kib) = (stalled.saturating_sub(baseline), peak.saturating_sub(baseline));
+        eprintln!(
+            "stream from 0 over {VERSIONS} versions on {:?}: +{stalled_kib} KiB with the reader stalled, \
+             +{peak_kib} KiB at the peak while reading; the whole log held at once: +{whole_kib} KiB",
+            db.backend
+        );
+        // The catch-up holds one page of 200 versions plus a channel of 64, not the log: nothing
+        // that grows while 10,000 versions pass through.
+        assert!((peak_kib - stalled_kib) * 10 < whole_kib, "+{} KiB grown while reading", peak_kib - stalled_kib);
+    }
+
+}
