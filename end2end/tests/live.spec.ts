@@ -9,8 +9,9 @@ import { open, test as base, uniqueTitle, watchForErrors } from "./support";
 const test = base.extend<{
   /// A second person: a page in its own browser context, failing the test if its scripts throw.
   otherPage: Page;
-  /// Starts an extra server on the shared e2e database; every one started is stopped afterwards.
-  extraServer: (port: number) => Promise<ServerHandle>;
+  /// Starts an extra server on the shared e2e database, with extra settings in its environment;
+  /// every one started is stopped afterwards.
+  extraServer: (port: number, settings?: Record<string, string>) => Promise<ServerHandle>;
 }>({
   otherPage: async ({ browser }, use) => {
     const context = await browser.newContext();
@@ -22,8 +23,8 @@ const test = base.extend<{
   },
   extraServer: async ({}, use, testInfo) => {
     const started: ServerHandle[] = [];
-    await use(async (port) => {
-      const server = await startServer(port, e2eDatabaseUrl(), testInfo.outputPath(`server-${port}.log`));
+    await use(async (port, settings) => {
+      const server = await startServer(port, e2eDatabaseUrl(), testInfo.outputPath(`server-${port}.log`), settings);
       started.push(server);
       return server;
     });
@@ -431,4 +432,20 @@ test("[js] /activity shows new changes live", async ({ page, request }) => {
   await expect(newest.locator(".change-title .new")).toHaveText(`${title} (renamed)`);
   await expect(page.locator(`li.activity-item[data-position="${v1.position}"]`)).toBeVisible();
   await expectSameDocument(page);
+});
+
+test("[js] a page turned away at the server's cap of live connections says live is paused", async ({ page, otherPage, extraServer }) => {
+  const server = await extraServer(3004, { MAX_EVENT_STREAMS: "1" });
+  await open(page, `${server.url}/`, true);
+  await expectLive(page);
+
+  await open(otherPage, `${server.url}/activity`, true);
+  const badge = otherPage.locator(".live-indicator");
+  await expect(badge).toHaveAttribute("data-state", "refused");
+  await expect(badge).toHaveText("Live paused");
+  await expect(badge).toHaveAttribute("title", /limit of live connections/);
+
+  // When the first page leaves, its slot frees up and the waiting page gets it on its next try.
+  await page.goto("about:blank");
+  await expect(badge).toHaveAttribute("data-state", "live", { timeout: 25_000 });
 });

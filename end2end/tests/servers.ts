@@ -28,11 +28,13 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /// Starts `target/debug/server --no-seed` on 127.0.0.1:`port` against `databaseUrl` and resolves
-/// once it answers HTTP. Its output is appended to `logFile`.
+/// once it answers HTTP, with `settings` as extra environment variables (`MAX_EVENT_STREAMS`, …).
+/// Its output is appended to `logFile`.
 export async function startServer(
   port: number,
   databaseUrl: string,
   logFile = path.join(repoRoot, "end2end", "test-results", "servers", `server-${port}.log`),
+  settings: Record<string, string> = {},
 ): Promise<ServerHandle> {
   const url = `http://127.0.0.1:${port}`;
   // Polling a port someone else already serves would "start" instantly and test the wrong server.
@@ -50,6 +52,7 @@ export async function startServer(
       LEPTOS_SITE_PKG_DIR: "pkg",
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: databaseUrl,
+      ...settings,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
