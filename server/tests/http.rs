@@ -4,31 +4,20 @@
 
 // The fixtures are shared with app/tests/store.rs, which uses the helpers this file does not.
 #[allow(dead_code)]
+mod raw_http;
+#[allow(dead_code)]
 #[path = "../../app/tests/support/mod.rs"]
 mod support;
 
 use app::error::AppError;
-use app::live::hub::LiveHub;
 use app::task::TaskVersion;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use leptos::prelude::LeptosOptions;
 use tower::ServiceExt;
 
 async fn app(db: &support::TestDb) -> Router {
-    let options = LeptosOptions::builder()
-        .output_name("immutable-tasks")
-        .build();
-    let hub = LiveHub::start(db.store.clone())
-        .await
-        .expect("follow the version table");
-    server::router(
-        db.store.clone(),
-        hub,
-        options,
-        server::HttpSettings::default(),
-    )
+    raw_http::router(db, server::HttpSettings::default()).await
 }
 
 async fn create(db: &support::TestDb, title: &str) -> TaskVersion {
