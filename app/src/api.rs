@@ -225,23 +225,28 @@ mod server {
         }
     }
 
-    pub fn keep_attempt(outcome: &crate::database::TamperOutcome) {
-        let Ok(json) = serde_json::to_string(outcome) else {
-            return;
-        };
-        let value: String = form_urlencoded::byte_serialize(json.as_bytes()).collect();
+    /// The attempt cookie with `value`, kept `max_age` seconds (0 clears it). A browser refuses
+    /// to overwrite a `Secure` cookie with one that is not, so setting and clearing agree on it.
+    fn attempt_cookie(value: &str, max_age: u32) {
         let secure = if over_https() { "; Secure" } else { "" };
         set_cookie(&format!(
-            "{ATTEMPT_COOKIE}={value}; Path=/; Max-Age=60; SameSite=Lax; HttpOnly{secure}"
+            "{ATTEMPT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}"
         ));
+    }
+
+    pub fn keep_attempt(outcome: &crate::database::TamperOutcome) {
+        if let Ok(json) = serde_json::to_string(outcome) {
+            attempt_cookie(
+                &form_urlencoded::byte_serialize(json.as_bytes()).collect::<String>(),
+                60,
+            );
+        }
     }
 
     pub fn take_attempt() -> Option<crate::database::TamperOutcome> {
         let cookies = request_header(http::header::COOKIE)?;
         let json = crate::actor_cookie::value(&cookies, ATTEMPT_COOKIE)?;
-        set_cookie(&format!(
-            "{ATTEMPT_COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"
-        ));
+        attempt_cookie("", 0);
         serde_json::from_str(&json).ok()
     }
 
