@@ -1,6 +1,7 @@
-//! What stands between the open internet and the app: writes only from the app's own pages, the
-//! response headers a security review expects, and a panic turned into a page instead of a dropped
-//! connection. Each is one tower layer, applied once in `router`; none of them knows about tasks.
+//! What stands between the open internet and the app: writes only from the app's own pages,
+//! input refused unless it reads exactly as sent, the response headers a security review
+//! expects, and a panic turned into a page instead of a dropped connection. Each is one tower
+//! layer, applied once in `protect`; none of them knows about tasks.
 
 use std::any::Any;
 use std::sync::Arc;

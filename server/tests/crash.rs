@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::task::{TaskFilter, TaskVersion};
-use raw_http::try_exchange;
+use raw_http::{form, try_exchange};
 
 const WRITERS: usize = 8;
 
@@ -64,15 +64,6 @@ fn free_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
-}
-
-fn form(path: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAccept: application/json\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
 }
 
 /// One writer: creates its own task, then edits it again and again, recording every version the

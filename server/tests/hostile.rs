@@ -13,27 +13,10 @@ mod support;
 
 use std::time::Duration;
 
-use raw_http::{exchange, serve};
+use raw_http::{browser_form, exchange, form, get, post, serve, SCRIPT};
 use server::HttpSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-fn get(path: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
-}
-
-fn post(path: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAccept: application/json\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-fn form(path: &str, body: &str) -> Vec<u8> {
-    post(path, "application/x-www-form-urlencoded", body)
-}
 
 /// What a request of the table must get.
 enum Expect {
@@ -409,18 +392,24 @@ fn hostile_cases(id: &str, gone: &str) -> Vec<Case> {
     // Wrong content types, an oversized body, a body that lies about its length.
     cases.push(case(
         "wrong content type",
-        post("/api/create_task", "application/json", r#"{"title":"x"}"#),
+        post(
+            "/api/create_task",
+            SCRIPT,
+            "application/json",
+            r#"{"title":"x"}"#,
+        ),
         Refused(""),
     ));
     cases.push(case(
         "wrong content type",
-        post("/api/create_task", "text/plain", "title=x"),
+        post("/api/create_task", SCRIPT, "text/plain", "title=x"),
         Refused(""),
     ));
     cases.push(case(
         "wrong content type",
         post(
             "/api/create_task",
+            SCRIPT,
             "multipart/form-data; boundary=x",
             "--x--",
         ),
@@ -488,38 +477,22 @@ on_both_backends! {
         let addr = serve(&db, HttpSettings::default()).await;
         for return_to in ["/%09/evil.example", "/%0Ax", "%2F%2Fevil.example", "/%5Cevil.example", "https://evil.example/", "/caf%C3%A9", "/ok%20space"] {
             let before = db.version_rows().await;
-            let request = format!(
-                "POST /api/create_task HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAccept: text/html\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-                format!("title=Safe&return_to={return_to}").len()
-            ) + &format!("title=Safe&return_to={return_to}");
-            let reply = exchange(addr, request.as_bytes()).await;
+            let request = browser_form("test", "/api/create_task", "", &format!("title=Safe&return_to={return_to}"));
+            let reply = exchange(addr, &request).await;
             assert_eq!(reply.status, 302, "{return_to}: {}", reply.body);
             let location = reply.header("location").unwrap_or_default();
             assert!(location.starts_with("/tasks/") && location.contains("flash=created.1"), "{return_to} → {location}");
             assert_eq!(db.version_rows().await, before + 1, "exactly one task per post: {return_to}");
         }
-        let body = "title=Kept&return_to=%2Ftasks%3Fa%3D1";
-        let request = format!(
-            "POST /api/create_task HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAccept: text/html\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let reply = exchange(addr, request.as_bytes()).await;
+        let request = browser_form("test", "/api/create_task", "", "title=Kept&return_to=%2Ftasks%3Fa%3D1");
+        let reply = exchange(addr, &request).await;
         assert_eq!(reply.header("location"), Some("/tasks?a=1&flash=created.1"));
     }
 
     async fn a_write_from_another_site_is_refused_and_one_from_this_site_goes_through(db) {
         let addr = serve(&db, HttpSettings::default()).await;
         let host = addr.to_string();
-        let send = |headers: String| {
-            let body = "title=Forged";
-            format!(
-                "POST /api/create_task HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: text/html\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{headers}\r\n{body}",
-                body.len()
-            )
-        };
+        let send = |headers: String| browser_form(&host, "/api/create_task", &headers, "title=Forged");
         for foreign in [
             "Origin: http://evil.example\r\n".to_owned(),
             format!("Origin: http://{host}\r\nSec-Fetch-Site: cross-site\r\n"),
@@ -527,7 +500,7 @@ on_both_backends! {
             "Referer: http://evil.example/page\r\n".to_owned(),
             "Origin: null\r\n".to_owned(),
         ] {
-            let reply = exchange(addr, send(foreign.clone()).as_bytes()).await;
+            let reply = exchange(addr, &send(foreign.clone())).await;
             assert_eq!(reply.status, 403, "{foreign}");
             assert!(reply.body.contains("came from another site"), "{}", reply.body);
         }
@@ -538,7 +511,7 @@ on_both_backends! {
             format!("Origin: http://{host}\r\nSec-Fetch-Site: same-origin\r\n"),
             format!("Referer: http://{host}/tasks/new\r\n"),
         ] {
-            let reply = exchange(addr, send(own.clone()).as_bytes()).await;
+            let reply = exchange(addr, &send(own.clone())).await;
             assert_eq!(reply.status, 302, "{own}: {}", reply.body);
         }
         assert_eq!(db.version_rows().await, 3);
@@ -550,15 +523,10 @@ on_both_backends! {
         let public = server::guard::PublicOrigin::parse("https://tasks.example.org").unwrap();
         let addr = serve(&db, HttpSettings { public_origin: Some(public), ..HttpSettings::default() }).await;
         let send = |origin: &str| {
-            let body = "title=Proxied&actor=ada";
-            format!(
-                "POST /api/create_task HTTP/1.1\r\nHost: 10.0.0.5:3000\r\nConnection: close\r\nAccept: text/html\r\n\
-                 Origin: {origin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
+            browser_form("10.0.0.5:3000", "/api/create_task", &format!("Origin: {origin}\r\n"), "title=Proxied&actor=ada")
         };
-        assert_eq!(exchange(addr, send("http://10.0.0.5:3000").as_bytes()).await.status, 403);
-        let reply = exchange(addr, send("https://tasks.example.org").as_bytes()).await;
+        assert_eq!(exchange(addr, &send("http://10.0.0.5:3000")).await.status, 403);
+        let reply = exchange(addr, &send("https://tasks.example.org")).await;
         assert_eq!(reply.status, 302);
         let cookie = reply.header("set-cookie").unwrap_or_default();
         assert!(cookie.contains("SameSite=Lax") && cookie.ends_with("Secure"), "served over https: {cookie}");

@@ -33,6 +33,38 @@ pub async fn serve(db: &support::TestDb, http: HttpSettings) -> SocketAddr {
     addr
 }
 
+/// The header lines of a request from a script: no browser headers, a JSON answer wanted.
+pub const SCRIPT: &str = "Host: test\r\nAccept: application/json\r\n";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The bytes of a GET of `path`, closing the connection after the answer.
+pub fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+/// The bytes of a POST of `body` as `content_type`, with `headers` (whole lines, `Host` among
+/// them), closing the connection after the answer.
+pub fn post(path: &str, headers: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nConnection: close\r\n{headers}Content-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A form posted by a script.
+pub fn form(path: &str, body: &str) -> Vec<u8> {
+    post(path, SCRIPT, FORM, body)
+}
+
+/// A form posted by a browser with JavaScript off to `host`, which wants a page (so a write
+/// answers with a redirect), with `headers` added (`Origin`, `Referer`, …).
+pub fn browser_form(host: &str, path: &str, headers: &str, body: &str) -> Vec<u8> {
+    let headers = format!("Host: {host}\r\nAccept: text/html\r\n{headers}");
+    post(path, &headers, FORM, body)
+}
+
 /// What came back for one request, read to the end of the connection.
 pub struct Reply {
     pub status: u16,
