@@ -21,6 +21,8 @@ use crate::task::{BoardTimeline, ChainReport, TaskVersion};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskList {
     pub tasks: Vec<TaskVersion>,
+    /// The `after` of the next page's link; `None` on the last page.
+    pub next_after: Option<String>,
     pub read_at: DateTime<Utc>,
     pub backend: String,
 }
@@ -59,6 +61,8 @@ pub struct Comparison {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletedList {
     pub tasks: Vec<TaskVersion>,
+    /// The `after` of the next page's link; `None` on the last page.
+    pub next_after: Option<String>,
     pub read_at: DateTime<Utc>,
 }
 
@@ -90,8 +94,8 @@ mod server {
         }
     }
 
-    /// The instant a time-travel request names: `at_change` (how many changes had happened, as
-    /// the slider counts) wins over `as_of` (a date and time); with neither it is now.
+    /// The instant a time-travel request names: `at_change` (a position in the version table,
+    /// what the slider counts) wins over `as_of` (a date and time); with neither it is now.
     pub async fn instant(
         store: &Store,
         as_of: &str,
@@ -99,16 +103,18 @@ mod server {
     ) -> Result<DateTime<Utc>, AppError> {
         let now = Utc::now();
         if !at_change.trim().is_empty() {
-            let count = whole_number(
+            let position = whole_number(
                 "at_change",
                 at_change,
-                "must be a number of changes (0, 1, 2, …)",
+                "must be a change's position (0, 1, 2, …)",
             )?;
-            return Ok(match (count, store.change_instant(count.max(1)).await?) {
+            return Ok(match store.position_instant(position).await? {
+                Some(at) => at,
                 // Before the first change: the moment just before it.
-                (..=0, Some(first)) => first - chrono::Duration::microseconds(1),
-                (_, Some(at)) => at,
-                (_, None) => now,
+                None => match store.first_instant().await? {
+                    Some(first) => first - chrono::Duration::microseconds(1),
+                    None => now,
+                },
             });
         }
         match as_of.trim() {
@@ -326,12 +332,16 @@ mod server {
     }
 }
 
-/// Live tasks, filtered by status (blank for all) and sorted (blank for recently changed).
+/// One page of the live tasks, filtered by status (blank for all) and by words in the title
+/// (`q`), sorted (blank for recently changed), continuing `after` a page link's key.
 #[server(endpoint = "list_tasks")]
 pub async fn list_tasks(
     #[server(default)] status: String,
     #[server(default)] sort: String,
+    #[server(default)] q: String,
+    #[server(default)] after: String,
 ) -> Result<TaskList, AppError> {
+    use crate::paging::TitleSearch;
     use crate::task::TaskFilter;
 
     let filter = TaskFilter {
@@ -343,10 +353,17 @@ pub async fn list_tasks(
             "" => Default::default(),
             raw => raw.parse()?,
         },
+        search: TitleSearch::parse(&q)?,
+        after: match after.trim() {
+            "" => None,
+            raw => Some(raw.parse()?),
+        },
     };
     let store = server::store()?;
+    let page = store.list_tasks(&filter).await?;
     Ok(TaskList {
-        tasks: store.list_tasks(filter).await?,
+        tasks: page.rows,
+        next_after: page.next.map(|cursor| cursor.to_string()),
         read_at: chrono::Utc::now(),
         backend: server::backend_name(&store).to_owned(),
     })
@@ -410,18 +427,18 @@ pub async fn compare_versions(
         server::version_number("from", &from)?,
         server::version_number("to", &to)?,
     );
-    let versions = server::store()?.task_history(entity_id).await?;
-    if versions.is_empty() {
-        return Err(AppError::NotFound);
-    }
+    let store = server::store()?;
     let find = |number: i64| {
-        versions
-            .iter()
-            .find(|version| version.version == number)
-            .cloned()
-            .ok_or(AppError::NoSuchVersion(number))
+        let store = store.clone();
+        async move {
+            match store.get_version(entity_id, number).await? {
+                Some(version) => Ok(version),
+                None if store.get_version(entity_id, 1).await?.is_none() => Err(AppError::NotFound),
+                None => Err(AppError::NoSuchVersion(number)),
+            }
+        }
     };
-    let (from, to) = (find(from)?, find(to)?);
+    let (from, to) = (find(from).await?, find(to).await?);
     server::off_executor(move || Comparison {
         changes: crate::diff::changes(Some(&from.fields), &to.fields),
         from,
@@ -438,13 +455,14 @@ pub struct TimePoint {
     pub timeline: BoardTimeline,
 }
 
-/// The whole board as it stood at one instant: every task that existed then, live or deleted,
-/// each at the version that was its latest at that moment.
+/// One page of the whole board as it stood at one instant: the tasks that existed then, live or
+/// deleted, each at the version that was its latest at that moment, most recently changed first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoardSnapshot {
     pub point: TimePoint,
-    pub live: Vec<TaskVersion>,
-    pub deleted: Vec<TaskVersion>,
+    pub tasks: Vec<TaskVersion>,
+    /// The `after` of the next page's link; `None` on the last page.
+    pub next_after: Option<String>,
     pub backend: String,
 }
 
@@ -474,26 +492,27 @@ pub async fn locate_instant(
     })
 }
 
-/// The board as it was at the instant named by `at_change` or `as_of`.
+/// One page of the board as it was at the instant named by `at_change` or `as_of`.
 #[server(endpoint = "board_as_of")]
 pub async fn board_as_of(
     #[server(default)] as_of: String,
     #[server(default)] at_change: String,
+    #[server(default)] after: String,
 ) -> Result<BoardSnapshot, AppError> {
+    let after = match after.trim() {
+        "" => None,
+        raw => Some(raw.parse()?),
+    };
     let store = server::store()?;
     let at = server::instant(&store, &as_of, &at_change).await?;
-    let (deleted, live) = store
-        .board_as_of(at)
-        .await?
-        .into_iter()
-        .partition(TaskVersion::is_tombstone);
+    let page = store.board_as_of(at, after).await?;
     Ok(BoardSnapshot {
         point: TimePoint {
             at,
             timeline: store.timeline(at).await?,
         },
-        live,
-        deleted,
+        tasks: page.rows,
+        next_after: page.next.map(|cursor| cursor.to_string()),
         backend: server::backend_name(&store).to_owned(),
     })
 }
@@ -584,11 +603,18 @@ pub async fn last_attempt() -> Result<Option<TamperOutcome>, AppError> {
     Ok(server::take_attempt())
 }
 
-/// Tombstoned tasks, most recently deleted first.
+/// One page of the tombstoned tasks, most recently deleted first, continuing `after` a page
+/// link's key.
 #[server(endpoint = "list_deleted")]
-pub async fn list_deleted() -> Result<DeletedList, AppError> {
+pub async fn list_deleted(#[server(default)] after: String) -> Result<DeletedList, AppError> {
+    let after = match after.trim() {
+        "" => None,
+        raw => Some(raw.parse()?),
+    };
+    let page = server::store()?.list_deleted(after).await?;
     Ok(DeletedList {
-        tasks: server::store()?.list_deleted().await?,
+        tasks: page.rows,
+        next_after: page.next.map(|cursor| cursor.to_string()),
         read_at: chrono::Utc::now(),
     })
 }

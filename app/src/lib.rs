@@ -13,6 +13,7 @@ pub mod diff;
 pub mod error;
 pub mod live;
 mod pages;
+pub mod paging;
 pub mod task;
 mod time;
 

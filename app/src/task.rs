@@ -520,11 +520,14 @@ impl FromStr for TaskSort {
     }
 }
 
-/// Which current tasks to list, in which order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Which current tasks to list, in which order, and from where.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFilter {
     pub status: Option<Status>,
     pub sort: TaskSort,
+    pub search: Option<crate::paging::TitleSearch>,
+    /// The key of the last row of the page before; `None` for the first page.
+    pub after: Option<crate::paging::ListCursor>,
 }
 
 /// What `get_task` found for an id: distinguishes a live task, a tombstone and nothing at all.
@@ -567,18 +570,16 @@ pub struct FeedQuery {
 }
 
 /// Where an instant sits in the history of the whole board: what the time-travel control needs
-/// to draw its slider and step from one change to the next.
+/// to draw its slider and step from one change to the next. All three are positions in the
+/// version table, read from indexes, so placing an instant costs the same at any size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoardTimeline {
-    /// When the first version of any task was recorded; `None` while the board is empty.
-    pub first_change: Option<DateTime<Utc>>,
-    /// The last change recorded at or before the instant.
-    pub previous_change: Option<DateTime<Utc>>,
-    /// The first change recorded after the instant.
-    pub next_change: Option<DateTime<Utc>>,
-    /// How many versions had been recorded by the instant, and how many exist now.
-    pub changes_until: i64,
-    pub changes_total: i64,
+    /// The position of the last change recorded at or before the instant; 0 before the first.
+    pub position: i64,
+    /// The position of the first change recorded after the instant, if any.
+    pub next_position: Option<i64>,
+    /// The newest position: the end of the slider.
+    pub head: i64,
 }
 
 /// The outcome of re-checking one task's hash chain.

@@ -126,10 +126,10 @@ on_both_backends! {
         assert_eq!(ops(&since_update), [(3, Op::Deleted), (2, Op::Updated)]);
     }
 
-    async fn the_timeline_counts_changes_around_an_instant(db) {
+    async fn the_timeline_places_an_instant_among_the_positions(db) {
         let store = &db.store;
         let empty = store.timeline(chrono::Utc::now()).await.unwrap();
-        assert_eq!((empty.first_change, empty.changes_total), (None, 0));
+        assert_eq!((empty.position, empty.next_position, empty.head), (0, None, 0));
         assert_eq!(store.head_position().await.unwrap(), 0);
 
         let pause = || tokio::time::sleep(Duration::from_millis(5));
@@ -140,14 +140,16 @@ on_both_backends! {
         let third = store.create_task(fields("Two"), by("ada")).await.unwrap();
 
         let middle = store.timeline(second.recorded_at).await.unwrap();
-        assert_eq!(middle.first_change, Some(first.recorded_at));
-        assert_eq!(middle.previous_change, Some(second.recorded_at));
-        assert_eq!(middle.next_change, Some(third.recorded_at));
-        assert_eq!((middle.changes_until, middle.changes_total), (2, 3));
-        assert_eq!(store.change_instant(1).await.unwrap(), Some(first.recorded_at));
-        assert_eq!(store.change_instant(3).await.unwrap(), Some(third.recorded_at));
-        assert_eq!(store.change_instant(4).await.unwrap(), None);
-        assert_eq!(store.change_instant(0).await.unwrap(), None);
+        assert_eq!(middle.position, second.position);
+        assert_eq!(middle.next_position, Some(third.position));
+        assert_eq!(middle.head, third.position);
+        let before = store.timeline(first.recorded_at - chrono::Duration::microseconds(1)).await.unwrap();
+        assert_eq!((before.position, before.next_position), (0, Some(first.position)));
+        assert_eq!(store.first_instant().await.unwrap(), Some(first.recorded_at));
+        assert_eq!(store.position_instant(first.position).await.unwrap(), Some(first.recorded_at));
+        assert_eq!(store.position_instant(third.position).await.unwrap(), Some(third.recorded_at));
+        assert_eq!(store.position_instant(third.position + 5).await.unwrap(), Some(third.recorded_at));
+        assert_eq!(store.position_instant(0).await.unwrap(), None);
         assert_eq!(store.head_position().await.unwrap(), third.position);
         assert_eq!(store.changes_after(first.position, 10).await.unwrap(), [second, third]);
     }
@@ -442,9 +444,10 @@ on_both_backends! {
 
         let titles_at = |at| async move {
             let mut board: Vec<_> = store
-                .board_as_of(at)
+                .board_as_of(at, None)
                 .await
                 .unwrap()
+                .rows
                 .into_iter()
                 .map(|v| (v.fields.title.as_str().to_owned(), v.version, v.is_tombstone()))
                 .collect();
@@ -597,15 +600,17 @@ on_both_backends! {
         let gone = store.create_task(task("Gone", "todo", "4", ""), by("ada")).await.unwrap();
         store.delete_task(gone.entity_id, by("ada")).await.unwrap();
 
-        let titles = |tasks: Vec<app::task::TaskVersion>| {
-            tasks.into_iter().map(|t| t.fields.title.as_str().to_owned()).collect::<Vec<_>>()
+        fn titles<C>(page: app::paging::Page<app::task::TaskVersion, C>) -> Vec<String> {
+            page.rows.into_iter().map(|t| t.fields.title.as_str().to_owned()).collect()
+        }
+        let list = |status, sort| async move {
+            store.list_tasks(&TaskFilter { status, sort, ..TaskFilter::default() }).await
         };
-        let list = |status, sort| store.list_tasks(TaskFilter { status, sort });
         assert_eq!(titles(list(None, TaskSort::RecentlyChanged).await.unwrap()), ["Soon", "High", "Low"]);
         assert_eq!(titles(list(None, TaskSort::Priority).await.unwrap()), ["High", "Soon", "Low"]);
         assert_eq!(titles(list(None, TaskSort::DueDate).await.unwrap()), ["Soon", "Low", "High"]);
         assert_eq!(titles(list(Some(Status::Todo), TaskSort::Priority).await.unwrap()), ["Soon", "Low"]);
-        assert_eq!(titles(store.list_deleted().await.unwrap()), ["Gone"]);
+        assert_eq!(titles(store.list_deleted(None).await.unwrap()), ["Gone"]);
 
         store.update_task(low.entity_id, 1, task("Low", "done", "1", ""), by("ada")).await.unwrap();
         assert_eq!(titles(list(Some(Status::Done), TaskSort::default()).await.unwrap()), ["Low"]);
@@ -646,8 +651,8 @@ on_both_backends! {
         assert!(store.seed_demo_if_empty().await.unwrap());
         assert!(!store.seed_demo_if_empty().await.unwrap(), "a second start adds nothing");
 
-        let live = store.list_tasks(TaskFilter::default()).await.unwrap();
-        let deleted = store.list_deleted().await.unwrap();
+        let live = store.list_tasks(&TaskFilter::default()).await.unwrap().rows;
+        let deleted = store.list_deleted(None).await.unwrap().rows;
         assert!(live.len() >= 3, "{live:?}");
         assert_eq!(deleted.len(), 1);
         assert!(live.iter().any(|t| t.op == Op::Restored));

@@ -147,7 +147,7 @@ function pastRow(page: Page, entityId: string) {
 }
 
 function pastDeletedRow(page: Page, entityId: string) {
-  return page.locator(`section.as-of-deleted li.deleted-row[data-entity-id="${entityId}"]`);
+  return page.locator(`ul.task-list.as-of li.deleted-row[data-entity-id="${entityId}"]`);
 }
 
 async function expectReadOnlyPast(page: Page) {

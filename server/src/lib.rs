@@ -13,7 +13,7 @@ mod events;
 pub mod guard;
 
 use app::live::hub::LiveHub;
-use app::store::{Store, StoreError};
+use app::store::{BoardSize, Store, StoreError};
 use app::{shell, App};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -44,6 +44,8 @@ pub struct Config {
     pub database_url: String,
     pub seed_demo: bool,
     pub http: HttpSettings,
+    /// `--generate TASKSxVERSIONS`: append a generated board and exit instead of serving.
+    pub generate: Option<BoardSize>,
 }
 
 /// How the HTTP surface guards itself; the defaults suit a server browsers reach directly.
@@ -76,7 +78,8 @@ fn stream_cap(raw: &str) -> Result<usize, String> {
 impl Config {
     /// Flags win over environment variables, which win over defaults.
     /// `--database-url URL` / `DATABASE_URL`; `--no-seed` / `SEED_DEMO=false`;
-    /// `--public-origin URL` / `PUBLIC_ORIGIN`; `--max-event-streams N` / `MAX_EVENT_STREAMS`.
+    /// `--public-origin URL` / `PUBLIC_ORIGIN`; `--max-event-streams N` / `MAX_EVENT_STREAMS`;
+    /// `--generate TASKSxVERSIONS`.
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
@@ -102,6 +105,7 @@ impl Config {
                     None => DEFAULT_MAX_EVENT_STREAMS,
                 },
             },
+            generate: None,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -122,16 +126,37 @@ impl Config {
                     let raw = args.next().ok_or("--max-event-streams needs a number")?;
                     config.http.max_event_streams = stream_cap(&raw)?;
                 }
+                "--generate" => {
+                    let raw = args
+                        .next()
+                        .ok_or("--generate needs a board size, e.g. 10000x100")?;
+                    config.generate = Some(raw.parse()?);
+                }
                 other => {
                     return Err(format!(
                         "unknown argument {other:?}; expected --database-url URL, --no-seed, \
-                         --public-origin URL or --max-event-streams N"
+                         --public-origin URL, --max-event-streams N or --generate TASKSxVERSIONS"
                     ))
                 }
             }
         }
         Ok(config)
     }
+}
+
+/// Appends a generated board of `size` to the configured database and reports what it wrote.
+pub async fn generate_board(store: &Store, size: BoardSize) -> Result<String, StoreError> {
+    let generated = store.generate_board(size).await?;
+    let seconds = generated.elapsed.as_secs_f64();
+    Ok(format!(
+        "appended {} versions of {} tasks ({} end deleted, {} were deleted and restored) \
+         in {seconds:.1} s, {:.0} versions/s",
+        generated.versions,
+        size.tasks,
+        generated.deleted_tasks,
+        generated.restored_tasks,
+        generated.versions as f64 / seconds.max(1e-9)
+    ))
 }
 
 /// Opens the store (running migrations) and seeds the demo story if asked and the database is empty.

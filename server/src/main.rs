@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use app::live::hub::LiveHub;
 use leptos::config::get_configuration;
-use server::{open_store, router, serve, Config};
+use server::{generate_board, open_store, router, serve, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -35,6 +35,20 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(size) = config.generate {
+        let generated = generate_board(&store, size).await;
+        store.close().await;
+        return match generated {
+            Ok(summary) => {
+                println!("{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("cannot generate the board: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let hub = match LiveHub::start(store.clone()).await {
         Ok(hub) => hub,
         Err(error) => {

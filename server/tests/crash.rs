@@ -139,7 +139,7 @@ on_both_backends! {
             assert_eq!(stored, Some(version), "acknowledged version {} of {} is stored as acknowledged", version.version, version.entity_id);
             found += 1;
         }
-        let tasks = db.store.list_tasks(TaskFilter::default()).await.unwrap();
+        let tasks = db.store.list_tasks(&TaskFilter::default()).await.unwrap().rows;
         assert_eq!(tasks.len(), WRITERS, "one task per writer");
         let mut stored_versions = 0;
         for task in &tasks {

@@ -328,7 +328,7 @@ on_both_backends! {
             (v3.recorded_at, Some((3, "Later", true))),
             (v4.recorded_at, Some((4, "Later", false))),
         ] {
-            let stored = db.store.board_as_of(at).await.unwrap();
+            let stored = db.store.board_as_of(at, None).await.unwrap().rows;
             let stored = stored.iter().find(|version| version.entity_id == v1.entity_id);
             assert_eq!(
                 stored.map(|v| (v.version, v.fields.title.as_str(), v.is_tombstone())),

@@ -362,3 +362,22 @@ pub fn DetailColumns(
         </div>
     }
 }
+
+/// The links between the pages of a list: back to the first page, and on to the next one. Both
+/// are plain links, so paging works with JavaScript off.
+#[component]
+pub fn Pager(
+    /// The first page's link, when this is not the first page.
+    first: Option<String>,
+    /// The next page's link, when there is one.
+    next: Option<String>,
+) -> impl IntoView {
+    (first.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {first.map(|href| view! { <a href=href rel="first">"← First page"</a> })}
+                {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+            </nav>
+        }
+    })
+}

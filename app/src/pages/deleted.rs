@@ -1,21 +1,26 @@
 //! `/tasks/deleted`: the tombstones. Each keeps its last content, who deleted it and when, and
-//! can be restored as a new live version.
+//! can be restored as a new live version. Paged like every list that grows with the data.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use super::common::{submission_error, ErrorNotice, PageError, TimeAgo};
+use leptos_router::hooks::use_query_map;
+
+use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
 use crate::api::{list_deleted, DeletedList, RestoreTask};
 use crate::live::use_live;
+use crate::paging;
 use crate::task::TaskVersion;
 
 #[component]
 pub fn DeletedPage() -> impl IntoView {
     let restore = ServerAction::<RestoreTask>::new();
     let live = use_live();
+    let query = use_query_map();
+    let after = Memo::new(move |_| query.read().get("after").unwrap_or_default());
     let tasks = Resource::new(
-        move || (restore.version().get(), live.board_revision()),
-        |_| list_deleted(),
+        move || (after.get(), restore.version().get(), live.board_revision()),
+        |(after, _, _)| list_deleted(after),
     );
     let error = submission_error(restore);
     view! {
@@ -34,7 +39,14 @@ pub fn DeletedPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading deleted tasks…"</p> }>
                 {move || Suspend::new(async move {
                     match tasks.await {
-                        Ok(list) => view! { <DeletedListing list restore /> }.into_any(),
+                        Ok(list) => {
+                            let first = (!after.get_untracked().is_empty()).then(|| "/tasks/deleted".to_owned());
+                            let next = list
+                                .next_after
+                                .as_deref()
+                                .map(|after| paging::link("/tasks/deleted", &[("after", after)]));
+                            view! { <DeletedListing list restore /> <Pager first next /> }.into_any()
+                        }
                         Err(error) => view! { <PageError error /> }.into_any(),
                     }
                 })}

@@ -1,25 +1,26 @@
-//! `/` and `/tasks`: the current tasks (read from the read model), a status filter and sort
-//! order carried in the URL, the form that creates a task, and delete with confirmation. The
-//! list follows the change stream; with `?as_of=` or `?at_change=` it shows the board of that
-//! moment instead, read-only.
+//! `/` and `/tasks`: one page of the current tasks (read from the read model), a title search, a
+//! status filter and a sort order carried in the URL, the form that creates a task, and delete
+//! with confirmation. The list follows the change stream; with `?as_of=` or `?at_change=` it
+//! shows the board of that moment instead, read-only.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::{here, submission_error, DeleteConfirm, PageError, StatusBadge, TimeAgo};
+use super::common::{
+    here, submission_error, DeleteConfirm, PageError, Pager, StatusBadge, TimeAgo,
+};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
 use crate::live::use_live;
+use crate::paging;
 use crate::task::{Status, TaskSort, TaskVersion};
 
 #[component]
 pub fn TaskListPage() -> impl IntoView {
     let query = use_query_map();
-    let status = move || query.read().get("status").unwrap_or_default();
-    let sort = move || query.read().get("sort").unwrap_or_default();
     let moment = Signal::derive(move || -> Moment {
         let query = query.read();
         (
@@ -29,38 +30,6 @@ pub fn TaskListPage() -> impl IntoView {
     });
     // A memo, so changing the filter does not rebuild the page around it.
     let past = Memo::new(move |_| is_past(&moment.get()));
-    let create = ServerAction::<CreateTask>::new();
-    let delete = ServerAction::<DeleteTask>::new();
-    let live = use_live();
-    // Made here, not per row: rows are rebuilt inside a Suspend on every refetch, and a signal
-    // made there is disposed while the old rows may still read it.
-    let return_to = Signal::derive(here());
-    let tasks = Resource::new(
-        move || {
-            (
-                status(),
-                sort(),
-                create.version().get(),
-                delete.version().get(),
-                live.board_revision(),
-            )
-        },
-        |(status, sort, _, _, _)| list_tasks(status, sort),
-    );
-    let now = move || {
-        view! {
-            <CreateTaskForm action=create />
-            <FilterBar status=Signal::derive(status) sort=Signal::derive(sort) />
-            <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
-                {move || Suspend::new(async move {
-                    match tasks.await {
-                        Ok(list) => view! { <TaskListing list delete return_to /> }.into_any(),
-                        Err(error) => view! { <PageError error /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        }
-    };
 
     view! {
         <section class="tasks" aria-labelledby="tasks-heading">
@@ -73,12 +42,90 @@ pub fn TaskListPage() -> impl IntoView {
                     <a href="/tasks/deleted">"Deleted tasks"</a>
                 </nav>
             </div>
-            // In the past the control comes first: it is what the visitor is using.
+            // In the past the control comes first: it is what the visitor is using. The present's
+            // list is only read when it is shown, so a past board never ships the present.
             {move || match past.get() {
                 true => view! { <TimeTravel moment /> <BoardAsOf moment /> }.into_any(),
-                false => view! { {now()} <TimeTravel moment /> }.into_any(),
+                false => view! { <CurrentTasks /> <TimeTravel moment /> }.into_any(),
             }}
         </section>
+    }
+}
+
+/// Which page of the current list the URL asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ListRequest {
+    status: String,
+    sort: String,
+    q: String,
+    after: String,
+}
+
+impl ListRequest {
+    /// A link to this list with `after` as the page's key (blank for the first page).
+    fn href(&self, after: &str) -> String {
+        paging::link(
+            "/tasks",
+            &[
+                ("status", &self.status),
+                ("sort", &self.sort),
+                ("q", &self.q),
+                ("after", after),
+            ],
+        )
+    }
+}
+
+/// The present: one page of the current tasks beside the form that creates one.
+#[component]
+fn CurrentTasks() -> impl IntoView {
+    let query = use_query_map();
+    let request = Memo::new(move |_| {
+        let query = query.read();
+        ListRequest {
+            status: query.get("status").unwrap_or_default(),
+            sort: query.get("sort").unwrap_or_default(),
+            q: query.get("q").unwrap_or_default(),
+            after: query.get("after").unwrap_or_default(),
+        }
+    });
+    let create = ServerAction::<CreateTask>::new();
+    let delete = ServerAction::<DeleteTask>::new();
+    let live = use_live();
+    // Made here, not per row: rows are rebuilt inside a Suspend on every refetch, and a signal
+    // made there is disposed while the old rows may still read it.
+    let return_to = Signal::derive(here());
+    let tasks = Resource::new(
+        move || {
+            (
+                request.get(),
+                create.version().get(),
+                delete.version().get(),
+                live.board_revision(),
+            )
+        },
+        |(request, _, _, _)| list_tasks(request.status, request.sort, request.q, request.after),
+    );
+    view! {
+        <div class="tasks-layout">
+            <div class="tasks-main">
+                <FilterBar request />
+                <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
+                    {move || Suspend::new(async move {
+                        match tasks.await {
+                            Ok(list) => {
+                                let request = request.get_untracked();
+                                view! { <TaskListing list request delete return_to /> }.into_any()
+                            }
+                            Err(error) => view! { <PageError error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+            <aside class="tasks-side">
+                <CreateTaskForm action=create />
+            </aside>
+        </div>
     }
 }
 
@@ -123,19 +170,31 @@ pub fn CreateTaskForm(
     }
 }
 
-/// Filter and sort live in the query string, so a filtered list is a link anyone can open.
+/// Filter, search and sort live in the query string, so a filtered list is a link anyone can
+/// open. Applying them starts again from the first page.
 #[component]
-fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
+fn FilterBar(request: Memo<ListRequest>) -> impl IntoView {
+    let status = move || request.read().status.clone();
+    let sort = move || request.read().sort.clone();
     view! {
         <Form method="GET" action="" attr:class="filter-bar" attr:aria-label="Filter and sort">
+            <label for="filter-q">"Search"</label>
+            <input
+                type="search"
+                id="filter-q"
+                name="q"
+                placeholder="Part of a title"
+                maxlength="200"
+                prop:value=move || request.read().q.clone()
+            />
             <label for="filter-status">"Show"</label>
             <select id="filter-status" name="status">
-                <option value="" selected=move || status.get().is_empty()>"All statuses"</option>
+                <option value="" selected=move || status().is_empty()>"All statuses"</option>
                 {Status::ALL
                     .into_iter()
                     .map(|option| {
                         view! {
-                            <option value=option.as_str() selected=move || status.get() == option.as_str()>
+                            <option value=option.as_str() selected=move || status() == option.as_str()>
                                 {option.label()}
                             </option>
                         }
@@ -148,7 +207,7 @@ fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
                     .into_iter()
                     .map(|option| {
                         let chosen = move || {
-                            let current = sort.get();
+                            let current = sort();
                             current == option.as_str()
                                 || (current.is_empty() && option == TaskSort::default())
                         };
@@ -164,28 +223,38 @@ fn FilterBar(status: Signal<String>, sort: Signal<String>) -> impl IntoView {
 #[component]
 fn TaskListing(
     list: TaskList,
+    request: ListRequest,
     delete: ServerAction<DeleteTask>,
     return_to: Signal<String>,
 ) -> impl IntoView {
     let backend = list.backend.clone();
     let count = list.tasks.len();
+    let first = (!request.after.is_empty()).then(|| request.href(""));
+    let next = list.next_after.as_deref().map(|after| request.href(after));
     if list.tasks.is_empty() {
         return view! {
             <div class="empty-state">
                 <p>"No tasks here."</p>
                 <p>
-                    "Create one with the form above, or clear the status filter. Every later "
-                    "change will be stored as a new version beside the old ones, never over them; "
-                    "deleted tasks wait on the "<a href="/tasks/deleted">"deleted page"</a>"."
+                    "Create one with the form beside the list, or clear the search and the status "
+                    "filter. Every later change will be stored as a new version beside the old "
+                    "ones, never over them; deleted tasks wait on the "
+                    <a href="/tasks/deleted">"deleted page"</a>"."
                 </p>
             </div>
+            <Pager first next=None />
         }
         .into_any();
     }
     let read_at = list.read_at;
+    let more = if next.is_some() {
+        ", more on the next page"
+    } else {
+        ""
+    };
     view! {
         <p class="list-summary">
-            {format!("{count} current task{}", if count == 1 { "" } else { "s" })}
+            {format!("{count} current task{} on this page{more}", if count == 1 { "" } else { "s" })}
             " · read from the "<code>"task_current"</code>" read model on "{backend}
         </p>
         <ul class="task-list">
@@ -195,6 +264,7 @@ fn TaskListing(
                 .map(|task| view! { <TaskRow task read_at delete return_to /> })
                 .collect_view()}
         </ul>
+        <Pager first next />
     }
     .into_any()
 }

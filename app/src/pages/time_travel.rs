@@ -1,15 +1,17 @@
-//! Whole-board time travel: the control on the list page (a slider over every change ever
-//! recorded, a date-time input, and one-change steps) and the read-only board it shows. Both
+//! Whole-board time travel: the control on the list page (a slider over the positions of every
+//! change ever recorded, a date-time input, and one-change steps) and the read-only board it
+//! shows, a page at a time. Both
 //! forms are plain GET forms, so the instant lives in the URL: shareable, and it works with
 //! JavaScript off. The board of a past instant never changes, whatever is written later.
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::common::{PageError, StatusBadge};
+use super::common::{PageError, Pager, StatusBadge};
 use crate::api::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
 use crate::live::use_live;
+use crate::paging;
 use crate::task::TaskVersion;
 use crate::time;
 
@@ -43,17 +45,21 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
 #[component]
 fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
     let timeline = point.timeline;
-    let total = timeline.changes_total;
-    let applied = if past { timeline.changes_until } else { total };
+    let total = timeline.head;
+    let applied = if past { timeline.position } else { total };
+    // Positions PostgreSQL skipped (rolled-back appends) hold nothing, so the next change is
+    // looked up rather than assumed to be one further; a skipped number before this one still
+    // shows the change before it, so one back is always right.
+    let next = if past { timeline.next_position } else { None };
     let navigate = use_navigate();
     // With JavaScript the slider moves the board as soon as it is let go; without, the button.
     let on_slide = move |event: leptos::ev::Event| {
         let count = event_target_value(&event);
         navigate(&format!("/tasks?at_change={count}"), Default::default());
     };
-    let step = move |count: i64, label: &'static str, rel: &'static str| {
-        (0..=total).contains(&count).then(|| {
-            view! { <a class="time-step" rel=rel href=format!("/tasks?at_change={count}")>{label}</a> }
+    let step = move |position: Option<i64>, label: &'static str, rel: &'static str| {
+        position.filter(|position| (0..=total).contains(position)).map(|position| {
+            view! { <a class="time-step" rel=rel href=format!("/tasks?at_change={position}")>{label}</a> }
         })
     };
     let shown = if past {
@@ -83,8 +89,8 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
                 <button type="submit">"Show this change"</button>
             </Form>
             <nav class="time-steps" aria-label="Step through changes">
-                {step(applied - 1, "← Previous change", "prev")}
-                {step(applied + 1, "Next change →", "next")}
+                {step(Some(applied - 1), "← Previous change", "prev")}
+                {step(next, "Next change →", "next")}
                 {past.then(|| view! { <a href="/tasks">"Back to now"</a> })}
             </nav>
             <Form method="GET" action="/tasks" attr:class="time-picker">
@@ -96,12 +102,15 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
     }
 }
 
-/// The board at a past instant: read-only, with the tasks that had been deleted by then.
+/// The board at a past instant, a page at a time: read-only, with the tasks that had been
+/// deleted by then.
 #[component]
 pub fn BoardAsOf(moment: Signal<Moment>) -> impl IntoView {
+    let query = use_query_map();
+    let after = Memo::new(move |_| query.read().get("after").unwrap_or_default());
     let board = Resource::new(
-        move || moment.get(),
-        |(as_of, at_change)| board_as_of(as_of, at_change),
+        move || (moment.get(), after.get()),
+        |((as_of, at_change), after)| board_as_of(as_of, at_change, after),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading the board as it was…"</p> }>
@@ -119,8 +128,16 @@ pub fn BoardAsOf(moment: Signal<Moment>) -> impl IntoView {
 fn PastBoard(board: BoardSnapshot) -> impl IntoView {
     let at = board.point.at;
     let permalink = format!("/tasks?as_of={}", time::url_instant(at));
-    let live_count = board.live.len();
-    let deleted = board.deleted;
+    let query = use_query_map().get_untracked();
+    // Later pages name the instant exactly, whichever way the first page was asked for.
+    let exact = time::url_instant(at);
+    let page_link = |after: &str| paging::link("/tasks", &[("as_of", &exact), ("after", after)]);
+    let first = query
+        .get("after")
+        .filter(|after| !after.is_empty())
+        .map(|_| page_link(""));
+    let next = board.next_after.as_deref().map(page_link);
+    let count = board.tasks.len();
     view! {
         <div class="time-travel-banner" role="note">
             <p>
@@ -131,44 +148,39 @@ fn PastBoard(board: BoardSnapshot) -> impl IntoView {
             </p>
         </div>
         <p class="list-summary">
-            {format!("{live_count} task{} existed and were not deleted", if live_count == 1 { "" } else { "s" })}
-            " · each at its latest version as of then, read from the version table on "{board.backend}
+            {format!("{count} task{} on this page", if count == 1 { "" } else { "s" })}
+            " · each at its latest version as of then, deleted ones struck through, read from the "
+            "version table on "{board.backend}
         </p>
-        {if board.live.is_empty() {
-            view! { <p class="empty-state">"No live tasks at that moment."</p> }.into_any()
+        {if board.tasks.is_empty() {
+            view! { <p class="empty-state">"No tasks at that moment."</p> }.into_any()
         } else {
             view! {
                 <ul class="task-list as-of">
-                    {board.live.into_iter().map(|task| view! { <PastRow task /> }).collect_view()}
+                    {board.tasks.into_iter().map(|task| view! { <PastRow task /> }).collect_view()}
                 </ul>
             }
             .into_any()
         }}
-        {(!deleted.is_empty()).then(|| view! {
-            <section class="as-of-deleted" aria-labelledby="as-of-deleted-heading">
-                <h2 id="as-of-deleted-heading">"Deleted by then"</h2>
-                <ul class="deleted-list">
-                    {deleted.into_iter().map(|task| {
-                        let id = task.entity_id.to_string();
-                        view! {
-                            <li class="deleted-row" data-entity-id=id.clone()>
-                                <s class="task-title">{task.fields.title.as_str().to_owned()}</s>
-                                <span class="task-version">{format!("v{}", task.version)}</span>
-                                <span>"deleted "{time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}</span>
-                                <a href=format!("/tasks/{id}/history?version={}", task.version)>"History"</a>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
-            </section>
-        })}
+        <Pager first next />
     }
 }
 
 #[component]
 fn PastRow(task: TaskVersion) -> impl IntoView {
-    let fields = task.fields;
     let id = task.entity_id.to_string();
+    if task.is_tombstone() {
+        return view! {
+            <li class="deleted-row" data-entity-id=id.clone()>
+                <s class="task-title">{task.fields.title.as_str().to_owned()}</s>
+                <span class="task-version">{format!("v{}", task.version)}</span>
+                <span>"deleted "{time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}</span>
+                <a href=format!("/tasks/{id}/history?version={}", task.version)>"History"</a>
+            </li>
+        }
+        .into_any();
+    }
+    let fields = task.fields;
     view! {
         <li class="task-row" data-entity-id=id.clone()>
             <a href=format!("/tasks/{id}/history?version={}", task.version) class="task-title">
@@ -185,4 +197,5 @@ fn PastRow(task: TaskVersion) -> impl IntoView {
             </span>
         </li>
     }
+    .into_any()
 }

@@ -10,6 +10,8 @@
 
 mod chain;
 mod error;
+mod generate;
+mod pages;
 mod postgres;
 mod row;
 mod seed;
@@ -24,11 +26,13 @@ use uuid::Uuid;
 
 pub use chain::verify as verify_chain;
 pub use error::StoreError;
+pub use generate::{BoardSize, Generated};
 
 use crate::database::{DatabaseFacts, Tamper, TamperOutcome};
+use crate::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
     BoardTimeline, ChainReport, ChangeMeta, EntityId, FeedPage, FeedQuery, Op, TaskFields,
-    TaskFilter, TaskLookup, TaskSort, TaskVersion,
+    TaskFilter, TaskLookup, TaskVersion,
 };
 
 /// The columns of `task_versions` in the order every backend's row reader expects them, read
@@ -78,15 +82,6 @@ pub(crate) use version_columns;
 
 /// How many columns `version_columns!` lists: where a second version starts in a joined row.
 const VERSION_COLUMN_COUNT: usize = 16;
-
-/// The ORDER BY clause of the live list; the same text on both backends.
-fn order_by(sort: TaskSort) -> &'static str {
-    match sort {
-        TaskSort::RecentlyChanged => "c.changed_at DESC, v.position DESC",
-        TaskSort::Priority => "c.priority DESC, c.changed_at DESC",
-        TaskSort::DueDate => "c.due_date ASC NULLS LAST, c.priority DESC, c.changed_at DESC",
-    }
-}
 
 /// Largest page the change feed hands out, whatever the caller asks for.
 pub const FEED_PAGE_MAX: u32 = 200;
@@ -148,6 +143,13 @@ impl Store {
     /// Appends the demo story when the database holds no task yet. Returns whether it did.
     pub async fn seed_demo_if_empty(&self) -> Result<bool, StoreError> {
         seed::seed_if_empty(self).await
+    }
+
+    /// Appends a generated board of `size` whose history spans the half year before now.
+    pub async fn generate_board(&self, size: BoardSize) -> Result<Generated, StoreError> {
+        let generated = generate::generate(self, size, Utc::now()).await?;
+        self.appended.send_replace(());
+        Ok(generated)
     }
 
     pub async fn create_task(
@@ -340,20 +342,22 @@ impl Store {
         })
     }
 
-    /// Live tasks, from the read model.
-    pub async fn list_tasks(&self, filter: TaskFilter) -> Result<Vec<TaskVersion>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::list_live(pool, filter).await?,
-            Backend::Sqlite(pool) => sqlite::list_live(pool, filter).await?,
-        })
+    /// One page of the live tasks, from the read model.
+    pub async fn list_tasks(
+        &self,
+        filter: &TaskFilter,
+    ) -> Result<Page<TaskVersion, ListCursor>, StoreError> {
+        let rows = self.versions(&pages::live(self.kind(), filter)).await?;
+        Ok(Page::from_rows(rows, ListCursor::of))
     }
 
-    /// Tombstoned tasks, most recently deleted first.
-    pub async fn list_deleted(&self) -> Result<Vec<TaskVersion>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::list_deleted(pool).await?,
-            Backend::Sqlite(pool) => sqlite::list_deleted(pool).await?,
-        })
+    /// One page of the tombstoned tasks, most recently deleted first.
+    pub async fn list_deleted(
+        &self,
+        after: Option<TimeCursor>,
+    ) -> Result<Page<TaskVersion, TimeCursor>, StoreError> {
+        let rows = self.versions(&pages::deleted(after)).await?;
+        Ok(Page::from_rows(rows, TimeCursor::of))
     }
 
     /// Every version of one task, oldest first. Empty when the task never existed.
@@ -364,12 +368,44 @@ impl Store {
         })
     }
 
-    /// The board as it stood at `at`: for every task that existed then, the version that was
-    /// latest at that instant (tombstones included, so callers can show what was deleted).
-    pub async fn board_as_of(&self, at: DateTime<Utc>) -> Result<Vec<TaskVersion>, StoreError> {
+    /// Versions `through` and older of one task, newest first: up to `PAGE_SIZE` of them, plus
+    /// the one before the oldest (if there is one) so it can be compared with its predecessor.
+    pub async fn history_page(
+        &self,
+        entity_id: EntityId,
+        through: i64,
+    ) -> Result<Vec<TaskVersion>, StoreError> {
+        self.versions(&pages::history(entity_id, through)).await
+    }
+
+    /// One version of a task, or `None` if the task never had it.
+    pub async fn get_version(
+        &self,
+        entity_id: EntityId,
+        version: i64,
+    ) -> Result<Option<TaskVersion>, StoreError> {
         Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::as_of(pool, at).await?,
-            Backend::Sqlite(pool) => sqlite::as_of(pool, at).await?,
+            Backend::Postgres(pool) => postgres::version(pool, entity_id, version).await?,
+            Backend::Sqlite(pool) => sqlite::version(pool, entity_id, version).await?,
+        })
+    }
+
+    /// One page of the board as it stood at `at`: for every task that existed then, the version
+    /// that was latest at that instant (tombstones included, so callers can show what was
+    /// deleted), most recently changed first.
+    pub async fn board_as_of(
+        &self,
+        at: DateTime<Utc>,
+        after: Option<TimeCursor>,
+    ) -> Result<Page<TaskVersion, TimeCursor>, StoreError> {
+        let rows = self.versions(&pages::as_of(at, after)).await?;
+        Ok(Page::from_rows(rows, TimeCursor::of))
+    }
+
+    async fn versions(&self, statement: &pages::Statement) -> Result<Vec<TaskVersion>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::versions(pool, statement).await?,
+            Backend::Sqlite(pool) => sqlite::versions(pool, statement).await?,
         })
     }
 
@@ -418,23 +454,35 @@ impl Store {
         })
     }
 
-    /// When the `count`-th change of the whole board (counting from 1, in recording order) was
-    /// recorded. The log only grows, so the answer for a given `count` never changes.
-    pub async fn change_instant(&self, count: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        if count < 1 {
-            return Ok(None);
-        }
+    /// When the change at `position` was recorded, or the last one before it when that
+    /// position holds nothing (PostgreSQL's identity skips the numbers of rolled-back appends).
+    /// The log only grows, so the answer for a position never changes.
+    pub async fn position_instant(
+        &self,
+        position: i64,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let statement = pages::position_instant(position);
         Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::change_instant(pool, count - 1).await?,
-            Backend::Sqlite(pool) => sqlite::change_instant(pool, count - 1).await?,
+            Backend::Postgres(pool) => postgres::instant(pool, &statement).await?,
+            Backend::Sqlite(pool) => sqlite::instant(pool, &statement).await?,
+        })
+    }
+
+    /// When the first change was recorded; `None` while the table is empty.
+    pub async fn first_instant(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let statement = pages::first_instant();
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::instant(pool, &statement).await?,
+            Backend::Sqlite(pool) => sqlite::instant(pool, &statement).await?,
         })
     }
 
     /// Where `at` sits among all recorded changes.
     pub async fn timeline(&self, at: DateTime<Utc>) -> Result<BoardTimeline, StoreError> {
+        let statement = pages::timeline(at);
         Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::timeline(pool, at).await?,
-            Backend::Sqlite(pool) => sqlite::timeline(pool, at).await?,
+            Backend::Postgres(pool) => postgres::timeline(pool, &statement).await?,
+            Backend::Sqlite(pool) => sqlite::timeline(pool, &statement).await?,
         })
     }
 
@@ -646,6 +694,22 @@ impl WriteTx {
             WriteTx::Postgres(tx) => postgres::insert(tx, row).await,
             WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await,
         }
+    }
+
+    /// Appends versions of distinct tasks in one statement; nothing is committed yet.
+    async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
+        match self {
+            WriteTx::Postgres(tx) => postgres::insert_many(tx, rows).await,
+            WriteTx::Sqlite(tx, _) => sqlite::insert_many(tx, rows).await,
+        }
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            WriteTx::Postgres(tx) => tx.commit().await?,
+            WriteTx::Sqlite(tx, _) => tx.commit().await?,
+        }
+        Ok(())
     }
 
     /// The last step of every write: append the one new version, then commit.

@@ -5,12 +5,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 
+use super::pages::{Bind, Statement};
 use super::{version_columns, StoreError};
 use crate::database::{Privilege, Rule};
-use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
+use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
 /// The channel migration 0002 announces every committed append on.
 const APPENDED_CHANNEL: &str = "task_versions_appended";
@@ -146,27 +147,39 @@ pub(super) async fn insert(
     Ok(row)
 }
 
-pub(super) async fn list_live(
-    pool: &PgPool,
-    filter: TaskFilter,
-) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
-         WHERE c.deleted_at IS NULL AND ($1::text IS NULL OR c.status = $1) ORDER BY {}",
-        version_columns!(),
-        super::order_by(filter.sort)
+/// Appends many versions in one statement (the board generator's path). The triggers run for
+/// every row as they do for a single append; a statement may hold each task at most once,
+/// because a row's version check reads the read model as it stood before the statement.
+pub(super) async fn insert_many(
+    conn: &mut PgConnection,
+    rows: &[TaskVersion],
+) -> Result<(), StoreError> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO task_versions \
+         (id, entity_id, version, title, description, status, priority, due_date, op, \
+          recorded_at, deleted_at, actor, note, prev_hash, hash) ",
     );
-    let status = filter.status.map(|status| status.as_str());
-    fetch_all(pool, sqlx::query(&sql).bind(status)).await
-}
-
-pub(super) async fn list_deleted(pool: &PgPool) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
-         WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC",
-        version_columns!()
-    );
-    fetch_all(pool, sqlx::query(&sql)).await
+    insert.push_values(rows, |mut values, row| {
+        let fields = &row.fields;
+        values
+            .push_bind(row.id)
+            .push_bind(row.entity_id.as_uuid())
+            .push_bind(row.version)
+            .push_bind(fields.title.as_str())
+            .push_bind(fields.description.as_ref().map(|d| d.as_str()))
+            .push_bind(fields.status.as_str())
+            .push_bind(i16::from(fields.priority.value()))
+            .push_bind(fields.due_date)
+            .push_bind(row.op.as_str())
+            .push_bind(row.recorded_at)
+            .push_bind(row.deleted_at)
+            .push_bind(row.actor.as_str())
+            .push_bind(row.note.as_ref().map(|n| n.as_str()))
+            .push_bind(row.prev_hash.as_deref())
+            .push_bind(row.hash.as_str());
+    });
+    insert.build().execute(conn).await?;
+    Ok(())
 }
 
 pub(super) async fn history(
@@ -180,19 +193,48 @@ pub(super) async fn history(
     fetch_all(pool, sqlx::query(&sql).bind(entity_id.as_uuid())).await
 }
 
-pub(super) async fn as_of(
+/// Binds a shared statement's values in PostgreSQL's native column types.
+fn bound(statement: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, PgArguments> {
+    statement
+        .binds
+        .iter()
+        .fold(sqlx::query(&statement.sql), |query, bind| match bind {
+            Bind::Text(text) => query.bind(text.as_str()),
+            Bind::Instant(at) => query.bind(*at),
+            Bind::Id(id) => query.bind(id.as_uuid()),
+            Bind::Int(number) => query.bind(*number),
+            Bind::Date(date) => query.bind(*date),
+        })
+}
+
+pub(super) async fn versions(
     pool: &PgPool,
-    at: DateTime<Utc>,
+    statement: &Statement,
 ) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM ( \
-             SELECT DISTINCT ON (entity_id) id FROM task_versions \
-             WHERE recorded_at <= $1 ORDER BY entity_id, version DESC \
-         ) latest JOIN task_versions v ON v.id = latest.id \
-         ORDER BY v.recorded_at DESC, v.position DESC",
-        version_columns!()
-    );
-    fetch_all(pool, sqlx::query(&sql).bind(at)).await
+    fetch_all(pool, bound(statement)).await
+}
+
+pub(super) async fn instant(
+    pool: &PgPool,
+    statement: &Statement,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    bound(statement)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()
+}
+
+pub(super) async fn timeline(
+    pool: &PgPool,
+    statement: &Statement,
+) -> Result<BoardTimeline, sqlx::Error> {
+    let row = bound(statement).fetch_one(pool).await?;
+    Ok(BoardTimeline {
+        position: row.try_get(0)?,
+        next_position: row.try_get(1)?,
+        head: row.try_get(2)?,
+    })
 }
 
 pub(super) async fn feed(pool: &PgPool, query: &FeedQuery) -> Result<Vec<FeedEntry>, sqlx::Error> {
@@ -236,41 +278,6 @@ pub(super) async fn head_position(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM task_versions")
         .fetch_one(pool)
         .await
-}
-
-pub(super) async fn change_instant(
-    pool: &PgPool,
-    offset: i64,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT recorded_at FROM task_versions ORDER BY recorded_at, position OFFSET $1 LIMIT 1",
-    )
-    .bind(offset)
-    .fetch_optional(pool)
-    .await
-}
-
-pub(super) async fn timeline(
-    pool: &PgPool,
-    at: DateTime<Utc>,
-) -> Result<BoardTimeline, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT (SELECT min(recorded_at) FROM task_versions), \
-                (SELECT max(recorded_at) FROM task_versions WHERE recorded_at <= $1), \
-                (SELECT min(recorded_at) FROM task_versions WHERE recorded_at > $1), \
-                (SELECT count(*) FROM task_versions WHERE recorded_at <= $1), \
-                (SELECT count(*) FROM task_versions)",
-    )
-    .bind(at)
-    .fetch_one(pool)
-    .await?;
-    Ok(BoardTimeline {
-        first_change: row.try_get(0)?,
-        previous_change: row.try_get(1)?,
-        next_change: row.try_get(2)?,
-        changes_until: row.try_get(3)?,
-        changes_total: row.try_get(4)?,
-    })
 }
 
 pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {

@@ -8,13 +8,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+};
 use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
+use super::pages::{Bind, Statement};
 use super::{version_columns, StoreError};
 use crate::database::Rule;
-use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskFilter, TaskVersion};
+use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
 const CURRENT_FROM: &str =
     "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
@@ -178,27 +181,42 @@ pub(super) async fn insert(
     Ok(row)
 }
 
-pub(super) async fn list_live(
-    pool: &SqlitePool,
-    filter: TaskFilter,
-) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
-         WHERE c.deleted_at IS NULL AND ($1 IS NULL OR c.status = $1) ORDER BY {}",
-        version_columns!(),
-        super::order_by(filter.sort)
+/// Appends many versions in one statement (the board generator's path); see PostgreSQL's
+/// `insert_many` for why a statement holds each task at most once.
+pub(super) async fn insert_many(
+    conn: &mut SqliteConnection,
+    rows: &[TaskVersion],
+) -> Result<(), StoreError> {
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO task_versions \
+         (id, entity_id, version, title, description, status, priority, due_date, op, \
+          recorded_at, deleted_at, actor, note, prev_hash, hash) ",
     );
-    let status = filter.status.map(|status| status.as_str());
-    fetch_all(pool, sqlx::query(&sql).bind(status)).await
-}
-
-pub(super) async fn list_deleted(pool: &SqlitePool) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
-         WHERE c.deleted_at IS NOT NULL ORDER BY c.deleted_at DESC",
-        version_columns!()
-    );
-    fetch_all(pool, sqlx::query(&sql)).await
+    insert.push_values(rows, |mut values, row| {
+        let fields = &row.fields;
+        values
+            .push_bind(id_text(row.id))
+            .push_bind(id_text(row.entity_id.as_uuid()))
+            .push_bind(row.version)
+            .push_bind(fields.title.as_str())
+            .push_bind(fields.description.as_ref().map(|d| d.as_str()))
+            .push_bind(fields.status.as_str())
+            .push_bind(i64::from(fields.priority.value()))
+            .push_bind(
+                fields
+                    .due_date
+                    .map(|date| date.format("%Y-%m-%d").to_string()),
+            )
+            .push_bind(row.op.as_str())
+            .push_bind(instant_text(row.recorded_at))
+            .push_bind(row.deleted_at.map(instant_text))
+            .push_bind(row.actor.as_str())
+            .push_bind(row.note.as_ref().map(|n| n.as_str()))
+            .push_bind(row.prev_hash.as_deref())
+            .push_bind(row.hash.as_str());
+    });
+    insert.build().execute(conn).await?;
+    Ok(())
 }
 
 pub(super) async fn history(
@@ -212,20 +230,49 @@ pub(super) async fn history(
     fetch_all(pool, sqlx::query(&sql).bind(id_text(entity_id.as_uuid()))).await
 }
 
-pub(super) async fn as_of(
+/// Binds a shared statement's values as SQLite stores them: text instants, ids and dates.
+fn bound(statement: &Statement) -> sqlx::query::Query<'_, sqlx::Sqlite, SqliteArguments<'_>> {
+    statement
+        .binds
+        .iter()
+        .fold(sqlx::query(&statement.sql), |query, bind| match bind {
+            Bind::Text(text) => query.bind(text.as_str()),
+            Bind::Instant(at) => query.bind(instant_text(*at)),
+            Bind::Id(id) => query.bind(id_text(id.as_uuid())),
+            Bind::Int(number) => query.bind(*number),
+            Bind::Date(date) => query.bind(date.format("%Y-%m-%d").to_string()),
+        })
+}
+
+pub(super) async fn versions(
     pool: &SqlitePool,
-    at: DateTime<Utc>,
+    statement: &Statement,
 ) -> Result<Vec<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM ( \
-             SELECT entity_id, max(version) AS version FROM task_versions \
-             WHERE recorded_at <= $1 GROUP BY entity_id \
-         ) latest JOIN task_versions v \
-           ON v.entity_id = latest.entity_id AND v.version = latest.version \
-         ORDER BY v.recorded_at DESC, v.position DESC",
-        version_columns!()
-    );
-    fetch_all(pool, sqlx::query(&sql).bind(instant_text(at))).await
+    fetch_all(pool, bound(statement)).await
+}
+
+pub(super) async fn instant(
+    pool: &SqlitePool,
+    statement: &Statement,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let text: Option<String> = bound(statement)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    text.as_deref().map(read_instant).transpose()
+}
+
+pub(super) async fn timeline(
+    pool: &SqlitePool,
+    statement: &Statement,
+) -> Result<BoardTimeline, sqlx::Error> {
+    let row = bound(statement).fetch_one(pool).await?;
+    Ok(BoardTimeline {
+        position: row.try_get(0)?,
+        next_position: row.try_get(1)?,
+        head: row.try_get(2)?,
+    })
 }
 
 pub(super) async fn feed(
@@ -272,46 +319,6 @@ pub(super) async fn head_position(pool: &SqlitePool) -> Result<i64, sqlx::Error>
     sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM task_versions")
         .fetch_one(pool)
         .await
-}
-
-pub(super) async fn change_instant(
-    pool: &SqlitePool,
-    offset: i64,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let instant: Option<String> = sqlx::query_scalar(
-        "SELECT recorded_at FROM task_versions ORDER BY recorded_at, position LIMIT 1 OFFSET $1",
-    )
-    .bind(offset)
-    .fetch_optional(pool)
-    .await?;
-    instant.as_deref().map(read_instant).transpose()
-}
-
-pub(super) async fn timeline(
-    pool: &SqlitePool,
-    at: DateTime<Utc>,
-) -> Result<BoardTimeline, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT (SELECT min(recorded_at) FROM task_versions), \
-                (SELECT max(recorded_at) FROM task_versions WHERE recorded_at <= $1), \
-                (SELECT min(recorded_at) FROM task_versions WHERE recorded_at > $1), \
-                (SELECT count(*) FROM task_versions WHERE recorded_at <= $1), \
-                (SELECT count(*) FROM task_versions)",
-    )
-    .bind(instant_text(at))
-    .fetch_one(pool)
-    .await?;
-    let instant = |index: usize| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-        let text: Option<String> = row.try_get(index)?;
-        text.as_deref().map(read_instant).transpose()
-    };
-    Ok(BoardTimeline {
-        first_change: instant(0)?,
-        previous_change: instant(1)?,
-        next_change: instant(2)?,
-        changes_until: row.try_get(3)?,
-        changes_total: row.try_get(4)?,
-    })
 }
 
 /// The version table's triggers, and the table's own definition, which carries its constraints
