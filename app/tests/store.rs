@@ -17,6 +17,14 @@ use app::task::{
 use support::{by, by_with_note, fields, fields_with, unknown_id, Backend};
 use tokio::sync::mpsc::Receiver;
 
+/// A task's current status, read back through the store.
+async fn store_status(store: &Store, id: app::task::EntityId) -> Status {
+    match store.get_task(id).await.unwrap() {
+        TaskLookup::Live(task) | TaskLookup::Deleted(task) => task.fields.status,
+        TaskLookup::NotFound => panic!("{id} was written"),
+    }
+}
+
 /// The next event a follower receives; a generous wait, since nothing here measures speed.
 async fn next_event(events: &mut Receiver<LiveEvent>) -> LiveEvent {
     tokio::time::timeout(Duration::from_secs(20), events.recv())
@@ -666,6 +674,225 @@ on_both_backends! {
         // Writing after the backdated story is still in order.
         let latest = &live[0];
         store.update_task(latest.entity_id, latest.version, fields("Fresh edit"), by("ada")).await.unwrap();
+    }
+
+    async fn every_list_pages_by_key_without_skipping_or_repeating_under_concurrent_writes(db) {
+        use app::paging::PAGE_SIZE;
+        use app::task::TaskVersion;
+        use std::collections::BTreeMap;
+
+        let store = &db.store;
+        let task = |n: usize| {
+            fields_with(TaskInput {
+                title: format!("Paged {n}"),
+                status: ["todo", "in_progress", "done"][n % 3].into(),
+                priority: (n % 6).to_string(),
+                due_date: if n % 4 == 0 { String::new() } else { format!("2026-12-{:02}", 1 + n % 28) },
+                ..TaskInput::default()
+            })
+        };
+        let mut originals = Vec::new();
+        for n in 0..2 * PAGE_SIZE + 17 {
+            originals.push(store.create_task(task(n), by("ada")).await.unwrap().entity_id);
+        }
+        let mut deleted = Vec::new();
+        for &id in originals.iter().take(PAGE_SIZE + 3) {
+            deleted.push(store.delete_task(id, by("ada")).await.unwrap().entity_id);
+        }
+        for &id in &deleted {
+            store.restore_task(id, by("ada")).await.unwrap();
+        }
+        for &id in deleted.iter().take(PAGE_SIZE + 3) {
+            store.delete_task(id, by("grace")).await.unwrap();
+        }
+        let live: Vec<_> = originals.iter().copied().filter(|id| !deleted.contains(id)).collect();
+
+        // A writer keeps adding tasks while the pages are read; new tasks may appear or not, but
+        // every task that existed before and did not change is on exactly one page.
+        let writer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0..60 {
+                    store.create_task(fields(&format!("Meanwhile {n}")), by("linus")).await.unwrap();
+                }
+            })
+        };
+        let count = |rows: &[TaskVersion], seen: &mut BTreeMap<app::task::EntityId, usize>| {
+            for row in rows {
+                *seen.entry(row.entity_id).or_default() += 1;
+            }
+        };
+        for sort in TaskSort::ALL {
+            for status in [None, Some(Status::Todo)] {
+                let mut seen = BTreeMap::new();
+                let mut filter = TaskFilter { sort, status, ..TaskFilter::default() };
+                let mut pages = 0;
+                loop {
+                    let page = store.list_tasks(&filter).await.unwrap();
+                    assert!(page.rows.len() <= PAGE_SIZE);
+                    count(&page.rows, &mut seen);
+                    pages += 1;
+                    match page.next {
+                        Some(next) => filter.after = Some(next),
+                        None => break,
+                    }
+                }
+                assert!(status.is_some() || pages >= 2, "{sort:?} fits one page");
+                for id in &live {
+                    let expected = usize::from(status.is_none() || store_status(store, *id).await == Status::Todo);
+                    assert_eq!(seen.get(id).copied().unwrap_or(0), expected, "{sort:?} {status:?} {id}");
+                }
+                assert!(seen.values().all(|&times| times == 1), "{sort:?} {status:?} repeated a row");
+            }
+        }
+        writer.await.unwrap();
+
+        let mut seen = BTreeMap::new();
+        let mut after = None;
+        loop {
+            let page = store.list_deleted(after).await.unwrap();
+            count(&page.rows, &mut seen);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), deleted.len());
+        assert!(deleted.iter().all(|id| seen.get(id) == Some(&1)));
+    }
+
+    async fn the_past_board_read_page_by_page_equals_a_scan_of_the_whole_log(db) {
+        use app::paging::PAGE_SIZE;
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+        use std::collections::BTreeMap;
+
+        let store = &db.store;
+        let mut runner = TestRunner::deterministic();
+        let choices = proptest::collection::vec((0usize..4, 0usize..1000), 260)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let mut tasks: Vec<(app::task::EntityId, i64, bool)> = Vec::new();
+        for (n, (kind, pick)) in choices.into_iter().enumerate() {
+            if tasks.len() < PAGE_SIZE + 20 || kind == 0 {
+                let created = store.create_task(fields(&format!("Board {n}")), by("ada")).await.unwrap();
+                tasks.push((created.entity_id, 1, false));
+                continue;
+            }
+            let slot = pick % tasks.len();
+            let (id, version, dead) = tasks[slot];
+            let written = match (kind, dead) {
+                (_, true) => store.restore_task(id, by("ada")).await.unwrap(),
+                (1, false) => store.delete_task(id, by("ada")).await.unwrap(),
+                _ => store.update_task(id, version, fields(&format!("Board {n} edit")), by("ada")).await.unwrap(),
+            };
+            tasks[slot] = (id, written.version, written.is_tombstone());
+        }
+        let mut log = Vec::new();
+        for (id, _, _) in &tasks {
+            log.extend(store.task_history(*id).await.unwrap());
+        }
+        let mut instants: Vec<_> = log.iter().map(|v| v.recorded_at).collect();
+        instants.sort();
+        let picks = proptest::collection::vec(0usize..instants.len(), 12)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        for (i, pick) in picks.into_iter().enumerate() {
+            let at = instants[pick] + chrono::Duration::microseconds(i as i64 % 3 - 1);
+            let mut expected = BTreeMap::new();
+            for version in log.iter().filter(|v| v.recorded_at <= at) {
+                let latest = expected.entry(version.entity_id).or_insert_with(|| version.clone());
+                if version.version > latest.version {
+                    *latest = version.clone();
+                }
+            }
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.board_as_of(at, after).await.unwrap();
+                paged.extend(page.rows);
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            let order: Vec<_> = paged.iter().map(|v| (v.recorded_at, v.position)).collect();
+            assert!(order.windows(2).all(|pair| pair[0] > pair[1]), "newest first, no repeats");
+            let paged: BTreeMap<_, _> = paged.into_iter().map(|v| (v.entity_id, v)).collect();
+            assert_eq!(paged, expected, "the board at {at}");
+        }
+    }
+
+    async fn a_title_search_finds_any_part_of_a_title_ignoring_case(db) {
+        let store = &db.store;
+        for title in ["Quarterly REPORT", "report draft", "Gamma ray", "100% done_now", "Old report"] {
+            let task = store.create_task(fields(title), by("ada")).await.unwrap();
+            if title.starts_with("Old") {
+                store.delete_task(task.entity_id, by("ada")).await.unwrap();
+            }
+        }
+        let found = |q: &str| {
+            let search = app::paging::TitleSearch::parse(q).unwrap();
+            async move {
+                let filter = TaskFilter { search, ..TaskFilter::default() };
+                let mut titles: Vec<String> = store
+                    .list_tasks(&filter)
+                    .await
+                    .unwrap()
+                    .rows
+                    .into_iter()
+                    .map(|t| t.fields.title.as_str().to_owned())
+                    .collect();
+                titles.sort();
+                titles
+            }
+        };
+        assert_eq!(found("report").await, ["Quarterly REPORT", "report draft"]);
+        assert_eq!(found("ray").await, ["Gamma ray"]);
+        assert_eq!(found("ga").await, ["Gamma ray"], "shorter than a trigram");
+        assert_eq!(found("0%").await, ["100% done_now"], "% is a character, not a wildcard");
+        assert_eq!(found("e_n").await, ["100% done_now"], "_ is a character, not a wildcard");
+        assert!(found("nothing like it").await.is_empty());
+        let renamed = store.list_tasks(&TaskFilter::default()).await.unwrap().rows;
+        let gamma = renamed.iter().find(|t| t.fields.title.as_str() == "Gamma ray").unwrap();
+        store.update_task(gamma.entity_id, 1, fields("Delta wave"), by("ada")).await.unwrap();
+        assert!(found("gamma").await.is_empty(), "the search follows the read model");
+        assert_eq!(found("wave").await, ["Delta wave"]);
+    }
+
+    async fn a_generated_board_has_valid_chains_tombstones_and_restores(db) {
+        let store = &db.store;
+        let size: app::store::BoardSize = "30x7".parse().unwrap();
+        let generated = store.generate_board(size).await.unwrap();
+        assert_eq!(generated.versions, 210);
+        assert_eq!(db.version_rows().await, 210);
+        assert_eq!((generated.deleted_tasks, generated.restored_tasks), (3, 3));
+        let mut all = Vec::new();
+        let mut filter = TaskFilter::default();
+        loop {
+            let page = store.list_tasks(&filter).await.unwrap();
+            all.extend(page.rows);
+            match page.next {
+                Some(next) => filter.after = Some(next),
+                None => break,
+            }
+        }
+        let deleted = store.list_deleted(None).await.unwrap().rows;
+        assert_eq!((all.len(), deleted.len()), (27, 3));
+        let actors: BTreeSet<_> = all.iter().map(|t| t.actor.as_str().to_owned()).collect();
+        assert!(actors.len() >= 3, "{actors:?}");
+        for task in all.iter().chain(&deleted) {
+            assert_eq!(task.version, 7);
+            let report = store.verify_task(task.entity_id).await.unwrap();
+            assert!(report.is_intact(), "{report:?}");
+        }
+        assert!(all.iter().any(|t| t.op == Op::Updated));
+        let history = store.task_history(all.iter().find(|t| t.fields.title.as_str().ends_with("#5")).unwrap().entity_id).await.unwrap();
+        assert_eq!(history.iter().map(|v| v.op).collect::<Vec<_>>()[3..5], [Op::Deleted, Op::Restored]);
+        let span = history.last().unwrap().recorded_at - history[0].recorded_at;
+        assert!(span > chrono::Duration::days(100), "spread over months: {span}");
     }
 }
 
