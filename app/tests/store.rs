@@ -159,7 +159,8 @@ on_both_backends! {
         assert_eq!(store.position_instant(third.position + 5).await.unwrap(), Some(third.recorded_at));
         assert_eq!(store.position_instant(0).await.unwrap(), None);
         assert_eq!(store.head_position().await.unwrap(), third.position);
-        assert_eq!(store.changes_after(first.position, 10).await.unwrap(), [second, third]);
+        let after_first: Vec<_> = store.changes_after(first.position, 10).await.unwrap().into_iter().map(|f| f.version).collect();
+        assert_eq!(after_first, [second, third]);
     }
 
     async fn followers_catch_up_from_their_position_then_hear_each_new_version_once(db) {
@@ -676,6 +677,43 @@ on_both_backends! {
         store.update_task(latest.entity_id, latest.version, fields("Fresh edit"), by("ada")).await.unwrap();
     }
 
+    async fn a_follower_receives_every_version_once_under_concurrent_writers(db) {
+        const WRITERS: usize = 8;
+        const EDITS: i64 = 24;
+        let hub = LiveHub::start(db.store.clone()).await.unwrap();
+        let mut events = hub.follow(None);
+        assert!(matches!(next_event(&mut events).await, LiveEvent::Hello { .. }));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|writer| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    let task = store.create_task(fields(&format!("Writer {writer}")), by("ada")).await.unwrap();
+                    let mut positions = vec![task.position];
+                    for version in 1..=EDITS {
+                        let edit = fields(&format!("Writer {writer} edit {version}"));
+                        positions.push(store.update_task(task.entity_id, version, edit, by("ada")).await.unwrap().position);
+                    }
+                    positions
+                })
+            })
+            .collect();
+        let mut written = BTreeSet::new();
+        for writer in writers {
+            written.extend(writer.await.unwrap());
+        }
+        let mut received = Vec::new();
+        while received.len() < written.len() {
+            match next_event(&mut events).await {
+                LiveEvent::Change(change) => received.push(change.position),
+                other => panic!("expected a change, got {other:?}"),
+            }
+        }
+        let unique: BTreeSet<_> = received.iter().copied().collect();
+        assert_eq!(unique.len(), received.len(), "a change was sent twice");
+        assert_eq!(unique, written, "every committed version reaches the follower");
+        hub.close();
+    }
+
     async fn every_list_pages_by_key_without_skipping_or_repeating_under_concurrent_writes(db) {
         use app::paging::PAGE_SIZE;
         use app::task::TaskVersion;
@@ -898,8 +936,8 @@ on_both_backends! {
 
 /// PostgreSQL only, because it is the one backend that can announce an append to another
 /// process: a second store on the same database (a second server, in effect) is woken by the
-/// NOTIFY that the first store's append sends when it commits. SQLite has no such channel; its
-/// announcements stay inside the process that wrote (see migration 0002).
+/// NOTIFY that the first store's process sends after its append commits. SQLite has no such channel; its
+/// announcements stay inside the process that wrote (see migrations 0002 and 0005).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_announces_each_append_to_every_store_on_the_database() {
     let db = support::TestDb::new(Backend::Postgres).await;
@@ -931,5 +969,61 @@ async fn postgres_announces_each_append_to_every_store_on_the_database() {
     drop(appends);
     hub.close();
     other_server.close().await;
+    db.cleanup().await;
+}
+
+/// The follower guarantee without a global lock (migration 0005): a version whose transaction
+/// took a position and has not committed holds back every version after it in the followers'
+/// order, so a later position that commits first is not published before it, and once it
+/// commits both arrive, each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_followers_wait_for_a_version_that_commits_late() {
+    use sqlx::Connection;
+
+    let db = support::TestDb::new(Backend::Postgres).await;
+    let hub = LiveHub::start(db.store.clone()).await.unwrap();
+    let mut events = hub.follow(None);
+    assert_eq!(
+        next_event(&mut events).await,
+        LiveEvent::Hello { position: 0 }
+    );
+
+    let mut slow = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut slow).await.unwrap();
+    let slow_position: i64 = sqlx::query_scalar(
+        "INSERT INTO task_versions (id, entity_id, version, title, status, op, hash) \
+         VALUES (gen_random_uuid(), gen_random_uuid(), 1, 'Slow', 'todo', 'created', 'unsealed') \
+         RETURNING position",
+    )
+    .fetch_one(&mut slow)
+    .await
+    .unwrap();
+    let fast = db
+        .store
+        .create_task(fields("Fast"), by("ada"))
+        .await
+        .unwrap();
+    assert!(fast.position > slow_position);
+    let early = tokio::time::timeout(Duration::from_millis(1500), events.recv()).await;
+    assert!(
+        early.is_err(),
+        "published before the earlier append committed: {early:?}"
+    );
+
+    sqlx::raw_sql("COMMIT").execute(&mut slow).await.unwrap();
+    let positions =
+        [next_event(&mut events).await, next_event(&mut events).await].map(|event| match event {
+            LiveEvent::Change(change) => change.position,
+            other => panic!("expected a change, got {other:?}"),
+        });
+    assert_eq!(positions, [slow_position, fast.position]);
+    // A follower arriving later with the slow version's position is sent only what followed it.
+    let mut late = hub.follow(Some(slow_position));
+    assert_eq!(
+        next_event(&mut late).await,
+        LiveEvent::Change(Change::from(&fast))
+    );
+    drop(slow);
+    hub.close();
     db.cleanup().await;
 }

@@ -117,7 +117,7 @@ on_both_backends! {
             if page.is_empty() {
                 break;
             }
-            whole.extend(page);
+            whole.extend(page.into_iter().map(|followed| followed.version));
         }
         let whole_kib = resident_kib().saturating_sub(before_whole);
         assert_eq!(whole.len(), VERSIONS);

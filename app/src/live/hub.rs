@@ -1,15 +1,15 @@
 //! The server side of live updates: one pump per process publishes every committed version in
-//! position order; each connected browser gets a follower that catches up from its own cursor
-//! and then forwards what the pump publishes.
+//! the order followers read the table (`FollowKey`: on PostgreSQL, by appending transaction and
+//! then position, below the oldest running transaction); each connected browser gets a follower
+//! that catches up from its own cursor and then forwards what the pump publishes.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::Change;
-use crate::store::{Appends, Store, StoreError};
+use crate::store::{Appends, FollowKey, Store, StoreError};
 
 /// How many versions one read of the table fetches while publishing or catching up.
 const BATCH: u32 = 200;
@@ -39,9 +39,9 @@ pub struct LiveHub {
 
 struct Hub {
     store: Store,
-    changes: broadcast::Sender<Change>,
-    /// The last position published; only the pump moves it.
-    head: AtomicI64,
+    changes: broadcast::Sender<(FollowKey, Change)>,
+    /// The last version published; only the pump moves it.
+    head: Mutex<FollowKey>,
     closed: watch::Sender<bool>,
 }
 
@@ -53,24 +53,24 @@ impl LiveHub {
     pub async fn start(store: Store) -> Result<Self, StoreError> {
         // Listen before reading the head, so an append between the two is still announced.
         let appends = store.appends().await?;
-        let head = store.head_position().await?;
+        let head = store.follow_head().await?;
         let inner = Arc::new(Hub {
             store,
             changes: broadcast::channel(BROADCAST_CAPACITY).0,
-            head: AtomicI64::new(head),
+            head: Mutex::new(head),
             closed: watch::channel(false).0,
         });
         tokio::spawn(Arc::clone(&inner).pump(appends));
         Ok(Self { inner })
     }
 
-    /// The last position published to followers.
+    /// The position of the last version published to followers.
     pub fn head(&self) -> i64 {
-        self.inner.head.load(Ordering::Acquire)
+        self.inner.head().position
     }
 
-    /// Everything after `after` (or, without a cursor, everything from now on), in position
-    /// order, each change once. The receiver ends when the hub closes.
+    /// Everything after the version at position `after` (or, without a cursor, everything from
+    /// now on), in the followers' order, each change once. The receiver ends when the hub closes.
     pub fn follow(&self, after: Option<i64>) -> mpsc::Receiver<LiveEvent> {
         let (events, receiver) = mpsc::channel(64);
         // Subscribe before catching up: whatever is published meanwhile waits in the channel
@@ -91,6 +91,13 @@ impl LiveHub {
 }
 
 impl Hub {
+    fn head(&self) -> FollowKey {
+        *self
+            .head
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     async fn pump(self: Arc<Self>, mut appends: Appends) {
         let mut closed = self.closed.subscribe();
         loop {
@@ -116,12 +123,17 @@ impl Hub {
 
     async fn publish_new(&self) -> Result<(), StoreError> {
         loop {
-            let head = self.head.load(Ordering::Acquire);
-            let batch = self.store.changes_after(head, BATCH).await?;
-            for version in &batch {
-                self.head.store(version.position, Ordering::Release);
+            let head = self.head();
+            let batch = self.store.changes_after(head.position, BATCH).await?;
+            for followed in &batch {
+                *self
+                    .head
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = followed.key;
                 // No subscribers is fine: nobody is watching right now.
-                let _ = self.changes.send(Change::from(version));
+                let _ = self
+                    .changes
+                    .send((followed.key, Change::from(&followed.version)));
             }
             if batch.len() < BATCH as usize {
                 return Ok(());
@@ -132,7 +144,7 @@ impl Hub {
     async fn serve(
         &self,
         after: Option<i64>,
-        mut published: broadcast::Receiver<Change>,
+        mut published: broadcast::Receiver<(FollowKey, Change)>,
         events: mpsc::Sender<LiveEvent>,
     ) -> Result<(), Gone> {
         let mut closed = self.closed.subscribe();
@@ -142,21 +154,27 @@ impl Hub {
         let mut last = match after {
             Some(after) => self.catch_up(after, &events).await?,
             None => {
-                let position = self.head.load(Ordering::Acquire);
-                send(&events, LiveEvent::Hello { position }).await?;
-                position
+                let head = self.head();
+                send(
+                    &events,
+                    LiveEvent::Hello {
+                        position: head.position,
+                    },
+                )
+                .await?;
+                head
             }
         };
         loop {
             tokio::select! {
                 received = published.recv() => match received {
-                    Ok(change) if change.position > last => {
-                        last = change.position;
+                    Ok((key, change)) if key > last => {
+                        last = key;
                         send(&events, LiveEvent::Change(change)).await?;
                     }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        last = self.catch_up(last, &events).await?;
+                        last = self.catch_up(last.position, &events).await?;
                     }
                     Err(broadcast::error::RecvError::Closed) => return Err(Gone),
                 },
@@ -166,27 +184,31 @@ impl Hub {
         }
     }
 
-    /// Sends what the table holds after `after`; returns the last position sent.
+    /// Sends what the table holds after the version at position `after`; returns the key of
+    /// the last version sent (or of `after`'s, if there was nothing to send).
     async fn catch_up(
         &self,
-        mut after: i64,
+        after: i64,
         events: &mpsc::Sender<LiveEvent>,
-    ) -> Result<i64, Gone> {
+    ) -> Result<FollowKey, Gone> {
+        let gone = |error: StoreError| {
+            tracing::warn!(%error, "could not read versions for a reconnecting follower");
+            // Ending the stream makes the browser reconnect and ask again.
+            Gone
+        };
+        let mut last = self.store.follow_key(after).await.map_err(gone)?;
         loop {
-            let batch = match self.store.changes_after(after, BATCH).await {
-                Ok(batch) => batch,
-                Err(error) => {
-                    tracing::warn!(%error, "could not read versions for a reconnecting follower");
-                    // Ending the stream makes the browser reconnect and ask again.
-                    return Err(Gone);
-                }
-            };
-            for version in &batch {
-                after = version.position;
-                send(events, LiveEvent::Change(Change::from(version))).await?;
+            let batch = self
+                .store
+                .changes_after(last.position, BATCH)
+                .await
+                .map_err(gone)?;
+            for followed in &batch {
+                last = followed.key;
+                send(events, LiveEvent::Change(Change::from(&followed.version))).await?;
             }
             if batch.len() < BATCH as usize {
-                return Ok(after);
+                return Ok(last);
             }
         }
     }

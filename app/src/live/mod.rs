@@ -1,10 +1,11 @@
 //! Live updates: every open page follows the version table as a stream.
 //!
-//! The server reads each committed version after the last position it has published and
-//! broadcasts it (`hub`, ssr only); browsers follow `/api/events` with server-sent events
-//! (`browser`, hydrate only). Every message carries the version's position, the table's global
-//! append order, and a follower only ever asks for "everything after the last position I saw",
-//! so a reconnect catches up without missing or repeating a change.
+//! The server reads each committed version after the last one it has published and broadcasts
+//! it (`hub`, ssr only); browsers follow `/api/events` with server-sent events (`browser`,
+//! hydrate only). Every message carries the version's position, and a follower only ever asks
+//! for "everything after the version at the last position I saw", which the store answers in
+//! an order where nothing can still commit before it (`store::FollowKey`), so a reconnect
+//! catches up without missing or repeating a change.
 
 #[cfg(feature = "hydrate")]
 pub mod browser;
@@ -72,7 +73,7 @@ pub enum Connection {
 #[derive(Clone, Copy)]
 pub struct Live {
     pub connection: RwSignal<Connection>,
-    /// The last position applied; a change at or below it has been seen already.
+    /// The position of the last change applied: where the stream continues after a reload.
     cursor: RwSignal<i64>,
     latest: RwSignal<Option<Change>>,
     /// Changes still highlighted, newest last.
@@ -94,9 +95,14 @@ impl Live {
         self.cursor.get_untracked()
     }
 
-    /// Applies a change unless it was seen already. Returns whether it was new.
+    /// Applies a change unless it is still highlighted (seen already). Returns whether it was
+    /// new. Positions are not compared: on PostgreSQL the stream's order is the order appends
+    /// became safe to read, in which a smaller position can follow a larger one.
     pub fn receive(&self, change: Change) -> bool {
-        if change.position <= self.cursor.get_untracked() {
+        let seen = self
+            .recent
+            .with_untracked(|recent| recent.iter().any(|seen| seen.position == change.position));
+        if seen {
             return false;
         }
         self.cursor.set(change.position);

@@ -86,6 +86,32 @@ const VERSION_COLUMN_COUNT: usize = 16;
 /// Largest page the change feed hands out, whatever the caller asks for.
 pub const FEED_PAGE_MAX: u32 = 200;
 
+/// Where a version stands in the order followers read the table: the transaction that appended
+/// it, then its position. PostgreSQL appends concurrently, so positions can commit out of order;
+/// reading in this order, below the oldest running transaction, means nothing can still commit
+/// before a follower's cursor (migration 0005). SQLite appends one at a time, so there the
+/// transaction is always 0 and the order is the positions'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FollowKey {
+    pub transaction: i64,
+    pub position: i64,
+}
+
+impl FollowKey {
+    /// Before the first version.
+    pub const START: FollowKey = FollowKey {
+        transaction: 0,
+        position: 0,
+    };
+}
+
+/// A version as a follower receives it, with its place in the followers' order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Followed {
+    pub key: FollowKey,
+    pub version: TaskVersion,
+}
+
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -127,10 +153,11 @@ impl Store {
         } else {
             Backend::Sqlite(sqlite::connect(url).await?)
         };
-        Ok(Self {
-            backend,
-            appended: Arc::new(watch::channel(()).0),
-        })
+        let appended = Arc::new(watch::channel(()).0);
+        if let Backend::Postgres(pool) = &backend {
+            tokio::spawn(announce_appends(pool.clone(), appended.subscribe()));
+        }
+        Ok(Self { backend, appended })
     }
 
     pub fn kind(&self) -> BackendKind {
@@ -431,18 +458,42 @@ impl Store {
         })
     }
 
-    /// Versions appended after `position`, oldest first: how a follower of the stream catches up.
-    /// Positions become visible in commit order on both backends (see migration 0002), so
-    /// nothing can appear later below a position a follower has already passed.
+    /// Versions appended after the one at `position`, in the order followers read the table
+    /// (see `FollowKey`): how a follower of the stream catches up. A version that commits later
+    /// always sorts after everything this returns, so a follower that moves its cursor along
+    /// never skips one, however many writers append at once.
     pub async fn changes_after(
         &self,
         position: i64,
         limit: u32,
-    ) -> Result<Vec<TaskVersion>, StoreError> {
+    ) -> Result<Vec<Followed>, StoreError> {
         let limit = i64::from(limit.clamp(1, FEED_PAGE_MAX));
         Ok(match &self.backend {
             Backend::Postgres(pool) => postgres::changes_after(pool, position, limit).await?,
             Backend::Sqlite(pool) => sqlite::changes_after(pool, position, limit).await?,
+        })
+    }
+
+    /// The followers' key of the version at `position`: where a follower that was handed that
+    /// position stands.
+    pub async fn follow_key(&self, position: i64) -> Result<FollowKey, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::follow_key(pool, position).await?,
+            Backend::Sqlite(_) => FollowKey {
+                transaction: 0,
+                position,
+            },
+        })
+    }
+
+    /// Where a follower starting now begins: the last version it need not be sent.
+    pub async fn follow_head(&self) -> Result<FollowKey, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => postgres::follow_head(pool).await?,
+            Backend::Sqlite(pool) => FollowKey {
+                transaction: 0,
+                position: sqlite::head_position(pool).await?,
+            },
         })
     }
 
@@ -486,12 +537,15 @@ impl Store {
         })
     }
 
-    /// Starts following appends: PostgreSQL LISTENs for the NOTIFY each append sends (so
-    /// appends made through any server on the database are heard), SQLite waits for this
-    /// process's own commits.
+    /// Starts following appends: on PostgreSQL, this process's commits and the NOTIFY other
+    /// processes send after theirs (so appends made through any server on the database are
+    /// heard); on SQLite, this process's own commits.
     pub async fn appends(&self) -> Result<Appends, StoreError> {
         Ok(match &self.backend {
-            Backend::Postgres(pool) => Appends::Postgres(Box::new(postgres::listen(pool).await?)),
+            Backend::Postgres(pool) => Appends::Postgres(
+                Box::new(postgres::listen(pool).await?),
+                self.appended.subscribe(),
+            ),
             Backend::Sqlite(_) => Appends::Sqlite(self.appended.subscribe()),
         })
     }
@@ -571,7 +625,9 @@ impl Store {
 
     async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match &self.backend {
-            Backend::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
+            Backend::Postgres(pool) => {
+                WriteTx::Postgres(pool.begin().await?, Arc::clone(&self.appended))
+            }
             Backend::Sqlite(pool) => WriteTx::Sqlite(
                 sqlite::begin_immediate(pool).await?,
                 Arc::clone(&self.appended),
@@ -604,6 +660,25 @@ impl Store {
     }
 }
 
+/// Tells the other server processes on a PostgreSQL database about this one's appends: one
+/// NOTIFY per wake-up, sent after the commits, so appends made while one is on its way are
+/// folded into the next. A NOTIFY inside each append would make PostgreSQL commit the appends
+/// one at a time (it holds a cluster-wide lock from a notifying transaction's commit to its end).
+async fn announce_appends(pool: PgPool, mut appended: watch::Receiver<()>) {
+    // Ends when the last store handle (which owns the sender) is gone.
+    while appended.changed().await.is_ok() {
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = postgres::announce(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "could not announce appends to other server processes");
+        }
+    }
+}
+
 /// The database's refusal of an attempt, if it refused; any other failure is an error.
 fn refusal(attempt: Result<(), sqlx::Error>) -> Result<Option<String>, sqlx::Error> {
     match attempt {
@@ -617,7 +692,9 @@ fn refusal(attempt: Result<(), sqlx::Error>) -> Result<Option<String>, sqlx::Err
 /// not what: the follower reads everything after its own cursor, so a lost or merged wake-up
 /// delays a change but never loses it.
 pub enum Appends {
-    Postgres(Box<sqlx::postgres::PgListener>),
+    /// Other processes' announcements, and this process's own commits (heard directly rather
+    /// than by a round trip through the database).
+    Postgres(Box<sqlx::postgres::PgListener>, watch::Receiver<()>),
     Sqlite(watch::Receiver<()>),
 }
 
@@ -627,7 +704,11 @@ impl Appends {
         match self {
             // A lost connection is re-established by the next call; what was announced while
             // it was down is found by the follower's read after its cursor.
-            Appends::Postgres(listener) => listener.recv().await.map(drop)?,
+            Appends::Postgres(listener, own) => tokio::select! {
+                heard = listener.recv() => heard.map(drop)?,
+                // The sender lives as long as the store, which outlives every follower.
+                changed = own.changed() => changed.unwrap_or(()),
+            },
             // The sender lives as long as the store, which outlives every follower.
             Appends::Sqlite(appended) => appended.changed().await.unwrap_or(()),
         }
@@ -636,9 +717,12 @@ impl Appends {
 }
 
 /// An open write transaction. Dropping it without `commit` rolls everything back.
+/// Each carries the process's announcement of appends, made once the append has committed.
 enum WriteTx {
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    /// With the announcement to make once the append has committed.
+    Postgres(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        Arc<watch::Sender<()>>,
+    ),
     Sqlite(
         sqlx::Transaction<'static, sqlx::Sqlite>,
         Arc<watch::Sender<()>>,
@@ -652,7 +736,7 @@ impl WriteTx {
         entity_id: EntityId,
     ) -> Result<Option<TaskVersion>, StoreError> {
         Ok(match self {
-            WriteTx::Postgres(tx) => postgres::lock_latest(tx, entity_id).await?,
+            WriteTx::Postgres(tx, _) => postgres::lock_latest(tx, entity_id).await?,
             // BEGIN IMMEDIATE already holds SQLite's single write lock.
             WriteTx::Sqlite(tx, _) => sqlite::latest(&mut **tx, entity_id).await?,
         })
@@ -675,7 +759,7 @@ impl WriteTx {
         version: i64,
     ) -> Result<Option<TaskVersion>, StoreError> {
         Ok(match self {
-            WriteTx::Postgres(tx) => postgres::version(&mut **tx, entity_id, version).await?,
+            WriteTx::Postgres(tx, _) => postgres::version(&mut **tx, entity_id, version).await?,
             WriteTx::Sqlite(tx, _) => sqlite::version(&mut **tx, entity_id, version).await?,
         })
     }
@@ -685,13 +769,13 @@ impl WriteTx {
         let now = match new.recorded_at {
             Some(at) => at,
             None => match self {
-                WriteTx::Postgres(tx) => postgres::clock(tx).await?,
+                WriteTx::Postgres(tx, _) => postgres::clock(tx).await?,
                 WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await?,
             },
         };
         let row = chain::seal(new, now);
         match self {
-            WriteTx::Postgres(tx) => postgres::insert(tx, row).await,
+            WriteTx::Postgres(tx, _) => postgres::insert(tx, row).await,
             WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await,
         }
     }
@@ -699,30 +783,32 @@ impl WriteTx {
     /// Appends versions of distinct tasks in one statement; nothing is committed yet.
     async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
         match self {
-            WriteTx::Postgres(tx) => postgres::insert_many(tx, rows).await,
+            WriteTx::Postgres(tx, _) => postgres::insert_many(tx, rows).await,
             WriteTx::Sqlite(tx, _) => sqlite::insert_many(tx, rows).await,
         }
     }
 
+    /// Commits, then announces the append: to this process's followers directly, and on
+    /// PostgreSQL through the announcer to every process listening on the database.
     async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            WriteTx::Postgres(tx) => tx.commit().await?,
-            WriteTx::Sqlite(tx, _) => tx.commit().await?,
-        }
+        let appended = match self {
+            WriteTx::Postgres(tx, appended) => {
+                tx.commit().await?;
+                appended
+            }
+            WriteTx::Sqlite(tx, appended) => {
+                tx.commit().await?;
+                appended
+            }
+        };
+        appended.send_replace(());
         Ok(())
     }
 
     /// The last step of every write: append the one new version, then commit.
     async fn append_and_commit(mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
         let row = self.append(new).await?;
-        match self {
-            // PostgreSQL announces the append itself, at commit (migration 0002).
-            WriteTx::Postgres(tx) => tx.commit().await?,
-            WriteTx::Sqlite(tx, appended) => {
-                tx.commit().await?;
-                appended.send_replace(());
-            }
-        }
+        self.commit().await?;
         Ok(row)
     }
 }

@@ -9,11 +9,11 @@ use sqlx::postgres::{PgArguments, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 
 use super::pages::{Bind, Statement};
-use super::{version_columns, StoreError};
+use super::{version_columns, FollowKey, Followed, StoreError};
 use crate::database::{Privilege, Rule};
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
-/// The channel migration 0002 announces every committed append on.
+/// The channel each server process announces its committed appends on (migration 0005).
 const APPENDED_CHANNEL: &str = "task_versions_appended";
 
 const CURRENT_FROM: &str =
@@ -262,16 +262,79 @@ pub(super) async fn feed(pool: &PgPool, query: &FeedQuery) -> Result<Vec<FeedEnt
         .collect()
 }
 
+/// Reads below the horizon (migration 0005): only versions whose transaction is older than
+/// every transaction still running, in (transaction, position) order, after the transaction and
+/// position of the version at `position` (a position the follower was handed earlier).
 pub(super) async fn changes_after(
     pool: &PgPool,
     position: i64,
     limit: i64,
-) -> Result<Vec<TaskVersion>, sqlx::Error> {
+) -> Result<Vec<Followed>, sqlx::Error> {
     let sql = format!(
-        "SELECT {} FROM task_versions v WHERE v.position > $1 ORDER BY v.position LIMIT $2",
+        "SELECT {}, v.transaction_id::text::bigint FROM task_versions v \
+         WHERE (v.transaction_id, v.position) > ( \
+                 COALESCE((SELECT transaction_id FROM task_versions WHERE position = $1), '0'), $1) \
+           AND v.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY v.transaction_id, v.position LIMIT $2",
         version_columns!()
     );
-    fetch_all(pool, sqlx::query(&sql).bind(position).bind(limit)).await
+    sqlx::query(&sql)
+        .bind(position)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let version = read_from(row, 0)?;
+            Ok(Followed {
+                key: FollowKey {
+                    transaction: row.try_get(super::VERSION_COLUMN_COUNT)?,
+                    position: version.position,
+                },
+                version,
+            })
+        })
+        .collect()
+}
+
+/// The followers' key of the version at `position` (transaction 0 if there is none).
+pub(super) async fn follow_key(pool: &PgPool, position: i64) -> Result<FollowKey, sqlx::Error> {
+    let transaction: Option<i64> = sqlx::query_scalar(
+        "SELECT transaction_id::text::bigint FROM task_versions WHERE position = $1",
+    )
+    .bind(position)
+    .fetch_optional(pool)
+    .await?;
+    Ok(FollowKey {
+        transaction: transaction.unwrap_or(0),
+        position,
+    })
+}
+
+/// The last version a follower starting now has passed: the newest below the horizon.
+pub(super) async fn follow_head(pool: &PgPool) -> Result<FollowKey, sqlx::Error> {
+    let head: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT transaction_id::text::bigint, position FROM task_versions \
+         WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        head.map_or(FollowKey::START, |(transaction, position)| FollowKey {
+            transaction,
+            position,
+        }),
+    )
+}
+
+/// Tells every listener that something was appended; sent after commit, outside any append.
+pub(super) async fn announce(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(APPENDED_CHANNEL)
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 pub(super) async fn head_position(pool: &PgPool) -> Result<i64, sqlx::Error> {

@@ -15,7 +15,7 @@ use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
-use super::{version_columns, StoreError};
+use super::{version_columns, FollowKey, Followed, StoreError};
 use crate::database::Rule;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
@@ -303,16 +303,28 @@ pub(super) async fn feed(
         .collect()
 }
 
+/// SQLite commits one writer at a time, so position order is commit order: a follower reads by
+/// position, and every key's transaction is 0.
 pub(super) async fn changes_after(
     pool: &SqlitePool,
     position: i64,
     limit: i64,
-) -> Result<Vec<TaskVersion>, sqlx::Error> {
+) -> Result<Vec<Followed>, sqlx::Error> {
     let sql = format!(
         "SELECT {} FROM task_versions v WHERE v.position > $1 ORDER BY v.position LIMIT $2",
         version_columns!()
     );
-    fetch_all(pool, sqlx::query(&sql).bind(position).bind(limit)).await
+    let versions = fetch_all(pool, sqlx::query(&sql).bind(position).bind(limit)).await?;
+    Ok(versions
+        .into_iter()
+        .map(|version| Followed {
+            key: FollowKey {
+                transaction: 0,
+                position: version.position,
+            },
+            version,
+        })
+        .collect())
 }
 
 pub(super) async fn head_position(pool: &SqlitePool) -> Result<i64, sqlx::Error> {

@@ -1,0 +1,72 @@
+import { APIRequestContext, expect } from "@playwright/test";
+import { open, test, uniqueTitle } from "./support";
+
+/// Creates a task through its server function, as a script would.
+async function createTask(request: APIRequestContext, title: string, priority = "0") {
+  const response = await request.post("/api/create_task", {
+    form: { title, status: "todo", priority, actor: "pager" },
+    headers: { Accept: "application/json" },
+  });
+  expect(response.ok(), `create answered ${response.status()}: ${await response.text()}`).toBe(true);
+  return (await response.json()) as { entity_id: string };
+}
+
+test("the list shows 50 tasks a page and pages on with plain links that skip and repeat nothing", async ({
+  page,
+  request,
+  javaScriptEnabled,
+}, testInfo) => {
+  // Enough priority-5 tasks of one search word to fill two pages and start a third.
+  const word = uniqueTitle("Pageable").replace(/\W/g, "");
+  const created = new Set<string>();
+  for (let n = 0; n < 105; n++) {
+    created.add((await createTask(request, `${word} task ${n}`, "5")).entity_id);
+  }
+
+  await open(page, "/tasks", javaScriptEnabled);
+  await page.getByLabel("Search").fill(word);
+  await page.getByLabel("Sort by").selectOption("priority");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]q=${word}`));
+
+  const seen: string[] = [];
+  const rows = page.locator("ul.task-list > li.task-row");
+  for (const expected of [50, 50, 5]) {
+    await expect(rows).toHaveCount(expected);
+    seen.push(...(await rows.evaluateAll((items) => items.map((item) => item.getAttribute("data-entity-id") ?? ""))));
+    const next = page.getByRole("link", { name: "Next page →" });
+    if (expected === 50) {
+      await expect(page.getByRole("link", { name: "← First page" })).toHaveCount(seen.length > 50 ? 1 : 0);
+      await next.click();
+      await expect(page).toHaveURL(/[?&]after=/);
+    } else {
+      await expect(next).toHaveCount(0);
+    }
+  }
+  expect(new Set(seen).size, "no task on two pages").toBe(seen.length);
+  expect(new Set(seen)).toEqual(created);
+  await testInfo.attach("last page", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+
+  await page.getByRole("link", { name: "← First page" }).click();
+  await expect(page).not.toHaveURL(/[?&]after=/);
+  await expect(rows).toHaveCount(50);
+});
+
+test("a title search finds any part of a title and says when nothing matches", async ({ page, request, javaScriptEnabled }) => {
+  const word = uniqueTitle("Needle").replace(/\W/g, "");
+  await createTask(request, `Find the ${word} in the haystack`);
+  await createTask(request, `${word.toUpperCase()} again`);
+
+  await open(page, `/tasks?q=${word.slice(3, 12).toLowerCase()}`, javaScriptEnabled);
+  await expect(page.getByLabel("Search")).toHaveValue(word.slice(3, 12).toLowerCase());
+  await expect(page.locator("ul.task-list > li.task-row")).toHaveCount(2);
+
+  await open(page, `/tasks?q=${word}zzz`, javaScriptEnabled);
+  await expect(page.getByText("No tasks here.")).toBeVisible();
+});
+
+test("a damaged page link is a clear error, not a crash", async ({ page }) => {
+  const response = await page.goto("/tasks?after=not-a-cursor");
+  expect(response?.status()).toBe(422);
+  await expect(page.getByText(/after/)).toBeVisible();
+});
