@@ -1,14 +1,23 @@
 import { APIRequestContext, expect } from "@playwright/test";
 import { open, test, uniqueTitle } from "./support";
 
-/// Creates a task through its server function, as a script would.
-async function createTask(request: APIRequestContext, title: string, priority = "0") {
-  const response = await request.post("/api/create_task", {
-    form: { title, status: "todo", priority, actor: "pager" },
-    headers: { Accept: "application/json" },
-  });
-  expect(response.ok(), `create answered ${response.status()}: ${await response.text()}`).toBe(true);
+/// Writes through a server function, as a script would.
+async function write(request: APIRequestContext, endpoint: string, form: Record<string, string>) {
+  const response = await request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });
+  expect(response.ok(), `${endpoint} answered ${response.status()}: ${await response.text()}`).toBe(true);
   return (await response.json()) as { entity_id: string };
+}
+
+function createTask(request: APIRequestContext, title: string, priority = "0") {
+  return write(request, "create_task", { title, status: "todo", priority, actor: "pager" });
+}
+
+/// Deletes what a test created, so the tests after it still find the demo story on the first
+/// page of the list.
+async function deleteAll(request: APIRequestContext, ids: Iterable<string>) {
+  for (const id of ids) {
+    await write(request, "delete_task", { entity_id: id, actor: "pager" });
+  }
 }
 
 test("the list shows 50 tasks a page and pages on with plain links that skip and repeat nothing", async ({
@@ -50,12 +59,15 @@ test("the list shows 50 tasks a page and pages on with plain links that skip and
   await page.getByRole("link", { name: "← First page" }).click();
   await expect(page).not.toHaveURL(/[?&]after=/);
   await expect(rows).toHaveCount(50);
+  await deleteAll(request, created);
 });
 
 test("a title search finds any part of a title and says when nothing matches", async ({ page, request, javaScriptEnabled }) => {
   const word = uniqueTitle("Needle").replace(/\W/g, "");
-  await createTask(request, `Find the ${word} in the haystack`);
-  await createTask(request, `${word.toUpperCase()} again`);
+  const created = [
+    (await createTask(request, `Find the ${word} in the haystack`)).entity_id,
+    (await createTask(request, `${word.toUpperCase()} again`)).entity_id,
+  ];
 
   await open(page, `/tasks?q=${word.slice(3, 12).toLowerCase()}`, javaScriptEnabled);
   await expect(page.getByLabel("Search")).toHaveValue(word.slice(3, 12).toLowerCase());
@@ -63,6 +75,7 @@ test("a title search finds any part of a title and says when nothing matches", a
 
   await open(page, `/tasks?q=${word}zzz`, javaScriptEnabled);
   await expect(page.getByText("No tasks here.")).toBeVisible();
+  await deleteAll(request, created);
 });
 
 test("a damaged page link is a clear error, not a crash", async ({ page }) => {

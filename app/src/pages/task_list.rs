@@ -185,7 +185,7 @@ fn FilterBar(request: Memo<ListRequest>) -> impl IntoView {
                 name="q"
                 placeholder="Part of a title"
                 maxlength="200"
-                prop:value=move || request.read().q.clone()
+                value=move || request.read().q.clone()
             />
             <label for="filter-status">"Show"</label>
             <select id="filter-status" name="status">
