@@ -40,6 +40,10 @@ step "Unit tests and the store conformance suite on SQLite and PostgreSQL"
 cargo test -p app --features ssr
 cargo test -p server
 
+step "Benchmarks at a small size, so they keep working (README has the full-size table)"
+SCALE=200x10 cargo test -p app --features ssr --bench scale
+SCALE=200x10 SECONDS=1 cargo test -p server --bench render
+
 step "End-to-end tests in Chromium"
 cargo leptos build
 export LEPTOS_OUTPUT_NAME=immutable-tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg

@@ -41,11 +41,16 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
-/// Every version of one task, newest first, and whether its hash chain is intact.
+/// One page of a task's versions, newest first, and whether that stretch of its hash chain is
+/// intact (each version re-hashed and linked to the one before, on the page or just below it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskHistory {
     pub entries: Vec<HistoryEntry>,
     pub chain: ChainReport,
+    /// The task's latest version, whichever page this is.
+    pub latest: TaskVersion,
+    /// The newest version on the next (older) page, if there is one.
+    pub older_page: Option<i64>,
     pub read_at: DateTime<Utc>,
 }
 
@@ -384,18 +389,46 @@ pub async fn get_task(entity_id: String) -> Result<TaskDetail, AppError> {
     }
 }
 
-/// Every version of a task, newest first, each with its changes against the one before.
+/// One page of a task's versions, newest first, each with its changes against the one before.
+/// `page` is the newest version the page shows (from a page link); without it the page is the
+/// one that shows `version` (the selected one), or the newest page.
 #[server(endpoint = "get_history")]
-pub async fn get_history(entity_id: String) -> Result<TaskHistory, AppError> {
+pub async fn get_history(
+    entity_id: String,
+    #[server(default)] version: String,
+    #[server(default)] page: String,
+) -> Result<TaskHistory, AppError> {
+    use crate::paging::PAGE_SIZE;
+    use crate::task::TaskLookup;
+
     let entity_id = server::entity_id(&entity_id)?;
     let store = server::store()?;
-    let versions = store.task_history(entity_id).await?;
-    if versions.is_empty() {
-        return Err(AppError::NotFound);
-    }
+    let latest = match store.get_task(entity_id).await? {
+        TaskLookup::Live(task) | TaskLookup::Deleted(task) => task,
+        TaskLookup::NotFound => return Err(AppError::NotFound),
+    };
+    let newest = latest.version;
+    let number = |field: &str, raw: &str| -> Result<Option<i64>, AppError> {
+        match raw.trim() {
+            "" => Ok(None),
+            raw => Ok(Some(server::version_number(field, raw)?.min(newest))),
+        }
+    };
+    let half = PAGE_SIZE as i64 / 2;
+    let top = match (number("page", &page)?, number("version", &version)?) {
+        (Some(top), _) => top,
+        (None, Some(selected)) if selected <= newest - PAGE_SIZE as i64 => selected + half,
+        _ => newest,
+    };
+    let mut versions = store.history_page(entity_id, top).await?;
+    // The row past the page is the predecessor of its oldest version: what that version is
+    // compared with and linked to, and the top of the older page.
+    let before = (versions.len() > PAGE_SIZE).then(|| versions.remove(PAGE_SIZE));
+    let older_page = before.as_ref().map(|version| version.version);
     let (chain, entries) = server::off_executor(move || {
-        let chain = crate::store::verify_chain(entity_id, &versions);
-        let mut previous = None;
+        versions.reverse();
+        let chain = crate::store::verify_chain_after(entity_id, before.as_ref(), &versions);
+        let mut previous = before.map(|version| version.fields);
         let mut entries: Vec<HistoryEntry> = versions
             .into_iter()
             .map(|version| {
@@ -411,6 +444,8 @@ pub async fn get_history(entity_id: String) -> Result<TaskHistory, AppError> {
     Ok(TaskHistory {
         entries,
         chain,
+        latest,
+        older_page,
         read_at: chrono::Utc::now(),
     })
 }

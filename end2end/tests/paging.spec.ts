@@ -83,3 +83,46 @@ test("a damaged page link is a clear error, not a crash", async ({ page }) => {
   expect(response?.status()).toBe(422);
   await expect(page.getByText(/after/)).toBeVisible();
 });
+
+test("a long history pages, and stepping and comparing cross its pages", async ({ page, request, javaScriptEnabled }) => {
+  const title = uniqueTitle("Long history");
+  const created = await write(request, "create_task", { title, status: "todo", priority: "0", actor: "pager" });
+  for (let version = 1; version < 60; version++) {
+    await write(request, "update_task", {
+      entity_id: created.entity_id,
+      expected_version: String(version),
+      title: `${title} edit ${version}`,
+      description: "",
+      status: "todo",
+      priority: String(version % 6),
+      due_date: "",
+      actor: "pager",
+    });
+  }
+  const history = `/tasks/${created.entity_id}/history`;
+  await open(page, history, javaScriptEnabled);
+  await expect(page.getByText("Versions 11–60 of 60, 50 to a page")).toBeVisible();
+  await expect(page.locator(".timeline-item")).toHaveCount(50);
+  await expect(page.locator(".stepper-position")).toHaveText("Version 60 of 60");
+
+  await page.getByRole("link", { name: "Older versions →" }).click();
+  await expect(page.getByText("Versions 1–10 of 60, 50 to a page")).toBeVisible();
+  await expect(page.locator(".timeline-item")).toHaveCount(10);
+  await expect(page.locator(".stepper-position")).toHaveText("Version 10 of 60");
+  // The oldest version on a page is compared with its predecessor on the page before.
+  await expect(page.locator("#version-10")).toContainText("edit 10");
+
+  await page.getByRole("link", { name: "Next →" }).click();
+  await expect(page.locator(".stepper-position")).toHaveText("Version 11 of 60");
+  await expect(page.locator("#version-11")).toBeVisible();
+  await page.getByRole("link", { name: "← Previous" }).click();
+  await expect(page.locator(".stepper-position")).toHaveText("Version 10 of 60");
+  await expect(page.locator("#version-10.selected")).toBeVisible();
+
+  await page.locator("#compare-from").fill("1");
+  await page.locator("#compare-to").fill("60");
+  await page.getByRole("button", { name: "Compare" }).click();
+  await expect(page.getByRole("heading", { name: "From version 1 to version 60" })).toBeVisible();
+  await expect(page.locator(".chain-intact")).toBeVisible();
+  await write(request, "delete_task", { entity_id: created.entity_id, actor: "pager" });
+});

@@ -18,6 +18,7 @@ use crate::api::{
     compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory,
 };
 use crate::error::AppError;
+use crate::paging::PAGE_SIZE;
 use crate::task::{ChainReport, Op};
 
 #[component]
@@ -26,16 +27,25 @@ pub fn HistoryPage() -> impl IntoView {
     let revert = ServerAction::<RevertTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
     let revision = crate::live::use_live().task_revision(id);
+    let query = use_query_map();
+    // Only a page link changes the page. Within a history that fits one page, stepping changes
+    // `version` alone and needs nothing from the server; a longer one's links all name their
+    // page, so `version` only chooses the page on arrival.
+    let page = Memo::new(move |_| query.read().get("page").unwrap_or_default());
     let history = Resource::new(
         move || {
             (
                 id.get(),
+                page.get(),
                 revert.version().get(),
                 restore.version().get(),
                 revision.get(),
             )
         },
-        |(id, _, _, _)| get_history(id),
+        move |(id, page, _, _, _)| {
+            let version = query.read_untracked().get("version").unwrap_or_default();
+            get_history(id, version, page)
+        },
     );
     let revert_error = submission_error(revert);
     let restore_error = submission_error(restore);
@@ -60,13 +70,16 @@ fn Timeline(
     restore_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let query = use_query_map();
-    let latest = history.entries[0].version.clone();
+    let latest = history.latest.clone();
     let id = latest.entity_id.to_string();
     let newest = latest.version;
+    // This page's stretch of the history; `oldest..=top` is everything when it fits one page.
+    let top = history.entries.first().map_or(newest, |entry| entry.version.version);
     let oldest = history
         .entries
         .last()
         .map_or(1, |entry| entry.version.version);
+    let paged = newest > PAGE_SIZE as i64;
     // Plain closures, not memos: this view is rebuilt inside a Suspend whenever the history
     // changes, and a memo made here would be disposed while the old view still reads it.
     let selected = move || {
@@ -74,15 +87,34 @@ fn Timeline(
             .read()
             .get("version")
             .and_then(|raw| raw.parse::<i64>().ok())
-            .filter(|version| (oldest..=newest).contains(version))
-            .unwrap_or(newest)
+            .filter(|version| (oldest..=top).contains(version))
+            .unwrap_or(top)
     };
-    let page = format!("/tasks/{id}/history");
+    let path = format!("/tasks/{id}/history");
+    // In a long history every link names the page that shows its version: this page, or the
+    // next one in the direction of travel with the version at its edge.
     let version_href = {
-        let page = page.clone();
-        move |version: i64| format!("{page}?version={version}")
+        let path = path.clone();
+        move |version: i64| match paged {
+            false => format!("{path}?version={version}"),
+            true => {
+                let page = match version {
+                    v if v > top => (v + PAGE_SIZE as i64 - 1).min(newest),
+                    v if v < oldest => v,
+                    _ => top,
+                };
+                format!("{path}?version={version}&page={page}")
+            }
+        }
     };
-    step_with_arrow_keys(selected, oldest, newest, version_href.clone());
+    let newer_page = (top < newest).then(|| {
+        let page = (top + PAGE_SIZE as i64).min(newest);
+        format!("{path}?version={page}&page={page}")
+    });
+    let older_page = history
+        .older_page
+        .map(|page| format!("{path}?version={page}&page={page}"));
+    step_with_arrow_keys(selected, 1, newest, version_href.clone());
 
     let entries = StoredValue::new(history.entries.clone());
     let selected_entry = move || {
@@ -110,7 +142,12 @@ fn Timeline(
             {deleted.then(|| view! { <DeletedBanner detail=TaskDetail { task: latest.clone(), read_at } restore error=restore_error /> })}
             <ChainStatus chain=history.chain.clone() />
             {move || revert_error.get().map(|error| view! { <ErrorNotice error /> })}
-            <CompareForm entity_id=id.clone() newest oldest />
+            <CompareForm entity_id=id.clone() newest />
+            {paged.then(|| view! {
+                <p class="list-summary">
+                    {format!("Versions {oldest}–{top} of {newest}, {PAGE_SIZE} to a page")}
+                </p>
+            })}
             <div class="history-layout">
                 <ol class="timeline" aria-label="Versions, newest first">
                     {history
@@ -137,7 +174,7 @@ fn Timeline(
                                     <SelectedVersion
                                         entry
                                         newest
-                                        oldest
+                                        oldest=1
                                         deleted
                                         read_at
                                         href=version_href.clone()
@@ -148,6 +185,12 @@ fn Timeline(
                     }}
                 </aside>
             </div>
+            {(newer_page.is_some() || older_page.is_some()).then(|| view! {
+                <nav class="pager" aria-label="Pages of versions">
+                    {newer_page.map(|href| view! { <a href=href rel="prev">"← Newer versions"</a> })}
+                    {older_page.map(|href| view! { <a href=href rel="next">"Older versions →"</a> })}
+                </nav>
+            })}
         </section>
     }
 }
@@ -311,7 +354,8 @@ fn SelectedVersion(
 
 /// Pick any two versions; the comparison is part of the URL (`?from=A&to=B`).
 #[component]
-fn CompareForm(entity_id: String, newest: i64, oldest: i64) -> impl IntoView {
+fn CompareForm(entity_id: String, newest: i64) -> impl IntoView {
+    let oldest = 1;
     let query = use_query_map();
     let chosen = move |name: &'static str, default: i64| {
         move || {
@@ -352,12 +396,26 @@ fn CompareForm(entity_id: String, newest: i64, oldest: i64) -> impl IntoView {
             }
         },
     );
+    // A long history gets number fields: a list of every version would outweigh the page.
+    fn chooser(
+        id: &'static str,
+        name: &'static str,
+        current: impl Fn() -> i64 + Copy + Send + Sync + 'static,
+        versions: std::ops::RangeInclusive<i64>,
+    ) -> AnyView {
+        if versions.end() - versions.start() >= PAGE_SIZE as i64 {
+            let (min, max) = (*versions.start(), *versions.end());
+            view! { <input type="number" id=id name=name min=min max=max value=current /> }.into_any()
+        } else {
+            view! { <select id=id name=name>{options(current, versions)}</select> }.into_any()
+        }
+    }
     view! {
         <Form method="GET" action="" attr:class="compare-form" attr:aria-label="Compare two versions">
             <label for="compare-from">"Compare"</label>
-            <select id="compare-from" name="from">{options(from, oldest..=newest)}</select>
+            {chooser("compare-from", "from", from, oldest..=newest)}
             <label for="compare-to">"with"</label>
-            <select id="compare-to" name="to">{options(to, oldest..=newest)}</select>
+            {chooser("compare-to", "to", to, oldest..=newest)}
             <button type="submit">"Compare"</button>
         </Form>
         <Suspense fallback=|| ()>

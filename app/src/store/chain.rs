@@ -92,7 +92,17 @@ pub(super) fn seal(new: NewVersion<'_>, now: DateTime<Utc>) -> TaskVersion {
 
 /// Walks one task's history (oldest first) and reports the first version that does not fit.
 pub fn verify(entity_id: EntityId, history: &[TaskVersion]) -> ChainReport {
-    let mut previous: Option<&TaskVersion> = None;
+    verify_after(entity_id, None, history)
+}
+
+/// Walks consecutive versions of one task (oldest first) that follow `before` (`None` when they
+/// start at version 1) and reports the first that does not fit: one page of a long history.
+pub fn verify_after(
+    entity_id: EntityId,
+    before: Option<&TaskVersion>,
+    history: &[TaskVersion],
+) -> ChainReport {
+    let mut previous = before;
     for version in history {
         let expected_number = previous.map_or(1, |p| p.version + 1);
         let reason = if version.version != expected_number {

@@ -24,7 +24,7 @@ use sqlx::{PgPool, SqlitePool};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-pub use chain::verify as verify_chain;
+pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
 pub use generate::{BoardSize, Generated};
 
