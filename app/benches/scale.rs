@@ -376,13 +376,11 @@ async fn main() {
             ours / baseline
         );
 
-        let recent = format!(
-            "SELECT v.* FROM task_current c JOIN task_versions v ON v.id = c.version_id \
-             WHERE c.deleted_at IS NULL ORDER BY c.changed_at DESC, c.entity_id DESC LIMIT 51"
-        );
+        let recent = "SELECT v.* FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+             WHERE c.deleted_at IS NULL ORDER BY c.changed_at DESC, c.entity_id DESC LIMIT 51";
         println!(
             "P1 plan (recently changed):\n    {}",
-            raw.plan(&recent).await
+            raw.plan(recent).await
         );
         let instant = if postgres {
             format!("'{}'::timestamptz", middle.to_rfc3339())

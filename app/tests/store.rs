@@ -725,7 +725,7 @@ on_both_backends! {
                 title: format!("Paged {n}"),
                 status: ["todo", "in_progress", "done"][n % 3].into(),
                 priority: (n % 6).to_string(),
-                due_date: if n % 4 == 0 { String::new() } else { format!("2026-12-{:02}", 1 + n % 28) },
+                due_date: if n.is_multiple_of(4) { String::new() } else { format!("2026-12-{:02}", 1 + n % 28) },
                 ..TaskInput::default()
             })
         };

@@ -74,7 +74,10 @@ fn Timeline(
     let id = latest.entity_id.to_string();
     let newest = latest.version;
     // This page's stretch of the history; `oldest..=top` is everything when it fits one page.
-    let top = history.entries.first().map_or(newest, |entry| entry.version.version);
+    let top = history
+        .entries
+        .first()
+        .map_or(newest, |entry| entry.version.version);
     let oldest = history
         .entries
         .last()
@@ -405,7 +408,8 @@ fn CompareForm(entity_id: String, newest: i64) -> impl IntoView {
     ) -> AnyView {
         if versions.end() - versions.start() >= PAGE_SIZE as i64 {
             let (min, max) = (*versions.start(), *versions.end());
-            view! { <input type="number" id=id name=name min=min max=max value=current /> }.into_any()
+            view! { <input type="number" id=id name=name min=min max=max value=current /> }
+                .into_any()
         } else {
             view! { <select id=id name=name>{options(current, versions)}</select> }.into_any()
         }

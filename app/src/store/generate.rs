@@ -129,9 +129,10 @@ fn fields(task: usize, round: usize) -> TaskFields {
         pick(&VERBS, task, round / 10, 1),
         pick(&NOUNS, task, 0, 2)
     );
-    let description = (mix(task, round, 3) % 3 == 0)
+    let description = mix(task, round, 3)
+        .is_multiple_of(3)
         .then(|| format!("Step {round} of task {task}: see the change feed for the rest."));
-    let due_date = (mix(task, 0, 4) % 4 != 0).then(|| {
+    let due_date = (!mix(task, 0, 4).is_multiple_of(4)).then(|| {
         NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date")
             + chrono::Days::new(mix(task, round / 20, 5) % 730)
     });
@@ -146,7 +147,9 @@ fn fields(task: usize, round: usize) -> TaskFields {
 }
 
 fn meta(task: usize, round: usize) -> ChangeMeta {
-    let note = (mix(task, round, 8) % 5 == 0).then(|| format!("generated change {round}"));
+    let note = mix(task, round, 8)
+        .is_multiple_of(5)
+        .then(|| format!("generated change {round}"));
     ChangeMeta {
         actor: Actor::parse(pick(&ACTORS, task, round, 9)).expect("generated actors are valid"),
         note: note.and_then(|text| Note::parse(&text).expect("generated notes are valid")),
