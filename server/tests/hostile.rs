@@ -282,6 +282,41 @@ fn hostile_cases(id: &str, gone: &str) -> Vec<Case> {
         Answered,
     ));
 
+    // Page cursors come only from page links; anything else is refused, never guessed at.
+    for bad in [
+        "x",
+        "a~b~c~d",
+        "2026-01-01T00:00:00Z~9~~",
+        "2026-01-01T00:00:00Z~1~2026-13-01~x",
+    ] {
+        for path in [
+            "/tasks?after=",
+            "/tasks?sort=due_date&after=",
+            "/tasks/deleted?after=",
+        ] {
+            cases.push(case(
+                "bad cursor",
+                get(&format!("{path}{bad}")),
+                Refused("after"),
+            ));
+        }
+        cases.push(case(
+            "bad cursor",
+            get(&format!("/tasks?as_of=2026-01-01T00:00:00Z&after={bad}")),
+            Refused("after"),
+        ));
+    }
+    cases.push(case(
+        "control in a search",
+        get("/tasks?q=a%01b"),
+        Refused("q"),
+    ));
+    cases.push(case(
+        "search longer than any title",
+        get(&format!("/tasks?q={}", "x".repeat(201))),
+        Refused("q"),
+    ));
+
     // Enumerations.
     cases.push(case(
         "unknown value",

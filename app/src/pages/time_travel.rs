@@ -63,9 +63,9 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
         })
     };
     let shown = if past {
-        format!("Showing change {applied} of {total}")
+        format!("Showing the board at change #{applied} (the newest is #{total})")
     } else {
-        format!("Showing now: all {total} changes")
+        format!("Showing now, up to change #{total}")
     };
     view! {
         <section class="time-travel" aria-labelledby="time-travel-heading">

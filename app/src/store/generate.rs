@@ -171,9 +171,10 @@ pub(super) async fn generate(
         .map(|_| EntityId::from_uuid(Uuid::now_v7()))
         .collect();
     let mut latest: Vec<Option<TaskVersion>> = vec![None; size.tasks];
+    let tasks: Vec<usize> = (0..size.tasks).collect();
     let mut written = 0usize;
     for round in 0..size.versions {
-        for chunk in (0..size.tasks).collect::<Vec<_>>().chunks(BATCH) {
+        for chunk in tasks.chunks(BATCH) {
             let rows: Vec<TaskVersion> = chunk
                 .iter()
                 .map(|&task| {
