@@ -1,0 +1,326 @@
+//! The write side of the store: every operation that appends a version, each one transaction
+//! that reads the task's latest version under a lock, decides the next version from it, and
+//! appends exactly one row (the generator appends many, through the same sealing and triggers).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::{
+    chain, generate, postgres, seed, sqlite, Backend, BoardSize, Generated, Store, StoreError,
+};
+use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskVersion};
+
+/// A version about to be appended, before the database has given it a position.
+pub(crate) struct NewVersion<'a> {
+    pub entity_id: EntityId,
+    pub op: Op,
+    pub fields: TaskFields,
+    pub meta: ChangeMeta,
+    pub previous: Option<&'a TaskVersion>,
+    /// `None` means "now, by the database clock"; only the demo seed passes a past instant.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Appends the demo story when the database holds no task yet. Returns whether it did.
+    pub async fn seed_demo_if_empty(&self) -> Result<bool, StoreError> {
+        seed::seed_if_empty(self).await
+    }
+
+    /// Appends a generated board of `size` whose history spans the half year before now.
+    pub async fn generate_board(&self, size: BoardSize) -> Result<Generated, StoreError> {
+        let generated = generate::generate(self, size, Utc::now()).await?;
+        self.appended.send_replace(());
+        Ok(generated)
+    }
+
+    pub async fn create_task(
+        &self,
+        fields: TaskFields,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.create_task_at(fields, meta, None).await
+    }
+
+    pub(crate) async fn create_task_at(
+        &self,
+        fields: TaskFields,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let tx = self.begin_write().await?;
+        tx.append_and_commit(NewVersion {
+            entity_id: EntityId::from_uuid(Uuid::now_v7()),
+            op: Op::Created,
+            fields,
+            meta,
+            previous: None,
+            recorded_at,
+        })
+        .await
+    }
+
+    /// Appends an edit made by someone who started from `expected_version`. If another writer
+    /// got there first, nothing is written and the error names the version they produced.
+    pub async fn update_task(
+        &self,
+        entity_id: EntityId,
+        expected_version: i64,
+        fields: TaskFields,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.update_task_at(entity_id, expected_version, fields, meta, None)
+            .await
+    }
+
+    pub(crate) async fn update_task_at(
+        &self,
+        entity_id: EntityId,
+        expected_version: i64,
+        fields: TaskFields,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_live(entity_id).await?;
+        if latest.version != expected_version {
+            return Err(StoreError::Conflict {
+                current_version: latest.version,
+            });
+        }
+        if latest.fields == fields {
+            return Err(StoreError::NoChanges);
+        }
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op: Op::Updated,
+            fields,
+            meta,
+            previous: Some(&latest),
+            recorded_at,
+        })
+        .await
+    }
+
+    /// Appends a tombstone carrying the last live content, so a restore has something to copy.
+    pub async fn delete_task(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.delete_task_at(entity_id, meta, None).await
+    }
+
+    pub(crate) async fn delete_task_at(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        self.copy_latest(entity_id, Op::Deleted, meta, recorded_at)
+            .await
+    }
+
+    /// Appends a live version with the tombstone's content.
+    pub async fn restore_task(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.restore_task_at(entity_id, meta, None).await
+    }
+
+    pub(crate) async fn restore_task_at(
+        &self,
+        entity_id: EntityId,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        self.copy_latest(entity_id, Op::Restored, meta, recorded_at)
+            .await
+    }
+
+    /// Deleting and restoring both append the latest content unchanged under a new `op`; only
+    /// a live task can be deleted and only a deleted one restored.
+    async fn copy_latest(
+        &self,
+        entity_id: EntityId,
+        op: Op,
+        meta: ChangeMeta,
+        recorded_at: Option<DateTime<Utc>>,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx
+            .lock_latest(entity_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        match (op, latest.is_tombstone()) {
+            (Op::Deleted, true) => {
+                return Err(StoreError::Deleted {
+                    version: latest.version,
+                })
+            }
+            (Op::Restored, false) => return Err(StoreError::NotDeleted),
+            _ => {}
+        }
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op,
+            fields: latest.fields.clone(),
+            meta,
+            previous: Some(&latest),
+            recorded_at,
+        })
+        .await
+    }
+
+    /// Appends a new version whose fields are copied from an older version `target`.
+    pub async fn revert_task(
+        &self,
+        entity_id: EntityId,
+        target: i64,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let latest = tx.lock_live(entity_id).await?;
+        if target >= latest.version {
+            return Err(StoreError::InvalidRevert(format!(
+                "version {target} is not older than the current version {}",
+                latest.version
+            )));
+        }
+        let source = tx
+            .version(entity_id, target)
+            .await?
+            .ok_or(StoreError::NoSuchVersion(target))?;
+        if source.is_tombstone() {
+            return Err(StoreError::InvalidRevert(format!(
+                "version {target} is a deletion; restore the task instead"
+            )));
+        }
+        if source.fields == latest.fields {
+            return Err(StoreError::NoChanges);
+        }
+        tx.append_and_commit(NewVersion {
+            entity_id,
+            op: Op::Reverted,
+            fields: source.fields,
+            meta,
+            previous: Some(&latest),
+            recorded_at: None,
+        })
+        .await
+    }
+
+    pub(super) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => {
+                WriteTx::Postgres(pool.begin().await?, Arc::clone(&self.appended))
+            }
+            Backend::Sqlite(pool) => WriteTx::Sqlite(
+                sqlite::begin_immediate(pool).await?,
+                Arc::clone(&self.appended),
+            ),
+        })
+    }
+}
+
+/// An open write transaction. Dropping it without `commit` rolls everything back.
+/// Each carries the process's announcement of appends, made once the append has committed.
+pub(super) enum WriteTx {
+    Postgres(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        Arc<watch::Sender<()>>,
+    ),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        Arc<watch::Sender<()>>,
+    ),
+}
+
+impl WriteTx {
+    /// The task's latest version, locked against concurrent writers until commit.
+    async fn lock_latest(
+        &mut self,
+        entity_id: EntityId,
+    ) -> Result<Option<TaskVersion>, StoreError> {
+        Ok(match self {
+            WriteTx::Postgres(tx, _) => postgres::lock_latest(tx, entity_id).await?,
+            // BEGIN IMMEDIATE already holds SQLite's single write lock.
+            WriteTx::Sqlite(tx, _) => sqlite::latest(&mut **tx, entity_id).await?,
+        })
+    }
+
+    /// Like `lock_latest`, for operations that need a task that exists and is not deleted.
+    async fn lock_live(&mut self, entity_id: EntityId) -> Result<TaskVersion, StoreError> {
+        match self.lock_latest(entity_id).await? {
+            None => Err(StoreError::NotFound),
+            Some(latest) if latest.is_tombstone() => Err(StoreError::Deleted {
+                version: latest.version,
+            }),
+            Some(latest) => Ok(latest),
+        }
+    }
+
+    async fn version(
+        &mut self,
+        entity_id: EntityId,
+        version: i64,
+    ) -> Result<Option<TaskVersion>, StoreError> {
+        Ok(match self {
+            WriteTx::Postgres(tx, _) => postgres::version(&mut **tx, entity_id, version).await?,
+            WriteTx::Sqlite(tx, _) => sqlite::version(&mut **tx, entity_id, version).await?,
+        })
+    }
+
+    /// Stamps, hashes and inserts the next version.
+    async fn append(&mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
+        let now = match new.recorded_at {
+            Some(at) => at,
+            None => match self {
+                WriteTx::Postgres(tx, _) => postgres::clock(tx).await?,
+                WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await?,
+            },
+        };
+        let row = chain::seal(new, now);
+        match self {
+            WriteTx::Postgres(tx, _) => postgres::insert(tx, row).await,
+            WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await,
+        }
+    }
+
+    /// Appends versions of distinct tasks in one statement; nothing is committed yet.
+    pub(super) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
+        match self {
+            WriteTx::Postgres(tx, _) => postgres::insert_many(tx, rows).await,
+            WriteTx::Sqlite(tx, _) => sqlite::insert_many(tx, rows).await,
+        }
+    }
+
+    /// Commits, then announces the append: to this process's followers directly, and on
+    /// PostgreSQL through the announcer to every process listening on the database.
+    pub(super) async fn commit(self) -> Result<(), StoreError> {
+        let appended = match self {
+            WriteTx::Postgres(tx, appended) => {
+                tx.commit().await?;
+                appended
+            }
+            WriteTx::Sqlite(tx, appended) => {
+                tx.commit().await?;
+                appended
+            }
+        };
+        appended.send_replace(());
+        Ok(())
+    }
+
+    /// The last step of every write: append the one new version, then commit.
+    async fn append_and_commit(mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
+        let row = self.append(new).await?;
+        self.commit().await?;
+        Ok(row)
+    }
+}
