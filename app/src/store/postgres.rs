@@ -229,12 +229,7 @@ pub(super) async fn timeline(
     pool: &PgPool,
     statement: &Statement,
 ) -> Result<BoardTimeline, sqlx::Error> {
-    let row = bound(statement).fetch_one(pool).await?;
-    Ok(BoardTimeline {
-        position: row.try_get(0)?,
-        next_position: row.try_get(1)?,
-        head: row.try_get(2)?,
-    })
+    super::row::timeline(&bound(statement).fetch_one(pool).await?)
 }
 
 pub(super) async fn feed(pool: &PgPool, query: &FeedQuery) -> Result<Vec<FeedEntry>, sqlx::Error> {

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::VERSION_COLUMN_COUNT;
 use crate::task::{
-    Actor, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields, TaskTitle,
-    TaskVersion,
+    Actor, BoardTimeline, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields,
+    TaskTitle, TaskVersion,
 };
 
 pub(super) struct RawVersion {
@@ -118,5 +118,19 @@ where
             true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
             false => None,
         },
+    })
+}
+
+/// The time-travel control's row (`pages::timeline`): three positions, integers on both backends.
+pub(super) fn timeline<'r, R>(row: &'r R) -> Result<BoardTimeline, sqlx::Error>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(BoardTimeline {
+        position: row.try_get(0)?,
+        next_position: row.try_get(1)?,
+        head: row.try_get(2)?,
     })
 }
