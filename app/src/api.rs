@@ -346,24 +346,7 @@ pub async fn list_tasks(
     #[server(default)] q: String,
     #[server(default)] after: String,
 ) -> Result<TaskList, AppError> {
-    use crate::paging::TitleSearch;
-    use crate::task::TaskFilter;
-
-    let filter = TaskFilter {
-        status: match status.trim() {
-            "" => None,
-            raw => Some(raw.parse()?),
-        },
-        sort: match sort.trim() {
-            "" => Default::default(),
-            raw => raw.parse()?,
-        },
-        search: TitleSearch::parse(&q)?,
-        after: match after.trim() {
-            "" => None,
-            raw => Some(raw.parse()?),
-        },
-    };
+    let filter = crate::task::TaskFilter::from_query(&status, &sort, &q, &after)?;
     let store = server::store()?;
     let page = store.list_tasks(&filter).await?;
     Ok(TaskList {

@@ -5,16 +5,23 @@
 //! meanwhile cannot shift the pages after it. The keys travel in URLs (`?after=`) as readable
 //! text, so a page is a link.
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::task::{EntityId, FieldError, TaskVersion};
+use crate::task::{EntityId, FieldError, TaskFilter, TaskSort, TaskVersion};
 
 /// Rows on one page of any list that grows with the data.
 pub const PAGE_SIZE: usize = 50;
+
+/// Where tasks without a due date sort in the due-date order: after every real date.
+pub const NO_DUE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => panic!("9999-12-31 is a date"),
+};
 
 /// One page of a list and the key the next page starts after (`None` on the last page).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +84,99 @@ impl ListCursor {
             due_date: task.fields.due_date,
             entity_id: task.entity_id,
         }
+    }
+}
+
+impl ListCursor {
+    /// How two rows compare in a sort's list order (`Less`: `self` is listed first). The same
+    /// order as the store's `ORDER BY`, so a page patched in the browser matches the page the
+    /// database would return.
+    pub fn list_order(&self, other: &Self, sort: TaskSort) -> Ordering {
+        match sort {
+            TaskSort::RecentlyChanged => {
+                (other.changed_at, other.entity_id).cmp(&(self.changed_at, self.entity_id))
+            }
+            TaskSort::Priority => (other.priority, other.changed_at, other.entity_id).cmp(&(
+                self.priority,
+                self.changed_at,
+                self.entity_id,
+            )),
+            TaskSort::DueDate => (self.due_date.unwrap_or(NO_DUE_DATE), self.entity_id)
+                .cmp(&(other.due_date.unwrap_or(NO_DUE_DATE), other.entity_id)),
+        }
+    }
+}
+
+/// What a live change did to a page of the current list it was applied to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Patch {
+    /// The change does not touch this page.
+    Unchanged,
+    /// The page now shows what the database would return for it.
+    Applied,
+    /// The page cannot be completed from the change alone (a row left it and the next page must
+    /// fill the gap, or a title search decides membership): read it again.
+    Refetch,
+}
+
+/// Applies the latest version of a task to one page of the current list (`rows` in list
+/// order, `next` the key the next page starts after). The page covers the keys after
+/// `filter.after` up to `next`; the task leaves it, moves within it, or enters it.
+pub fn patch_live_page(
+    filter: &TaskFilter,
+    rows: &mut Vec<TaskVersion>,
+    next: &mut Option<String>,
+    latest: &TaskVersion,
+) -> Patch {
+    let shown = rows
+        .iter()
+        .position(|row| row.entity_id == latest.entity_id);
+    if shown.is_some_and(|index| rows[index].version >= latest.version) {
+        return Patch::Unchanged;
+    }
+    // The database decides what a search matches (ILIKE, FTS5 trigrams); the browser does not
+    // imitate it.
+    if filter.search.is_some() {
+        return Patch::Refetch;
+    }
+    let key = ListCursor::of(latest);
+    let sort = filter.sort;
+    let next_key = match next.as_deref().map(ListCursor::from_str) {
+        Some(Ok(key)) => Some(key),
+        Some(Err(_)) => return Patch::Refetch,
+        None => None,
+    };
+    let belongs = !latest.is_tombstone()
+        && filter
+            .status
+            .is_none_or(|status| status == latest.fields.status)
+        && filter
+            .after
+            .as_ref()
+            .is_none_or(|after| after.list_order(&key, sort) == Ordering::Less)
+        && next_key
+            .as_ref()
+            .is_none_or(|last| key.list_order(last, sort) != Ordering::Greater);
+    if let Some(index) = shown {
+        rows.remove(index);
+    }
+    if belongs {
+        let at = rows
+            .partition_point(|row| ListCursor::of(row).list_order(&key, sort) == Ordering::Less);
+        rows.insert(at, latest.clone());
+        // A page that overflows hands its last row to the next page; a page that already had
+        // a next page keeps ending at its last row, whose key may have just changed.
+        if rows.len() > PAGE_SIZE || next.is_some() {
+            rows.truncate(PAGE_SIZE);
+            *next = rows.last().map(|row| ListCursor::of(row).to_string());
+        }
+        Patch::Applied
+    } else if shown.is_none() {
+        Patch::Unchanged
+    } else if next.is_some() {
+        Patch::Refetch
+    } else {
+        Patch::Applied
     }
 }
 

@@ -530,6 +530,28 @@ pub struct TaskFilter {
     pub after: Option<crate::paging::ListCursor>,
 }
 
+impl TaskFilter {
+    /// Reads the list's query string (`status`, `sort`, `q`, `after`); blank means "any" or
+    /// "the default".
+    pub fn from_query(status: &str, sort: &str, q: &str, after: &str) -> Result<Self, FieldError> {
+        Ok(Self {
+            status: match status.trim() {
+                "" => None,
+                raw => Some(raw.parse()?),
+            },
+            sort: match sort.trim() {
+                "" => TaskSort::default(),
+                raw => raw.parse()?,
+            },
+            search: crate::paging::TitleSearch::parse(q)?,
+            after: match after.trim() {
+                "" => None,
+                raw => Some(raw.parse()?),
+            },
+        })
+    }
+}
+
 /// What `get_task` found for an id: distinguishes a live task, a tombstone and nothing at all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskLookup {

@@ -799,6 +799,79 @@ on_both_backends! {
         assert!(deleted.iter().all(|id| seen.get(id) == Some(&1)));
     }
 
+    async fn a_page_patched_from_live_changes_equals_the_page_read_again(db) {
+        use app::paging::{patch_live_page, Patch, PAGE_SIZE};
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+
+        let store = &db.store;
+        let mut runner = TestRunner::deterministic();
+        let varied = |n: usize, label: usize| {
+            fields_with(TaskInput {
+                title: format!("Patched {n}, change {label}"),
+                status: Status::ALL[n % Status::ALL.len()].as_str().to_owned(),
+                priority: (1 + n % 5).to_string(),
+                due_date: if n.is_multiple_of(3) { String::new() } else { format!("2027-0{}-1{}", 1 + n % 9, n % 10) },
+                ..TaskInput::default()
+            })
+        };
+        let mut tasks: Vec<(app::task::EntityId, i64, bool)> = Vec::new();
+        for n in 0..PAGE_SIZE * 2 + 30 {
+            let created = store.create_task(varied(n, 0), by("ada")).await.unwrap();
+            tasks.push((created.entity_id, 1, false));
+        }
+        // Pages as a browser holds them: the first and the second of each sort, with and without
+        // a status filter.
+        let mut pages = Vec::new();
+        for sort in TaskSort::ALL {
+            for status in [None, Some(Status::Todo)] {
+                let first = TaskFilter { sort, status, ..TaskFilter::default() };
+                let page = store.list_tasks(&first).await.unwrap();
+                let second = TaskFilter { after: page.next.clone(), ..first.clone() };
+                let next_page = store.list_tasks(&second).await.unwrap();
+                pages.push((first, page.rows, page.next.map(|key| key.to_string())));
+                pages.push((second, next_page.rows, next_page.next.map(|key| key.to_string())));
+            }
+        }
+        let choices = proptest::collection::vec((0usize..6, 0usize..1000), 120)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        let (mut applied, mut refetched) = (0, 0);
+        for (n, (kind, pick)) in choices.into_iter().enumerate() {
+            let slot = pick % tasks.len();
+            let (id, version, dead) = tasks[slot];
+            let written = match (kind, dead) {
+                (0, _) => store.create_task(varied(pick, n + 1), by("ada")).await.unwrap(),
+                (_, true) => store.restore_task(id, by("ada")).await.unwrap(),
+                (1, false) => store.delete_task(id, by("ada")).await.unwrap(),
+                _ => store.update_task(id, version, varied(pick, n + 1), by("ada")).await.unwrap(),
+            };
+            if kind == 0 {
+                tasks.push((written.entity_id, 1, false));
+            } else {
+                tasks[slot] = (id, written.version, written.is_tombstone());
+            }
+            for (filter, rows, next) in &mut pages {
+                let fresh = store.list_tasks(filter).await.unwrap();
+                match patch_live_page(filter, rows, next, &written) {
+                    Patch::Refetch => refetched += 1,
+                    Patch::Applied | Patch::Unchanged => {
+                        applied += 1;
+                        let shown: Vec<_> = rows.iter().map(|row| (row.entity_id, row.version)).collect();
+                        let read: Vec<_> = fresh.rows.iter().map(|row| (row.entity_id, row.version)).collect();
+                        assert_eq!(shown, read, "change {n} ({kind}) on {filter:?}");
+                        assert_eq!(*next, fresh.next.as_ref().map(|key| key.to_string()), "change {n} on {filter:?}");
+                    }
+                }
+                *rows = fresh.rows;
+                *next = fresh.next.map(|key| key.to_string());
+            }
+        }
+        // Most changes must be patched in place; refetching is for the cases that cannot be.
+        assert!(applied > refetched * 4, "{applied} patched, {refetched} refetched");
+    }
+
     async fn the_past_board_read_page_by_page_equals_a_scan_of_the_whole_log(db) {
         use app::paging::PAGE_SIZE;
         use proptest::strategy::{Strategy, ValueTree};

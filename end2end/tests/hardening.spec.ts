@@ -48,3 +48,22 @@ test("a form on another site cannot make the browser write a task", async ({ pag
   await page.goto("/");
   await expect(page.getByText(title)).toHaveCount(0);
 });
+
+test("[js] the bundle is served under hashed names that browsers may keep for good", async ({ page, request }) => {
+  const bundle: { url: string; cacheControl: string }[] = [];
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname.startsWith("/pkg/")) {
+      bundle.push({ url: response.url(), cacheControl: response.headers()["cache-control"] ?? "" });
+    }
+  });
+  await open(page, "/", true);
+  const names = bundle.map(({ url }) => new URL(url).pathname);
+  for (const kind of ["js", "wasm", "css"]) {
+    expect(names, `a hashed .${kind} file`).toContainEqual(expect.stringMatching(new RegExp(`^/pkg/immutable-tasks\\.[0-9a-zA-Z_-]+\\.${kind}$`)));
+  }
+  for (const file of bundle) expect(file.cacheControl, file.url).toBe("public, max-age=31536000, immutable");
+  // A name that is not in the bundle is a plain 404 that nobody caches.
+  const missing = await request.get("/pkg/immutable-tasks.0000.wasm");
+  expect(missing.status()).toBe(404);
+  expect(missing.headers()["cache-control"] ?? "").not.toContain("immutable");
+});

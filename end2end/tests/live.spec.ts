@@ -449,3 +449,31 @@ test("[js] a page turned away at the server's cap of live connections says live 
   await page.goto("about:blank");
   await expect(badge).toHaveAttribute("data-state", "live", { timeout: 25_000 });
 });
+
+test("[js] twenty tabs in one browser share one live connection and all show a write", async ({ page, extraServer, request }) => {
+  // Twenty page loads, each hydrating the debug bundle.
+  test.setTimeout(180_000);
+  // A server that admits a single stream: a browser holding one stream per tab would leave
+  // every tab but the first refused.
+  const server = await extraServer(3005, { MAX_EVENT_STREAMS: "1" });
+  const tabs = [page];
+  for (let n = 1; n < 20; n++) tabs.push(await page.context().newPage());
+  const errors = tabs.slice(1).map((tab) => watchForErrors(tab));
+  for (const tab of tabs) {
+    await open(tab, `${server.url}/`, true);
+    await expectLive(tab);
+  }
+
+  // The change carries its row, so the lists patch themselves instead of reading the list again.
+  const listReads: string[] = [];
+  for (const tab of tabs) tab.on("request", (sent) => sent.url().includes("/api/list_tasks") && listReads.push(sent.url()));
+  const title = uniqueTitle("Twenty tabs");
+  await createTask(request, title, "zoe");
+  for (const tab of tabs) {
+    const created = tab.locator("li.task-row a.task-title", { hasText: title });
+    await expect(created).toBeVisible();
+  }
+  expect(listReads, "list reads after the write").toEqual([]);
+  for (const tab of tabs.slice(1)) await tab.close();
+  expect(errors.flat(), "errors thrown by the other tabs' scripts").toEqual([]);
+});

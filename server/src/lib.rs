@@ -15,12 +15,13 @@ pub mod guard;
 use app::live::hub::LiveHub;
 use app::store::{BoardSize, Store, StoreError};
 use app::{shell, App};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use guard::PublicOrigin;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -34,6 +35,8 @@ pub(crate) const BODY_LIMIT_BYTES: usize = 256 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The tab icon. Browsers ask for `/favicon.ico` when a page names no icon, so both paths answer.
 const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
+/// The shared worker that holds a browser's one change stream for all its tabs.
+const LIVE_WORKER_JS: &str = include_str!("../assets/live-worker.js");
 /// Open change streams one process serves at most, unless configured otherwise. Each costs a
 /// task, a buffer of up to 64 changes and a socket; beyond the cap a browser is told to retry.
 pub const DEFAULT_MAX_EVENT_STREAMS: usize = 500;
@@ -206,10 +209,25 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
         // so a wasm download racing a 404 page came back as a 404 and the page never hydrated.
         .route_service(
             &leptos_axum::site_pkg_dir_service_route_path(&options),
-            leptos_axum::site_pkg_dir_service(&options),
+            ServiceBuilder::new()
+                .map_response({
+                    let cache_control = bundle_cache_control(options.hash_files);
+                    // Only files found: a 404 kept for a year would outlive the next build.
+                    move |mut response: axum::http::Response<_>| {
+                        let status = response.status();
+                        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                            response
+                                .headers_mut()
+                                .insert(header::CACHE_CONTROL, cache_control.clone());
+                        }
+                        response
+                    }
+                })
+                .service(leptos_axum::site_pkg_dir_service(&options)),
         )
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
+        .route("/live-worker.js", get(live_worker))
         .fallback(leptos_axum::file_and_error_handler_with_context(
             context, shell,
         ))
@@ -250,6 +268,32 @@ async fn favicon() -> impl axum::response::IntoResponse {
             (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
         ],
         FAVICON_SVG,
+    )
+}
+
+/// How long browsers may keep the bundle's files. Hashed names change with their content, so a
+/// file under one name never changes and may be kept for a year without asking again; unhashed
+/// names must be checked on every load, or a new build would meet an old bundle.
+fn bundle_cache_control(hashed_names: bool) -> HeaderValue {
+    HeaderValue::from_static(if hashed_names {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    })
+}
+
+async fn live_worker() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript"),
+            // A worker's own policy: it may only open the change stream.
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; connect-src 'self'",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        LIVE_WORKER_JS,
     )
 }
 

@@ -1,7 +1,12 @@
-//! The browser side of live updates: an `EventSource` on `/api/events`. The browser reconnects
-//! a dropped stream by itself and sends the last event id it saw, which is the last position;
-//! when it gives up (the server answered with an error, say), a new stream is opened from the
-//! cursor after a pause.
+//! The browser side of live updates. A browser keeps at most six HTTP/1.1 connections to one
+//! host, so a stream per tab starved every tab from the sixth on. Instead every tab of the app
+//! joins one `SharedWorker` (`/live-worker.js`) that holds the browser's single `EventSource` on
+//! `/api/events` and relays each change to the tabs. Where shared workers do not exist, a tab
+//! opens its own stream as before.
+//!
+//! A tab joins with the position its page was rendered at. The worker replays what it relayed
+//! since then; when it cannot (the page is older than what the worker kept, or newer than what
+//! it has seen), it answers `resync` and the tab reads its pages again.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -9,32 +14,45 @@ use std::time::Duration;
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{EventSource, MessageEvent};
+use web_sys::{EventSource, MessageEvent, PageTransitionEvent, SharedWorker};
 
 use super::{
     Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, HIGHLIGHT_MS, POSITION_ELEMENT_ID,
 };
 
+/// Where the server serves the worker script.
+const WORKER_URL: &str = "/live-worker.js";
 const REOPEN_AFTER: Duration = Duration::from_secs(2);
 /// A stream the server refused (at its cap, answered 503) is asked for again this much later.
 const REOPEN_REFUSED_AFTER: Duration = Duration::from_secs(BUSY_RETRY_SECONDS as u64);
 
-/// An open stream and the callbacks it calls; dropping it closes the stream.
-struct Stream {
-    source: EventSource,
-    _on_open: Closure<dyn FnMut()>,
-    _on_change: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut()>,
+/// What keeps this tab connected; dropping it closes the connection.
+enum Link {
+    Shared {
+        worker: SharedWorker,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_leave: Closure<dyn FnMut()>,
+        _on_return: Closure<dyn FnMut(PageTransitionEvent)>,
+    },
+    Own {
+        source: EventSource,
+        _on_open: Closure<dyn FnMut()>,
+        _on_change: Closure<dyn FnMut(MessageEvent)>,
+        _on_error: Closure<dyn FnMut()>,
+    },
 }
 
-impl Drop for Stream {
+impl Drop for Link {
     fn drop(&mut self) {
-        self.source.close();
+        match self {
+            Link::Shared { worker, .. } => leave(worker),
+            Link::Own { source, .. } => source.close(),
+        }
     }
 }
 
 thread_local! {
-    static STREAM: RefCell<Option<Stream>> = const { RefCell::new(None) };
+    static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
 }
 
 /// Reads the position the server wrote into the page.
@@ -46,12 +64,94 @@ pub fn rendered_position() -> i64 {
         .unwrap_or(0)
 }
 
-/// Opens the stream for this page; called once, after hydration.
+/// Connects this page to the change stream; called once, after hydration.
 pub fn connect(live: Live) {
     live.connection.set(Connection::Connecting);
-    open(live);
+    if let Some(link) = join_worker(live) {
+        LINK.with(|current| current.replace(Some(link)));
+    } else {
+        open(live);
+    }
 }
 
+/// Joins the browser's shared stream. `None` where the browser has no shared workers.
+fn join_worker(live: Live) -> Option<Link> {
+    let worker = SharedWorker::new(WORKER_URL).ok()?;
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(message) = event.data().as_string() {
+            relay(live, &message);
+        }
+    });
+    let port = worker.port();
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // A tab that goes away says so, so the worker stops writing to it; one the browser brings
+    // back from its page cache joins again from where it stopped.
+    let on_leave = {
+        let worker = worker.clone();
+        Closure::<dyn FnMut()>::new(move || leave(&worker))
+    };
+    let on_return = {
+        let worker = worker.clone();
+        Closure::<dyn FnMut(PageTransitionEvent)>::new(move |event: PageTransitionEvent| {
+            if event.persisted() {
+                follow(&worker, live);
+            }
+        })
+    };
+    let window = window();
+    let _ = window.add_event_listener_with_callback("pagehide", on_leave.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("pageshow", on_return.as_ref().unchecked_ref());
+    follow(&worker, live);
+    Some(Link::Shared {
+        worker,
+        _on_message: on_message,
+        _on_leave: on_leave,
+        _on_return: on_return,
+    })
+}
+
+fn follow(worker: &SharedWorker, live: Live) {
+    let _ = worker
+        .port()
+        .post_message(&format!("follow {}", live.cursor()).into());
+}
+
+fn leave(worker: &SharedWorker) {
+    let _ = worker.port().post_message(&"leave".into());
+}
+
+/// Applies one message from the worker: `state NAME`, `resync`, or `change JSON`.
+fn relay(live: Live, message: &str) {
+    let (kind, body) = message.split_once(' ').unwrap_or((message, ""));
+    match kind {
+        "change" => receive(live, body),
+        "resync" => live.resync(),
+        "state" => live.connection.set(match body {
+            "live" => Connection::Live,
+            "reconnecting" => Connection::Reconnecting,
+            "refused" => Connection::Refused,
+            _ => Connection::Connecting,
+        }),
+        _ => leptos::logging::warn!("ignoring a message from the live worker: {message}"),
+    }
+}
+
+fn receive(live: Live, data: &str) {
+    match serde_json::from_str::<Change>(data) {
+        Ok(change) => {
+            let position = change.position;
+            if live.receive(change) {
+                set_timeout(
+                    move || live.fade(position),
+                    Duration::from_millis(u64::from(HIGHLIGHT_MS)),
+                );
+            }
+        }
+        Err(error) => leptos::logging::warn!("ignoring a change that does not parse: {error}"),
+    }
+}
+
+/// This tab's own stream, where there is no shared worker.
 fn open(live: Live) {
     let url = format!("/api/events?after={}", live.cursor());
     let Ok(source) = EventSource::new(&url) else {
@@ -60,20 +160,8 @@ fn open(live: Live) {
     };
     let on_open = Closure::<dyn FnMut()>::new(move || live.connection.set(Connection::Live));
     let on_change = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(data) = event.data().as_string() else {
-            return;
-        };
-        match serde_json::from_str::<Change>(&data) {
-            Ok(change) => {
-                let position = change.position;
-                if live.receive(change) {
-                    set_timeout(
-                        move || live.fade(position),
-                        Duration::from_millis(u64::from(HIGHLIGHT_MS)),
-                    );
-                }
-            }
-            Err(error) => leptos::logging::warn!("ignoring a change that does not parse: {error}"),
+        if let Some(data) = event.data().as_string() {
+            receive(live, &data);
         }
     });
     let on_error = {
@@ -94,19 +182,19 @@ fn open(live: Live) {
     // Listeners on a live EventSource only fail for a null callback, which this is not.
     let _ =
         source.add_event_listener_with_callback(CHANGE_EVENT, on_change.as_ref().unchecked_ref());
-    let stream = Stream {
+    let link = Link::Own {
         source,
         _on_open: on_open,
         _on_change: on_change,
         _on_error: on_error,
     };
-    STREAM.with(|current| current.replace(Some(stream)));
+    LINK.with(|current| current.replace(Some(link)));
 }
 
 fn reopen_later(live: Live, after: Duration) {
     set_timeout(
         move || {
-            STREAM.with(|current| current.replace(None));
+            LINK.with(|current| current.replace(None));
             open(live);
         },
         after,

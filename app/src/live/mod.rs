@@ -30,7 +30,8 @@ pub const HIGHLIGHT_MS: u32 = 4000;
 /// again; the server says the same in `Retry-After`.
 pub const BUSY_RETRY_SECONDS: u32 = 10;
 
-/// One appended version, as announced to followers: enough to say who did what to which task.
+/// One appended version, as announced to followers: who did what to which task, and the row
+/// itself, so an open page can patch what it shows instead of reading it again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub position: i64,
@@ -40,6 +41,7 @@ pub struct Change {
     pub title: String,
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
+    pub row: Box<TaskVersion>,
 }
 
 impl From<&TaskVersion> for Change {
@@ -52,6 +54,7 @@ impl From<&TaskVersion> for Change {
             title: version.fields.title.as_str().to_owned(),
             actor: version.actor.as_str().to_owned(),
             recorded_at: version.recorded_at,
+            row: Box::new(version.clone()),
         }
     }
 }
@@ -78,6 +81,9 @@ pub struct Live {
     latest: RwSignal<Option<Change>>,
     /// Changes still highlighted, newest last.
     recent: RwSignal<Vec<Change>>,
+    /// Counts the times this page may have missed changes (it joined a stream that had moved
+    /// on): everything it shows must then be read again.
+    resyncs: RwSignal<u64>,
 }
 
 impl Live {
@@ -88,6 +94,7 @@ impl Live {
             cursor: RwSignal::new(rendered_at),
             latest: RwSignal::new(None),
             recent: RwSignal::new(Vec::new()),
+            resyncs: RwSignal::new(0),
         }
     }
 
@@ -117,9 +124,21 @@ impl Live {
             .update(|recent| recent.retain(|change| change.position != position));
     }
 
-    /// Changes whenever any task changes: what board-wide pages refetch on.
-    pub fn board_revision(&self) -> i64 {
-        self.cursor.get()
+    /// Marks everything on the page as possibly stale.
+    pub fn resync(&self) {
+        self.resyncs.update(|count| *count += 1);
+    }
+
+    /// Changes when the page may have missed changes: what pages that patch themselves from
+    /// each change refetch on.
+    pub fn resyncs(&self) -> u64 {
+        self.resyncs.get()
+    }
+
+    /// Changes whenever any task changes: what board-wide pages that cannot patch themselves
+    /// refetch on.
+    pub fn board_revision(&self) -> (i64, u64) {
+        (self.cursor.get(), self.resyncs.get())
     }
 
     /// The newest change to the task with this id seen since the page loaded.
@@ -133,11 +152,14 @@ impl Live {
         })
     }
 
-    /// Changes only when the task with this id changes: what a task's own pages refetch on.
-    pub fn task_revision(self, entity_id: Signal<String>) -> Memo<i64> {
+    /// Changes only when the task with this id changes (or the page resyncs): what a task's own
+    /// pages refetch on.
+    pub fn task_revision(self, entity_id: Signal<String>) -> Memo<(i64, u64)> {
         let change = self.task_change(entity_id);
         Memo::new(move |_| {
-            change.with(|change| change.as_ref().map_or(0, |change| change.position))
+            let position =
+                change.with(|change| change.as_ref().map_or(0, |change| change.position));
+            (position, self.resyncs.get())
         })
     }
 

@@ -26,7 +26,7 @@ pub fn ActivityPage() -> impl IntoView {
             let revision = if before.get().is_empty() {
                 live.board_revision()
             } else {
-                0
+                (0, 0)
             };
             (before.get(), op.get(), actor.get(), since.get(), revision)
         },

@@ -15,8 +15,8 @@ use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
 use crate::live::use_live;
-use crate::paging;
-use crate::task::{Status, TaskSort, TaskVersion};
+use crate::paging::{self, Patch};
+use crate::task::{Status, TaskFilter, TaskSort, TaskVersion};
 
 #[component]
 pub fn TaskListPage() -> impl IntoView {
@@ -95,17 +95,47 @@ fn CurrentTasks() -> impl IntoView {
     // Made here, not per row: rows are rebuilt inside a Suspend on every refetch, and a signal
     // made there is disposed while the old rows may still read it.
     let return_to = Signal::derive(here());
+    // Read again only when the request changes, after this tab's own writes, or when the page
+    // may have missed changes; every other change patches the page from the row it carries,
+    // and only a change the page cannot absorb (`Patch::Refetch`) reads it again.
+    let rereads = RwSignal::new(0_u64);
     let tasks = Resource::new(
         move || {
             (
                 request.get(),
                 create.version().get(),
                 delete.version().get(),
-                live.board_revision(),
+                (live.resyncs(), rereads.get()),
             )
         },
         |(request, _, _, _)| list_tasks(request.status, request.sort, request.q, request.after),
     );
+    Effect::new(move |_| {
+        let Some(change) = live.latest() else {
+            return;
+        };
+        let request = request.get_untracked();
+        let Ok(filter) =
+            TaskFilter::from_query(&request.status, &request.sort, &request.q, &request.after)
+        else {
+            return;
+        };
+        let mut outcome = Patch::Unchanged;
+        tasks.maybe_update(|shown| {
+            if let Some(Ok(list)) = shown {
+                outcome = paging::patch_live_page(
+                    &filter,
+                    &mut list.tasks,
+                    &mut list.next_after,
+                    &change.row,
+                );
+            }
+            outcome == Patch::Applied
+        });
+        if outcome == Patch::Refetch {
+            rereads.update(|count| *count += 1);
+        }
+    });
     view! {
         <div class="tasks-layout">
             <div class="tasks-main">

@@ -17,18 +17,33 @@ pub fn TaskPage() -> impl IntoView {
     let id = entity_param();
     let delete = ServerAction::<DeleteTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
-    let revision = use_live().task_revision(id);
+    let live = use_live();
     let task = Resource::new(
         move || {
             (
                 id.get(),
                 delete.version().get(),
                 restore.version().get(),
-                revision.get(),
+                live.resyncs(),
             )
         },
         |(id, _, _, _)| get_task(id),
     );
+    // A change to this task carries its new latest version: the page shows it without asking.
+    let change = live.task_change(id);
+    Effect::new(move |_| {
+        let Some(change) = change.get() else {
+            return;
+        };
+        task.maybe_update(|shown| match shown {
+            Some(Ok(detail)) if detail.task.version < change.version => {
+                detail.read_at = detail.read_at.max(change.recorded_at);
+                detail.task = *change.row;
+                true
+            }
+            _ => false,
+        });
+    });
     let delete_error = submission_error(delete);
     let restore_error = submission_error(restore);
     view! {

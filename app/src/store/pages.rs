@@ -9,7 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{version_columns, BackendKind};
-use crate::paging::{TimeCursor, PAGE_SIZE};
+use crate::paging::{TimeCursor, NO_DUE_DATE, PAGE_SIZE};
 use crate::task::{EntityId, TaskFilter, TaskSort};
 
 /// A value to bind, in the store's terms; each backend turns it into its own column type.
@@ -68,11 +68,6 @@ fn due_key(kind: BackendKind) -> &'static str {
         BackendKind::Sqlite => "COALESCE(c.due_date, '9999-12-31')",
     }
 }
-
-const NO_DUE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
-    Some(date) => date,
-    None => panic!("9999-12-31 is a date"),
-};
 
 /// One page of the live list, from the read model, joined to each row's version.
 pub(super) fn live(kind: BackendKind, filter: &TaskFilter) -> Statement {
