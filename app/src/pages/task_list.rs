@@ -96,8 +96,8 @@ fn CurrentTasks() -> impl IntoView {
     // made there is disposed while the old rows may still read it.
     let return_to = Signal::derive(here());
     // Read again only when the request changes, after this tab's own writes, or when the page
-    // may have missed changes; every other change patches the page from the row it carries,
-    // and only a change the page cannot absorb (`Patch::Refetch`) reads it again.
+    // may have missed changes. Every other change patches the page on screen from the row it
+    // carries, and only a change the page cannot absorb (`Patch::Refetch`) reads it again.
     let rereads = RwSignal::new(0_u64);
     let tasks = Resource::new(
         move || {
@@ -110,8 +110,14 @@ fn CurrentTasks() -> impl IntoView {
         },
         |(request, _, _, _)| list_tasks(request.status, request.sort, request.q, request.after),
     );
+    // The page on screen. Patching it leaves the rows that did not change in place, where
+    // rebuilding the listing would redraw all fifty in every open tab on every change.
+    let shown = StoredValue::new(None::<ArcRwSignal<TaskList>>);
     Effect::new(move |_| {
         let Some(change) = live.latest() else {
+            return;
+        };
+        let Some(page) = shown.get_value() else {
             return;
         };
         let request = request.get_untracked();
@@ -121,15 +127,13 @@ fn CurrentTasks() -> impl IntoView {
             return;
         };
         let mut outcome = Patch::Unchanged;
-        tasks.maybe_update(|shown| {
-            if let Some(Ok(list)) = shown {
-                outcome = paging::patch_live_page(
-                    &filter,
-                    &mut list.tasks,
-                    &mut list.next_after,
-                    &change.row,
-                );
-            }
+        page.maybe_update(|list| {
+            outcome = paging::patch_live_page(
+                &filter,
+                &mut list.tasks,
+                &mut list.next_after,
+                &change.row,
+            );
             outcome == Patch::Applied
         });
         if outcome == Patch::Refetch {
@@ -145,7 +149,9 @@ fn CurrentTasks() -> impl IntoView {
                         match tasks.await {
                             Ok(list) => {
                                 let request = request.get_untracked();
-                                view! { <TaskListing list request delete return_to /> }.into_any()
+                                let page = ArcRwSignal::new(list);
+                                shown.set_value(Some(page.clone()));
+                                view! { <TaskListing page request delete return_to /> }.into_any()
                             }
                             Err(error) => view! { <PageError error /> }.into_any(),
                         }
@@ -252,51 +258,79 @@ fn FilterBar(request: Memo<ListRequest>) -> impl IntoView {
 
 #[component]
 fn TaskListing(
-    list: TaskList,
+    page: ArcRwSignal<TaskList>,
     request: ListRequest,
     delete: ServerAction<DeleteTask>,
     return_to: Signal<String>,
 ) -> impl IntoView {
-    let backend = list.backend.clone();
-    let count = list.tasks.len();
+    let (backend, read_at) = page.with_untracked(|list| (list.backend.clone(), list.read_at));
+    let empty = Memo::new({
+        let page = page.clone();
+        move |_| page.with(|list| list.tasks.is_empty())
+    });
     let first = (!request.after.is_empty()).then(|| request.href(""));
-    let next = list.next_after.as_deref().map(|after| request.href(after));
-    if list.tasks.is_empty() {
-        return view! {
-            <div class="empty-state">
-                <p>"No tasks here."</p>
-                <p>
-                    "Create one with the form beside the list, or clear the search and the status "
-                    "filter. Every later change will be stored as a new version beside the old "
-                    "ones, never over them; deleted tasks wait on the "
-                    <a href="/tasks/deleted">"deleted page"</a>"."
-                </p>
-            </div>
-            <Pager first next=None />
+    let pager = {
+        let page = page.clone();
+        move || {
+            let next =
+                page.with(|list| list.next_after.as_deref().map(|after| request.href(after)));
+            view! { <Pager first=first.clone() next /> }
         }
-        .into_any();
-    }
-    let read_at = list.read_at;
-    let more = if next.is_some() {
-        ", more on the next page"
-    } else {
-        ""
     };
-    view! {
-        <p class="list-summary">
-            {format!("{count} current task{} on this page{more}", if count == 1 { "" } else { "s" })}
-            " · read from the "<code>"task_current"</code>" read model on "{backend}
-        </p>
-        <ul class="task-list">
-            {list
-                .tasks
-                .into_iter()
-                .map(|task| view! { <TaskRow task read_at delete return_to /> })
-                .collect_view()}
-        </ul>
-        <Pager first next />
+    let summary = {
+        let page = page.clone();
+        move || {
+            page.with(|list| {
+                let count = list.tasks.len();
+                let more = if list.next_after.is_some() {
+                    ", more on the next page"
+                } else {
+                    ""
+                };
+                format!(
+                    "{count} current task{} on this page{more}",
+                    if count == 1 { "" } else { "s" }
+                )
+            })
+        }
+    };
+    // Keyed by task and version: a change redraws the one row it touched.
+    let rows = move || page.with(|list| list.tasks.clone());
+    move || {
+        if empty.get() {
+            view! {
+                <div class="empty-state">
+                    <p>"No tasks here."</p>
+                    <p>
+                        "Create one with the form beside the list, or clear the search and the status "
+                        "filter. Every later change will be stored as a new version beside the old "
+                        "ones, never over them; deleted tasks wait on the "
+                        <a href="/tasks/deleted">"deleted page"</a>"."
+                    </p>
+                </div>
+                {pager.clone()}
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="list-summary">
+                    {summary.clone()}
+                    " · read from the "<code>"task_current"</code>" read model on "{backend.clone()}
+                </p>
+                <ul class="task-list">
+                    <For
+                        each=rows.clone()
+                        key=|task| (task.entity_id, task.version)
+                        let:task
+                    >
+                        <TaskRow task read_at delete return_to />
+                    </For>
+                </ul>
+                {pager.clone()}
+            }
+            .into_any()
+        }
     }
-    .into_any()
 }
 
 #[component]

@@ -27,9 +27,28 @@ pub fn is_past((as_of, at_change): &Moment) -> bool {
 pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
     let live = use_live();
     let point = Resource::new(
-        move || (moment.get(), live.board_revision()),
+        move || (moment.get(), live.resyncs()),
         |((as_of, at_change), _)| locate_instant(as_of, at_change),
     );
+    // A new change moves the end of the slider (and, showing now, the board's instant) without
+    // asking the server: the change says where the log's head now is.
+    Effect::new(move |_| {
+        let Some(change) = live.latest() else {
+            return;
+        };
+        let past = is_past(&moment.get_untracked());
+        point.maybe_update(|shown| match shown {
+            Some(Ok(point)) if change.position > point.timeline.head => {
+                point.timeline.head = change.position;
+                if !past {
+                    point.timeline.position = change.position;
+                    point.at = point.at.max(change.recorded_at);
+                }
+                true
+            }
+            _ => false,
+        });
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
