@@ -45,7 +45,7 @@ SCALE=200x10 cargo test -p app --features ssr --bench scale
 SCALE=200x10 SECONDS=1 cargo test -p server --bench render
 
 step "End-to-end tests in Chromium"
-cargo leptos build
+cargo leptos build --split
 export LEPTOS_OUTPUT_NAME=immutable-tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
 export LEPTOS_SITE_ADDR=127.0.0.1:3000
 server_pid=""

@@ -23,7 +23,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -77,15 +77,15 @@ pub fn App() -> impl IntoView {
                 // Async rendering sends each page complete, so it works with JavaScript off.
                 <pages::FlashBanner />
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::TaskListPage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks") view=pages::TaskListPage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/new") view=pages::NewTaskPage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/deleted") view=pages::DeletedPage ssr=SsrMode::Async />
-                    <Route path=path!("/activity") view=pages::ActivityPage ssr=SsrMode::Async />
-                    <Route path=path!("/database") view=pages::DatabasePage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id") view=pages::TaskPage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id/edit") view=pages::EditPage ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id/history") view=pages::HistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view={Lazy::<pages::TaskListRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks") view={Lazy::<pages::TaskListRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/new") view={Lazy::<pages::NewTaskRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/deleted") view={Lazy::<pages::DeletedRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/database") view={Lazy::<pages::DatabaseRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id") view={Lazy::<pages::TaskRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/edit") view={Lazy::<pages::EditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/history") view={Lazy::<pages::HistoryRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -96,9 +96,15 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
-    // Lets end-to-end tests wait until clicks go through Leptos instead of plain form posts.
-    if let Some(body) = document().body() {
+    // Lazy routes: the chunk of the page being hydrated is fetched before hydration starts, so
+    // hydration is asynchronous; the page is marked once it is done.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let Some(body) = document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), App).await.forget();
+        // Lets end-to-end tests wait until clicks go through Leptos instead of plain form posts.
         let _ = body.set_attribute("data-hydrated", "");
-    }
+    });
 }

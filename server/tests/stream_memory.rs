@@ -86,8 +86,15 @@ on_both_backends! {
                 let store = db.store.clone();
                 tokio::spawn(async move {
                     for n in 0..VERSIONS / 4 {
-                        let title = format!("Bulk {writer}-{n} {}", "with a longer title ".repeat(5));
-                        store.create_task(support::fields(title.trim()), support::by("bulk")).await.unwrap();
+                        // Versions of a realistic size (a 1,500-character description), so the
+                        // whole log dwarfs what any reader holds whatever the log's length: a
+                        // page, a channel, the database's page cache.
+                        let fields = support::fields_with(app::task::TaskInput {
+                            title: format!("Bulk {writer}-{n}"),
+                            description: format!("{n} {}", "a longer description ".repeat(70)),
+                            ..app::task::TaskInput::default()
+                        });
+                        store.create_task(fields, support::by("bulk")).await.unwrap();
                     }
                 })
             })
@@ -131,9 +138,9 @@ on_both_backends! {
              +{peak_kib} KiB at the peak while reading; the whole log held at once: +{whole_kib} KiB",
             db.backend
         );
-        // The catch-up holds one page of 200 versions plus a channel of 64, not the log: nothing
-        // that grows while 10,000 versions pass through.
-        assert!((peak_kib - stalled_kib) * 10 < whole_kib, "+{} KiB grown while reading", peak_kib - stalled_kib);
+        // The catch-up holds one page of 200 versions plus a channel of 64, not the log: at its
+        // peak the process holds a fraction of what the log takes.
+        assert!(peak_kib * 3 < whole_kib, "+{peak_kib} KiB at the peak against +{whole_kib} KiB for the log");
     }
 
 }

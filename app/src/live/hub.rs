@@ -125,7 +125,8 @@ impl Hub {
         loop {
             let head = self.head();
             let batch = self.store.changes_after(head.position, BATCH).await?;
-            for followed in &batch {
+            let complete = batch.len() < BATCH as usize;
+            for followed in batch {
                 *self
                     .head
                     .lock()
@@ -133,9 +134,9 @@ impl Hub {
                 // No subscribers is fine: nobody is watching right now.
                 let _ = self
                     .changes
-                    .send((followed.key, Change::from(&followed.version)));
+                    .send((followed.key, Change::from(followed.version)));
             }
-            if batch.len() < BATCH as usize {
+            if complete {
                 return Ok(());
             }
         }
@@ -203,11 +204,12 @@ impl Hub {
                 .changes_after(last.position, BATCH)
                 .await
                 .map_err(gone)?;
-            for followed in &batch {
+            let complete = batch.len() < BATCH as usize;
+            for followed in batch {
                 last = followed.key;
-                send(events, LiveEvent::Change(Change::from(&followed.version))).await?;
+                send(events, LiveEvent::Change(Change::from(followed.version))).await?;
             }
-            if batch.len() < BATCH as usize {
+            if complete {
                 return Ok(last);
             }
         }

@@ -44,8 +44,8 @@ pub struct Change {
     pub row: Box<TaskVersion>,
 }
 
-impl From<&TaskVersion> for Change {
-    fn from(version: &TaskVersion) -> Self {
+impl From<TaskVersion> for Change {
+    fn from(version: TaskVersion) -> Self {
         Self {
             position: version.position,
             entity_id: version.entity_id,
@@ -54,8 +54,14 @@ impl From<&TaskVersion> for Change {
             title: version.fields.title.as_str().to_owned(),
             actor: version.actor.as_str().to_owned(),
             recorded_at: version.recorded_at,
-            row: Box::new(version.clone()),
+            row: Box::new(version),
         }
+    }
+}
+
+impl From<&TaskVersion> for Change {
+    fn from(version: &TaskVersion) -> Self {
+        Self::from(version.clone())
     }
 }
 

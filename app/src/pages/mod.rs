@@ -14,20 +14,45 @@ mod task_list;
 mod task_show;
 mod time_travel;
 
-pub use activity::ActivityPage;
 pub use common::FlashBanner;
-pub use database::DatabasePage;
-pub use deleted::DeletedPage;
-pub use history::HistoryPage;
 pub use live_indicator::LiveIndicator;
-pub use new_task::NewTaskPage;
 pub use not_found::NotFound;
-pub use task_edit::EditPage;
-pub use task_list::TaskListPage;
-pub use task_show::TaskPage;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// Declares each page as a lazy route: built with `cargo leptos --split`, a page's code leaves
+/// the main wasm file for a chunk of its own, fetched the first time the page is shown. A
+/// visitor downloads the router, the live stream and the page they open, not every page. Pages
+/// read their data inside their components, so `data()` has nothing to start early.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:path,)*) => {$(
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    TaskListRoute => task_list::TaskListPage,
+    NewTaskRoute => new_task::NewTaskPage,
+    DeletedRoute => deleted::DeletedPage,
+    ActivityRoute => activity::ActivityPage,
+    DatabaseRoute => database::DatabasePage,
+    TaskRoute => task_show::TaskPage,
+    EditRoute => task_edit::EditPage,
+    HistoryRoute => history::HistoryPage,
+}
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).
 fn entity_param() -> Signal<String> {

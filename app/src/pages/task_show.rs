@@ -35,14 +35,19 @@ pub fn TaskPage() -> impl IntoView {
         let Some(change) = change.get() else {
             return;
         };
-        task.maybe_update(|shown| match shown {
-            Some(Ok(detail)) if detail.task.version < change.version => {
-                detail.read_at = detail.read_at.max(change.recorded_at);
-                detail.task = *change.row;
-                true
-            }
-            _ => false,
+        // Writing to a resource abandons a read in flight, so only a page already shown is
+        // patched; one still loading gets the change from the server anyway.
+        let behind = task.with_untracked(|shown| {
+            matches!(shown, Some(Ok(detail)) if detail.task.version < change.version)
         });
+        if behind {
+            task.update(|shown| {
+                if let Some(Ok(detail)) = shown {
+                    detail.read_at = detail.read_at.max(change.recorded_at);
+                    detail.task = *change.row;
+                }
+            });
+        }
     });
     let delete_error = submission_error(delete);
     let restore_error = submission_error(restore);

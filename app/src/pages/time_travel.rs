@@ -36,17 +36,23 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
         let Some(change) = live.latest() else {
             return;
         };
+        // Writing to a resource abandons a read in flight, so only a control already shown is
+        // moved; one still loading reads the head from the server anyway.
+        let behind = point.with_untracked(|shown| {
+            matches!(shown, Some(Ok(point)) if change.position > point.timeline.head)
+        });
+        if !behind {
+            return;
+        }
         let past = is_past(&moment.get_untracked());
-        point.maybe_update(|shown| match shown {
-            Some(Ok(point)) if change.position > point.timeline.head => {
+        point.update(|shown| {
+            if let Some(Ok(point)) = shown {
                 point.timeline.head = change.position;
                 if !past {
                     point.timeline.position = change.position;
                     point.at = point.at.max(change.recorded_at);
                 }
-                true
             }
-            _ => false,
         });
     });
     view! {
