@@ -81,8 +81,8 @@ for backend in sqlite postgres; do
   start_server "$url" "$backend"
   # The live-update tests start more servers of their own on the same database.
   (cd end2end && BACKEND=$backend E2E_DATABASE_URL=$url npx playwright test)
-  step "Benchmark on $backend: write-to-visible latency in another browser"
-  (cd end2end && BACKEND=$backend npx playwright test --config bench/playwright.config.ts)
+  step "Benchmarks on $backend: write-to-visible latency (one tab, and the last of 20), bundle bytes per page"
+  (cd end2end && BACKEND=$backend BENCH_WRITES=30 npx playwright test --config bench/playwright.config.ts)
   stop_server
 done
 echo

@@ -103,7 +103,9 @@ pub fn hydrate() {
         let Some(body) = document().body() else {
             return;
         };
-        leptos::mount::hydrate_from_async(body.clone(), App).await.forget();
+        leptos::mount::hydrate_from_async(body.clone(), App)
+            .await
+            .forget();
         // Lets end-to-end tests wait until clicks go through Leptos instead of plain form posts.
         let _ = body.set_attribute("data-hydrated", "");
     });

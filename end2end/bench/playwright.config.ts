@@ -8,7 +8,7 @@ const backend = process.env.BACKEND ?? "sqlite";
 
 export default defineConfig({
   testDir: ".",
-  testMatch: "latency.ts",
+  testMatch: ["latency.ts", "bundle.ts"],
   // Its own folder: Playwright empties the output folder on every run.
   outputDir: `../test-results/bench-${backend}`,
   timeout: 5 * 60_000,

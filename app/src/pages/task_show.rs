@@ -37,9 +37,9 @@ pub fn TaskPage() -> impl IntoView {
         };
         // Writing to a resource abandons a read in flight, so only a page already shown is
         // patched; one still loading gets the change from the server anyway.
-        let behind = task.with_untracked(|shown| {
-            matches!(shown, Some(Ok(detail)) if detail.task.version < change.version)
-        });
+        let behind = task.with_untracked(
+            |shown| matches!(shown, Some(Ok(detail)) if detail.task.version < change.version),
+        );
         if behind {
             task.update(|shown| {
                 if let Some(Ok(detail)) = shown {

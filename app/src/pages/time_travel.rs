@@ -38,9 +38,9 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
         };
         // Writing to a resource abandons a read in flight, so only a control already shown is
         // moved; one still loading reads the head from the server anyway.
-        let behind = point.with_untracked(|shown| {
-            matches!(shown, Some(Ok(point)) if change.position > point.timeline.head)
-        });
+        let behind = point.with_untracked(
+            |shown| matches!(shown, Some(Ok(point)) if change.position > point.timeline.head),
+        );
         if !behind {
             return;
         }
