@@ -24,16 +24,17 @@ rustup target add wasm32-unknown-unknown
 # wasm-opt are separate programs); it costs about 17 s more per release build (mostly brotli).
 step "cargo-leptos $CARGO_LEPTOS_VERSION (newer releases need a newer rustc)"
 if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-  CARGO_PROFILE_DEV_DEBUG=0 cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --debug
+  CARGO_PROFILE_DEV_DEBUG=0 cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --debug --force
 fi
 
 # cargo-leptos uses whatever wasm-bindgen is on PATH without checking its version, and the CLI
-# must match the wasm-bindgen crate in Cargo.lock exactly.
+# must match the wasm-bindgen crate in Cargo.lock exactly. `--force` because cargo's own record
+# of what it installed can outlive the binary, and then it installs nothing.
 wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 step "wasm-bindgen-cli $wasm_bindgen_version (the version Cargo.lock pins)"
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
   # Not --locked: its locked webpki-roots version is missing from the registry mirror.
-  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version"
+  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
 fi
 
 # npm's binaryen brings wasm-opt 132. Debian's wasm-opt 108 builds a bundle that never hydrates.
