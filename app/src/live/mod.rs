@@ -1,8 +1,9 @@
 //! Live updates: every open page follows the version table as a stream.
 //!
 //! The server reads each committed version after the last one it has published and broadcasts
-//! it (`hub`, ssr only); browsers follow `/api/events` with server-sent events (`browser`,
-//! hydrate only). Every message carries the version's position, and a follower only ever asks
+//! it (`hub`, ssr only); a browser follows `/api/events` with server-sent events, one stream
+//! shared by all its tabs (`browser`, hydrate only). Every message carries the version and its
+//! position; pages patch themselves from the version, and a follower only ever asks
 //! for "everything after the version at the last position I saw", which the store answers in
 //! an order where nothing can still commit before it (`store::FollowKey`), so a reconnect
 //! catches up without missing or repeating a change.
