@@ -19,7 +19,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Rust target wasm32-unknown-unknown"
 rustup target add wasm32-unknown-unknown
 
-# Built without optimisation or debug info: 7 minutes on two cores instead of 11, the biggest
+# Built without optimisation or debug info: about 6 minutes on two cores instead of 11, the biggest
 # part of a first run. The build tool itself does little work (the compilers, wasm-bindgen and
 # wasm-opt are separate programs); it costs about 17 s more per release build (mostly brotli).
 step "cargo-leptos $CARGO_LEPTOS_VERSION (newer releases need a newer rustc)"
