@@ -29,7 +29,7 @@ const REOPEN_REFUSED_AFTER: Duration = Duration::from_secs(BUSY_RETRY_SECONDS as
 /// What keeps this tab connected; dropping it closes the connection.
 enum Link {
     Shared {
-        worker: SharedWorker,
+        _worker: SharedWorker,
         _on_message: Closure<dyn FnMut(MessageEvent)>,
         _on_leave: Closure<dyn FnMut()>,
         _on_return: Closure<dyn FnMut(PageTransitionEvent)>,
@@ -42,11 +42,12 @@ enum Link {
     },
 }
 
+/// An own stream is replaced when it is reopened, and the old one must close. The shared link
+/// lives as long as the page; leaving the worker is the `pagehide` listener's job.
 impl Drop for Link {
     fn drop(&mut self) {
-        match self {
-            Link::Shared { worker, .. } => leave(worker),
-            Link::Own { source, .. } => source.close(),
+        if let Link::Own { source, .. } = self {
+            source.close();
         }
     }
 }
@@ -103,7 +104,7 @@ fn join_worker(live: Live) -> Option<Link> {
     let _ = window.add_event_listener_with_callback("pageshow", on_return.as_ref().unchecked_ref());
     follow(&worker, live);
     Some(Link::Shared {
-        worker,
+        _worker: worker,
         _on_message: on_message,
         _on_leave: on_leave,
         _on_return: on_return,

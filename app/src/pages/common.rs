@@ -14,6 +14,28 @@ use crate::error::AppError;
 use crate::task::{Op, Status, TaskVersion};
 use crate::time;
 
+/// Applies a live change to what a resource has already loaded, when `behind` says that value
+/// is older than the change. Writing to a resource abandons a read in flight and releases the
+/// suspense waiting on it, so a resource still loading is left alone: its read brings the change
+/// anyway.
+pub fn patch_loaded<T>(
+    resource: Resource<Result<T, AppError>>,
+    behind: impl FnOnce(&T) -> bool,
+    patch: impl FnOnce(&mut T),
+) where
+    T: Send + Sync + 'static,
+{
+    let loaded_and_behind =
+        resource.with_untracked(|value| matches!(value, Some(Ok(value)) if behind(value)));
+    if loaded_and_behind {
+        resource.update(|value| {
+            if let Some(Ok(value)) = value {
+                patch(value);
+            }
+        });
+    }
+}
+
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
     view! { <span class=format!("badge status-{}", status.as_str())>{status.label()}</span> }

@@ -5,7 +5,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::common::{
-    here, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError, StatusBadge,
+    here, patch_loaded, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError,
+    StatusBadge,
 };
 use super::entity_param;
 use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
@@ -35,19 +36,14 @@ pub fn TaskPage() -> impl IntoView {
         let Some(change) = change.get() else {
             return;
         };
-        // Writing to a resource abandons a read in flight, so only a page already shown is
-        // patched; one still loading gets the change from the server anyway.
-        let behind = task.with_untracked(
-            |shown| matches!(shown, Some(Ok(detail)) if detail.task.version < change.version),
+        patch_loaded(
+            task,
+            |detail| detail.task.version < change.version,
+            |detail| {
+                detail.read_at = detail.read_at.max(change.recorded_at);
+                detail.task = *change.row;
+            },
         );
-        if behind {
-            task.update(|shown| {
-                if let Some(Ok(detail)) = shown {
-                    detail.read_at = detail.read_at.max(change.recorded_at);
-                    detail.task = *change.row;
-                }
-            });
-        }
     });
     let delete_error = submission_error(delete);
     let restore_error = submission_error(restore);

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::common::{PageError, Pager, StatusBadge};
+use super::common::{patch_loaded, PageError, Pager, StatusBadge};
 use crate::api::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
 use crate::live::use_live;
 use crate::paging;
@@ -36,24 +36,18 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
         let Some(change) = live.latest() else {
             return;
         };
-        // Writing to a resource abandons a read in flight, so only a control already shown is
-        // moved; one still loading reads the head from the server anyway.
-        let behind = point.with_untracked(
-            |shown| matches!(shown, Some(Ok(point)) if change.position > point.timeline.head),
-        );
-        if !behind {
-            return;
-        }
         let past = is_past(&moment.get_untracked());
-        point.update(|shown| {
-            if let Some(Ok(point)) = shown {
+        patch_loaded(
+            point,
+            |point| change.position > point.timeline.head,
+            |point| {
                 point.timeline.head = change.position;
                 if !past {
                     point.timeline.position = change.position;
                     point.at = point.at.max(change.recorded_at);
                 }
-            }
-        });
+            },
+        );
     });
     view! {
         <Transition fallback=|| ()>
