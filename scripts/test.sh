@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # error, so say up front how much room there is.
 df -h . | tail -n 1 | awk '{print "disk: " $4 " free of " $2}'
 scripts/install.sh --with-test-tools
-export PATH="$PWD/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$PWD/end2end/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
 
 step "PostgreSQL"

@@ -11,6 +11,8 @@ pub mod api;
 pub mod database;
 pub mod diff;
 pub mod error;
+pub mod idempotency;
+pub mod learn;
 pub mod live;
 mod pages;
 pub mod paging;
@@ -68,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <a href="/tasks/deleted">"Deleted"</a>
                     <a href="/activity">"Activity"</a>
                     <a href="/database">"Database"</a>
+                    <a href="/learn">"Learn"</a>
                 </nav>
                 <pages::LiveIndicator />
                 <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
@@ -86,6 +89,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks/:id") view={Lazy::<pages::TaskRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/edit") view={Lazy::<pages::EditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/tasks/:id/history") view={Lazy::<pages::HistoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/learn") view={Lazy::<pages::LearnRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/learn/replay") view={Lazy::<pages::ReplayRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/learn/idempotency") view={Lazy::<pages::IdempotencyRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

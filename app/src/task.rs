@@ -9,6 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::idempotency::IdempotencyKey;
+
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
 pub const ACTOR_MAX_CHARS: usize = 100;
@@ -424,17 +426,23 @@ impl TaskFields {
     }
 }
 
-/// Who made a change and why; recorded on every version.
+/// Who made a change and why, recorded on every version; and the key of the form it came from,
+/// recorded beside it so a repeat of the same submission appends nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeMeta {
     pub actor: Actor,
     pub note: Option<Note>,
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl ChangeMeta {
     pub fn parse(actor: &str, note: &str) -> Result<Self, Vec<FieldError>> {
         match (Actor::parse(actor), Note::parse(note)) {
-            (Ok(actor), Ok(note)) => Ok(Self { actor, note }),
+            (Ok(actor), Ok(note)) => Ok(Self {
+                actor,
+                note,
+                idempotency_key: None,
+            }),
             (actor, note) => Err([actor.err(), note.err()].into_iter().flatten().collect()),
         }
     }
@@ -443,6 +451,14 @@ impl ChangeMeta {
         Self {
             actor: Actor::anonymous(),
             note: None,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn with_idempotency_key(self, idempotency_key: Option<IdempotencyKey>) -> Self {
+        Self {
+            idempotency_key,
+            ..self
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::database::Tamper;
+use app::idempotency::IdempotencyKey;
 use app::live::hub::{LiveEvent, LiveHub};
 use app::live::Change;
 use app::store::{Store, StoreError};
@@ -1005,6 +1006,152 @@ on_both_backends! {
         let span = history.last().unwrap().recorded_at - history[0].recorded_at;
         assert!(span > chrono::Duration::days(100), "spread over months: {span}");
     }
+    async fn a_form_submitted_twice_appends_once_for_every_kind_of_write(db) {
+        let store = &db.store;
+        let keyed = |actor: &str| by(actor).with_idempotency_key(Some(IdempotencyKey::fresh()));
+        let create = keyed("ada");
+        let first = store.create_task(fields("Write once"), create.clone()).await.unwrap();
+        let again = store.create_task(fields("Write once"), create).await.unwrap();
+        assert_eq!(again, first, "the repeat is answered with the version the first one appended");
+        let id = first.entity_id;
+
+        let edit = keyed("grace");
+        let edited = store.update_task(id, 1, fields("Written once"), edit.clone()).await.unwrap();
+        assert_eq!(store.update_task(id, 1, fields("Written once"), edit).await.unwrap(), edited, "no conflict with itself");
+        let delete = keyed("ada");
+        let deleted = store.delete_task(id, delete.clone()).await.unwrap();
+        assert_eq!(store.delete_task(id, delete).await.unwrap(), deleted, "not 'already deleted'");
+        let restore = keyed("ada");
+        let restored = store.restore_task(id, restore.clone()).await.unwrap();
+        assert_eq!(store.restore_task(id, restore).await.unwrap(), restored, "not 'nothing to restore'");
+        let revert = keyed("ada");
+        let reverted = store.revert_task(id, 1, revert.clone()).await.unwrap();
+        assert_eq!(store.revert_task(id, 1, revert).await.unwrap(), reverted, "not 'nothing changed'");
+
+        assert_eq!(db.version_rows().await, 5, "five writes, each repeated once, appended five versions");
+        let history = store.task_history(id).await.unwrap();
+        assert_eq!(history.iter().map(|v| v.op).collect::<Vec<_>>(), [Op::Created, Op::Updated, Op::Deleted, Op::Restored, Op::Reverted]);
+        let other = store.create_task(fields("Write once"), keyed("ada")).await.unwrap();
+        assert_ne!(other.entity_id, id, "a new key is a new submission, even with the same content");
+        let unkeyed = store.create_task(fields("No key"), by("ada")).await.unwrap();
+        store.create_task(fields("No key"), by("ada")).await.unwrap();
+        assert_eq!(unkeyed.version, 1);
+        assert_eq!(db.version_rows().await, 8, "writes without a key are not deduplicated");
+    }
+
+    async fn concurrent_repeats_of_one_submission_append_once(db) {
+        let store = Arc::new(db.store.clone());
+        let create = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
+        let answers = futures::future::join_all((0..8).map(|_| {
+            let (store, create) = (Arc::clone(&store), create.clone());
+            async move { store.create_task(fields("Clicked eight times"), create).await }
+        }))
+        .await;
+        let created: Vec<_> = answers.into_iter().map(|answer| answer.expect("every repeat is answered")).collect();
+        assert!(created.iter().all(|answer| *answer == created[0]), "all eight got the one version");
+        assert_eq!(db.version_rows().await, 1);
+
+        let entity = created[0].entity_id;
+        let edit = by("grace").with_idempotency_key(Some(IdempotencyKey::fresh()));
+        let answers = futures::future::join_all((0..8).map(|_| {
+            let (store, edit) = (Arc::clone(&store), edit.clone());
+            async move { store.update_task(entity, 1, fields("Saved eight times"), edit).await }
+        }))
+        .await;
+        let versions: BTreeSet<_> = answers.into_iter().map(|answer| answer.expect("no repeat sees a conflict").version).collect();
+        assert_eq!(versions, BTreeSet::from([2]));
+        assert_eq!(db.version_rows().await, 2);
+    }
+
+    async fn a_key_is_refused_for_a_change_to_another_task(db) {
+        let store = &db.store;
+        let a = store.create_task(fields("A"), by("ada")).await.unwrap();
+        let b = store.create_task(fields("B"), by("ada")).await.unwrap();
+        let key = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
+        store.delete_task(a.entity_id, key.clone()).await.unwrap();
+        match store.delete_task(b.entity_id, key).await {
+            Err(StoreError::Invalid(errors)) => assert_eq!(errors[0].field, "idempotency_key"),
+            other => panic!("expected a refusal of the reused key, got {other:?}"),
+        }
+        assert_eq!(store_status(store, b.entity_id).await, Status::Todo);
+        assert!(matches!(store.get_task(b.entity_id).await.unwrap(), TaskLookup::Live(_)));
+    }
+
+    async fn the_read_model_replayed_from_the_log_equals_task_current_after_any_operations(db) {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+
+        let store = &db.store;
+        let mut runner = TestRunner::deterministic();
+        let steps = proptest::collection::vec((0u8..4, 0usize..64), 10..40);
+        let mut tasks = Vec::new();
+        for round in 0..6 {
+            for (kind, pick) in steps.new_tree(&mut runner).expect("a sequence").current() {
+                let target = (!tasks.is_empty()).then(|| tasks[pick % tasks.len()]);
+                // Refusals (editing a deleted task, restoring a live one) are part of any
+                // sequence; they must leave both tables as they were.
+                let _ = match (kind, target) {
+                    (0, _) | (_, None) => store.create_task(fields(&format!("Replay {round}.{pick}")), by("ada")).await.map(|task| tasks.push(task.entity_id)),
+                    (1, Some(id)) => match store.get_task(id).await.unwrap() {
+                        TaskLookup::Live(task) => store.update_task(id, task.version, fields(&format!("Edited {round}.{pick}")), by("grace")).await.map(drop),
+                        _ => Ok(()),
+                    },
+                    (2, Some(id)) => store.delete_task(id, by("ada")).await.map(drop),
+                    (_, Some(id)) => store.restore_task(id, by("ada")).await.map(drop),
+                };
+            }
+            let report = store.replay(None).await.unwrap();
+            assert!(report.matches(), "round {round}: {:?}", report.first_differences);
+            assert_eq!(report.replayed.rows as usize, tasks.len());
+            assert_eq!(report.up_to, report.head);
+        }
+        let statements: Vec<_> = store.replay(None).await.unwrap().statements.into_iter().map(|s| s.sql).collect();
+        assert!(statements.iter().any(|sql| sql.starts_with("INSERT INTO replayed_current")), "{statements:?}");
+        assert_eq!(statements.last().map(String::as_str), Some("ROLLBACK"));
+    }
+
+    async fn a_replay_to_an_earlier_position_holds_the_board_as_it_was_then(db) {
+        let store = &db.store;
+        let first = store.create_task(fields("First"), by("ada")).await.unwrap();
+        let second = store.create_task(fields("Second"), by("ada")).await.unwrap();
+        store.update_task(first.entity_id, 1, fields("First, edited"), by("ada")).await.unwrap();
+        store.create_task(fields("Third"), by("ada")).await.unwrap();
+        let then = store.replay(Some(second.position)).await.unwrap();
+        assert_eq!(then.replayed.rows, 2, "two tasks existed at the second write");
+        assert_eq!(then.current.rows, 3);
+        assert_eq!(then.differing, 2, "the first task was edited since, the third created since");
+        assert!(!then.matches());
+        assert_eq!(db.version_rows().await, 4, "a replay writes nothing");
+    }
+
+    async fn a_replay_finds_a_read_model_row_that_no_longer_follows_the_log(db) {
+        let store = &db.store;
+        let kept = store.create_task(fields("Kept"), by("ada")).await.unwrap();
+        let tampered = store.create_task(fields("Tampered"), by("ada")).await.unwrap();
+        assert!(store.replay(None).await.unwrap().matches());
+        // The read model is not guarded like the log (the trigger must write it), so someone
+        // with the table's privileges can change it behind the log's back.
+        let id = tampered.entity_id;
+        db.raw(&format!("UPDATE task_current SET title = 'Quietly renamed' WHERE entity_id = '{id}'")).await.unwrap();
+        let report = store.replay(None).await.unwrap();
+        assert!(!report.matches());
+        assert_eq!(report.differing, 1);
+        assert_ne!(report.replayed.sha256, report.current.sha256);
+        assert_eq!(report.first_differences[0].entity_id, tampered.entity_id.to_string());
+        assert!(report.first_differences[0].current.as_deref().unwrap().contains("Quietly renamed"));
+        assert_ne!(report.first_differences[0].entity_id, kept.entity_id.to_string());
+    }
+
+    async fn the_record_of_keys_is_append_only(db) {
+        let key = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
+        db.store.create_task(fields("Keyed"), key).await.unwrap();
+        for sql in ["UPDATE idempotency_keys SET key = version_id", "DELETE FROM idempotency_keys"] {
+            // On PostgreSQL the revoked privilege answers before the trigger is reached.
+            let error = db.raw(sql).await.expect_err(sql).to_string();
+            assert!(error.contains("append-only") || error.contains("permission denied"), "{sql}: {error}");
+        }
+    }
+
 }
 
 /// PostgreSQL only, because it is the one backend that can announce an append to another

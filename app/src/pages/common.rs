@@ -8,6 +8,7 @@ use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_query_map};
 
+use super::submission::IdempotencyKeyInput;
 use crate::api::{DeleteTask, DRAFT_PREFIX};
 use crate::diff::{FieldChange, WordChange};
 use crate::error::AppError;
@@ -352,6 +353,7 @@ pub fn DeleteConfirm(
         <details class="confirm">
             <summary>{summary}</summary>
             <ActionForm action attr:class="confirm-form">
+                <IdempotencyKeyInput outcome=action.value() />
                 <input type="hidden" name="entity_id" value=entity_id />
                 <input type="hidden" name="return_to" value=then />
                 <p>"Delete “"{title}"”? A tombstone version is appended; it can be restored."</p>

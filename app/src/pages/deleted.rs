@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
+use super::submission::IdempotencyKeyInput;
 use crate::api::{list_deleted, DeletedList, RestoreTask};
 use crate::live::use_live;
 use crate::paging;
@@ -99,6 +100,7 @@ fn DeletedRow(
             <div class="task-actions">
                 <a href=format!("/tasks/{id}/history")>"History"</a>
                 <ActionForm action=restore attr:class="inline-form">
+                    <IdempotencyKeyInput outcome=restore.value() />
                     <input type="hidden" name="entity_id" value=form_id />
                     <button type="submit" class="button-primary" disabled=pending>
                         {format!("Restore as v{}", task.version + 1)}

@@ -13,6 +13,7 @@ use super::common::{
     submission_error, ChangeList, ErrorNotice, OpBadge, PageError, Snapshot, TimeAgo, VersionMeta,
 };
 use super::entity_param;
+use super::submission::IdempotencyKeyInput;
 use super::task_show::DeletedBanner;
 use crate::api::{
     compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory,
@@ -336,6 +337,7 @@ fn SelectedVersion(
                     <details class="confirm">
                         <summary>{format!("Revert to version {number}")}</summary>
                         <ActionForm action=revert attr:class="confirm-form">
+                            <IdempotencyKeyInput outcome=revert.value() />
                             <input type="hidden" name="entity_id" value=id.clone() />
                             <input type="hidden" name="version" value=number.to_string() />
                             <input type="hidden" name="return_to" value=format!("/tasks/{id}/history") />

@@ -5,9 +5,11 @@ mod common;
 mod database;
 mod deleted;
 mod history;
+mod learn;
 mod live_indicator;
 mod new_task;
 mod not_found;
+mod submission;
 mod task_edit;
 mod task_form;
 mod task_list;
@@ -52,6 +54,9 @@ lazy_pages! {
     TaskRoute => task_show::TaskPage,
     EditRoute => task_edit::EditPage,
     HistoryRoute => history::HistoryPage,
+    LearnRoute => learn::LearnPage,
+    ReplayRoute => learn::ReplayPage,
+    IdempotencyRoute => learn::IdempotencyPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

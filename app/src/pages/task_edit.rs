@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::common::{posted_draft, submission_error, ChangeList, ErrorNotice, PageError};
 use super::entity_param;
+use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::task_show::DeletedBanner;
 use crate::api::{compare_versions, get_task, Comparison, RestoreTask, TaskDetail, UpdateTask};
@@ -181,6 +182,7 @@ fn EditForm(
                 move || newer().map(|change| view! { <ChangedMeanwhile entity_id=id.clone() editing=current change /> })
             }
             <ActionForm action=update attr:class="task-form" attr:aria-label="Edit the task">
+                <IdempotencyKeyInput outcome=update.value() />
                 <input type="hidden" name="entity_id" value=id.clone() />
                 <input type="hidden" name="expected_version" value=move || expected().to_string() />
                 <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 use super::common::{
     here, submission_error, DeleteConfirm, PageError, Pager, StatusBadge, TimeAgo,
 };
+use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::api::{list_tasks, CreateTask, DeleteTask, TaskList};
@@ -188,6 +189,7 @@ pub fn CreateTaskForm(
 
     view! {
         <ActionForm action node_ref=form attr:class="task-form" attr:aria-label="Create a task">
+            <IdempotencyKeyInput outcome=action.value() />
             {stay_here.then(|| view! { <h2>"New task"</h2> })}
             <input type="hidden" name="return_to" value=move || if stay_here { return_to() } else { String::new() } />
             <TaskInputs

@@ -9,6 +9,7 @@ use super::common::{
     StatusBadge,
 };
 use super::entity_param;
+use super::submission::IdempotencyKeyInput;
 use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
 use crate::error::AppError;
 use crate::live::use_live;
@@ -150,6 +151,7 @@ pub fn DeletedBanner(
                 " (version "{task.version}", a tombstone). Nothing was erased: its history is intact."
             </p>
             <ActionForm action=restore attr:class="inline-form">
+                <IdempotencyKeyInput outcome=restore.value() />
                 <input type="hidden" name="entity_id" value=id />
                 <input type="hidden" name="return_to" value=return_to />
                 <button type="submit" class="button-primary" disabled=pending>

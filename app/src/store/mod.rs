@@ -18,6 +18,7 @@ mod generate;
 mod inspect;
 mod pages;
 mod postgres;
+mod replay;
 mod row;
 mod seed;
 mod sqlite;

@@ -7,10 +7,13 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Row};
+use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
+use super::replay::{self, Recorder, Replayed};
 use super::{version_columns, FollowKey, Followed, StoreError};
 use crate::database::{Privilege, Rule};
+use crate::idempotency::IdempotencyKey;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
 /// The channel each server process announces its committed appends on (migration 0005).
@@ -145,6 +148,38 @@ pub(super) async fn insert(
     .await;
     row.position = inserted.map_err(|error| StoreError::from_insert(error, row.version))?;
     Ok(row)
+}
+
+/// Records that the submission `key` appended version `version_id`; in the append's transaction.
+pub(super) async fn insert_idempotency_key(
+    conn: &mut PgConnection,
+    key: IdempotencyKey,
+    version_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)")
+        .bind(key.as_uuid())
+        .bind(version_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The version an earlier submission with `key` appended.
+pub(super) async fn version_for_key(
+    db: impl PgExecutor<'_>,
+    key: IdempotencyKey,
+) -> Result<Option<TaskVersion>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM idempotency_keys k JOIN task_versions v ON v.id = k.version_id \
+         WHERE k.key = $1",
+        version_columns!()
+    );
+    sqlx::query(&sql)
+        .bind(key.as_uuid())
+        .fetch_optional(db)
+        .await?
+        .map(read)
+        .transpose()
 }
 
 /// Appends many versions in one statement (the board generator's path). The triggers run for
@@ -419,4 +454,49 @@ pub(super) async fn attempt(
     let attempt = sqlx::query(sql).execute(&mut *tx).await.map(drop);
     tx.rollback().await?;
     Ok(attempt)
+}
+
+/// One replay of the log into a scratch copy of the read model (see `replay.rs`), in a
+/// repeatable-read transaction so both tables are read in one snapshot; always rolled back.
+pub(super) async fn replay(pool: &PgPool, up_to: Option<i64>) -> Result<Replayed, sqlx::Error> {
+    const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+    const SCRATCH: &str = "CREATE TEMP TABLE replayed_current (LIKE task_current) ON COMMIT DROP";
+    let mut run = Recorder::default();
+    let mut tx = pool.begin().await?;
+    run.ran("BEGIN", &[], None);
+    sqlx::query(SNAPSHOT).execute(&mut *tx).await?;
+    run.ran(SNAPSHOT, &[], None);
+    let head: i64 = sqlx::query_scalar(replay::HEAD).fetch_one(&mut *tx).await?;
+    run.ran(replay::HEAD, &[], Some(1));
+    let up_to = up_to.unwrap_or(head);
+    sqlx::query(SCRATCH).execute(&mut *tx).await?;
+    run.ran(SCRATCH, &[], None);
+    let inserted = sqlx::query(replay::REPLAY)
+        .bind(up_to)
+        .execute(&mut *tx)
+        .await?;
+    run.ran(
+        replay::REPLAY,
+        &[up_to.to_string()],
+        Some(inserted.rows_affected()),
+    );
+    let mut rows = Vec::new();
+    for table in ["replayed_current", "task_current"] {
+        // A row cast to text lists every column in the table's order: the copy has the same.
+        let sql = format!("SELECT t.entity_id::text, t::text FROM {table} t ORDER BY t.entity_id");
+        let read: Vec<(String, String)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
+        run.ran(&sql, &[], Some(read.len() as u64));
+        rows.push(read);
+    }
+    tx.rollback().await?;
+    run.ran("ROLLBACK", &[], None);
+    let current = rows.pop().unwrap_or_default();
+    let replayed = rows.pop().unwrap_or_default();
+    Ok(Replayed {
+        head,
+        up_to,
+        statements: run.0,
+        replayed,
+        current,
+    })
 }

@@ -29,6 +29,7 @@ fn by(actor: &str, note: &str) -> ChangeMeta {
     ChangeMeta {
         actor: Actor::parse(actor).expect("seed actors are valid"),
         note: Note::parse(note).expect("seed notes are valid"),
+        idempotency_key: None,
     }
 }
 

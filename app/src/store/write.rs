@@ -1,7 +1,10 @@
 //! The write side of the store: every operation that appends a version, each one transaction
 //! that reads the task's latest version under a lock, decides the next version from it, and
 //! appends exactly one row (the generator appends many, through the same sealing and triggers).
+//! A write that carries an idempotency key records it in the same transaction, and a repeat of
+//! the key is answered with the version the first one appended.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +14,8 @@ use uuid::Uuid;
 use super::{
     chain, generate, postgres, seed, sqlite, Backend, BoardSize, Generated, Store, StoreError,
 };
-use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskVersion};
+use crate::idempotency::{self, IdempotencyKey};
+use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
 
 /// A version about to be appended, before the database has given it a position.
 pub(crate) struct NewVersion<'a> {
@@ -42,7 +46,10 @@ impl Store {
         fields: TaskFields,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
-        self.create_task_at(fields, meta, None).await
+        self.once(meta.idempotency_key, None, || {
+            self.create_task_at(fields, meta, None)
+        })
+        .await
     }
 
     pub(crate) async fn create_task_at(
@@ -72,8 +79,10 @@ impl Store {
         fields: TaskFields,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
-        self.update_task_at(entity_id, expected_version, fields, meta, None)
-            .await
+        self.once(meta.idempotency_key, Some(entity_id), || {
+            self.update_task_at(entity_id, expected_version, fields, meta, None)
+        })
+        .await
     }
 
     pub(crate) async fn update_task_at(
@@ -111,7 +120,10 @@ impl Store {
         entity_id: EntityId,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
-        self.delete_task_at(entity_id, meta, None).await
+        self.once(meta.idempotency_key, Some(entity_id), || {
+            self.delete_task_at(entity_id, meta, None)
+        })
+        .await
     }
 
     pub(crate) async fn delete_task_at(
@@ -130,7 +142,10 @@ impl Store {
         entity_id: EntityId,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
-        self.restore_task_at(entity_id, meta, None).await
+        self.once(meta.idempotency_key, Some(entity_id), || {
+            self.restore_task_at(entity_id, meta, None)
+        })
+        .await
     }
 
     pub(crate) async fn restore_task_at(
@@ -184,6 +199,18 @@ impl Store {
         target: i64,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
+        self.once(meta.idempotency_key, Some(entity_id), || {
+            self.revert_task_now(entity_id, target, meta)
+        })
+        .await
+    }
+
+    async fn revert_task_now(
+        &self,
+        entity_id: EntityId,
+        target: i64,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
         let mut tx = self.begin_write().await?;
         let latest = tx.lock_live(entity_id).await?;
         if target >= latest.version {
@@ -213,6 +240,58 @@ impl Store {
             recorded_at: None,
         })
         .await
+    }
+
+    /// Runs a write that may be a repeat of an earlier submission with the same key. A key
+    /// already recorded is answered with the version it produced, and nothing is attempted. A
+    /// repeat that races the first submission fails inside the database instead (on the key's
+    /// primary key, or on the task's next version, which the first one took) and rolls back;
+    /// it is then answered the same way. Without a key the write simply runs.
+    async fn once<F, Fut>(
+        &self,
+        key: Option<IdempotencyKey>,
+        target: Option<EntityId>,
+        write: F,
+    ) -> Result<TaskVersion, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<TaskVersion, StoreError>>,
+    {
+        let Some(key) = key else {
+            return write().await;
+        };
+        if let Some(done) = self.version_for_key(key, target).await? {
+            return Ok(done);
+        }
+        match write().await {
+            Ok(written) => Ok(written),
+            Err(error) => match self.version_for_key(key, target).await? {
+                Some(done) => Ok(done),
+                None => Err(error),
+            },
+        }
+    }
+
+    /// The version the submission `key` appended, which must belong to the task the repeat
+    /// names (a create names none).
+    async fn version_for_key(
+        &self,
+        key: IdempotencyKey,
+        target: Option<EntityId>,
+    ) -> Result<Option<TaskVersion>, StoreError> {
+        let found = match &self.backend {
+            Backend::Postgres(pool) => postgres::version_for_key(pool, key).await?,
+            Backend::Sqlite(pool) => sqlite::version_for_key(pool, key).await?,
+        };
+        match (found, target) {
+            (Some(done), Some(target)) if done.entity_id != target => {
+                Err(StoreError::Invalid(vec![FieldError::new(
+                    idempotency::FIELD,
+                    "was already used for a change to another task",
+                )]))
+            }
+            (found, _) => Ok(found),
+        }
     }
 
     pub(super) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
@@ -285,11 +364,21 @@ impl WriteTx {
                 WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await?,
             },
         };
+        let key = new.meta.idempotency_key;
         let row = chain::seal(new, now);
-        match self {
-            WriteTx::Postgres(tx, _) => postgres::insert(tx, row).await,
-            WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await,
+        let row = match self {
+            WriteTx::Postgres(tx, _) => postgres::insert(tx, row).await?,
+            WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await?,
+        };
+        if let Some(key) = key {
+            match self {
+                WriteTx::Postgres(tx, _) => {
+                    postgres::insert_idempotency_key(tx, key, row.id).await?
+                }
+                WriteTx::Sqlite(tx, _) => sqlite::insert_idempotency_key(tx, key, row.id).await?,
+            }
         }
+        Ok(row)
     }
 
     /// Appends versions of distinct tasks in one statement; nothing is committed yet.

@@ -16,6 +16,9 @@ use crate::diff::FieldChange;
 use crate::error::AppError;
 use crate::task::{BoardTimeline, ChainReport, TaskVersion};
 
+mod learn;
+pub use learn::*;
+
 /// The current list together with the instant it was read, so relative times ("3 hours ago")
 /// render identically on the server and during hydration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,10 +157,19 @@ mod server {
         entity_id: &str,
         actor: &str,
         note: &str,
+        idempotency_key: &str,
     ) -> Result<(EntityId, crate::task::ChangeMeta), AppError> {
         let id = self::entity_id(entity_id)?;
-        let meta = crate::task::ChangeMeta::parse(&actor_or_remembered(actor), note)?;
+        let meta = crate::task::ChangeMeta::parse(&actor_or_remembered(actor), note)?
+            .with_idempotency_key(self::idempotency_key(idempotency_key)?);
         Ok((id, meta))
+    }
+
+    pub fn idempotency_key(
+        raw: &str,
+    ) -> Result<Option<crate::idempotency::IdempotencyKey>, AppError> {
+        crate::idempotency::IdempotencyKey::parse(raw)
+            .map_err(|error| AppError::Invalid(vec![error]))
     }
 
     fn request_header(name: http::header::HeaderName) -> Option<String> {
@@ -642,13 +654,19 @@ fn parse_change(
     input: &crate::task::TaskInput,
     actor: &str,
     note: &str,
+    idempotency_key: &str,
 ) -> Result<(crate::task::TaskFields, crate::task::ChangeMeta), AppError> {
+    use crate::idempotency::IdempotencyKey;
     use crate::task::{ChangeMeta, TaskFields};
 
-    match (TaskFields::parse(input), ChangeMeta::parse(actor, note)) {
-        (Ok(fields), Ok(meta)) => Ok((fields, meta)),
-        (fields, meta) => Err(AppError::Invalid(
-            [fields.err(), meta.err()]
+    match (
+        TaskFields::parse(input),
+        ChangeMeta::parse(actor, note),
+        IdempotencyKey::parse(idempotency_key),
+    ) {
+        (Ok(fields), Ok(meta), Ok(key)) => Ok((fields, meta.with_idempotency_key(key))),
+        (fields, meta, key) => Err(AppError::Invalid(
+            [fields.err(), meta.err(), key.err().map(|error| vec![error])]
                 .into_iter()
                 .flatten()
                 .flatten()
@@ -687,6 +705,7 @@ pub async fn create_task(
     #[server(default)] actor: String,
     #[server(default)] note: String,
     #[server(default)] return_to: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<TaskVersion, AppError> {
     use crate::task::TaskInput;
 
@@ -699,7 +718,7 @@ pub async fn create_task(
         due_date,
     };
     let created = async {
-        let (fields, meta) = parse_change(&input, &actor, &note)?;
+        let (fields, meta) = parse_change(&input, &actor, &note, &idempotency_key)?;
         Ok::<_, AppError>(server::store()?.create_task(fields, meta).await?)
     }
     .await;
@@ -724,6 +743,7 @@ pub async fn update_task(
     #[server(default)] due_date: String,
     #[server(default)] actor: String,
     #[server(default)] note: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<TaskVersion, AppError> {
     use crate::task::TaskInput;
 
@@ -737,7 +757,7 @@ pub async fn update_task(
     let updated = async {
         let id = server::entity_id(&entity_id)?;
         let expected = server::version_number("expected_version", &expected_version)?;
-        let (fields, meta) = parse_change(&input, &actor, &note)?;
+        let (fields, meta) = parse_change(&input, &actor, &note, &idempotency_key)?;
         Ok::<_, AppError>(
             server::store()?
                 .update_task(id, expected, fields, meta)
@@ -764,10 +784,11 @@ pub async fn delete_task(
     #[server(default)] actor: String,
     #[server(default)] note: String,
     #[server(default)] return_to: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<TaskVersion, AppError> {
     let return_to = server::return_path(&return_to);
     let deleted = async {
-        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
         Ok::<_, AppError>(server::store()?.delete_task(id, meta).await?)
     }
     .await;
@@ -781,10 +802,11 @@ pub async fn restore_task(
     #[server(default)] actor: String,
     #[server(default)] note: String,
     #[server(default)] return_to: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<TaskVersion, AppError> {
     let return_to = server::return_path(&return_to);
     let restored = async {
-        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
         Ok::<_, AppError>(server::store()?.restore_task(id, meta).await?)
     }
     .await;
@@ -799,10 +821,11 @@ pub async fn revert_task(
     #[server(default)] actor: String,
     #[server(default)] note: String,
     #[server(default)] return_to: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<TaskVersion, AppError> {
     let return_to = server::return_path(&return_to);
     let reverted = async {
-        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note)?;
+        let (id, meta) = server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
         let target = server::version_number("version", &version)?;
         Ok::<_, AppError>(server::store()?.revert_task(id, target, meta).await?)
     }

@@ -1,0 +1,329 @@
+//! `/learn`: the course's patterns, each shown on the app's own data. The index says where each
+//! pattern lives in the app; the pages under it run one pattern on demand and show the SQL the
+//! store ran for it.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use super::common::PageError;
+use super::submission;
+use crate::api::{create_task, replay_log, CreateTask};
+use crate::error::AppError;
+use crate::idempotency;
+use crate::learn::{ExecutedStatement, ReplayReport};
+use crate::task::TaskVersion;
+
+#[component]
+pub fn LearnPage() -> impl IntoView {
+    view! {
+        <section class="learn" aria-labelledby="learn-heading">
+            <div class="page-heading">
+                <h1 id="learn-heading">"Learn: the patterns in this app"</h1>
+            </div>
+            <p class="lede">
+                "Each pattern of immutable database design, and where to see it working on the "
+                "tasks in this database. Everything runs on the live data, on SQLite or PostgreSQL."
+            </p>
+            <dl class="learn-list">
+                <dt><a href="/database">"Append-only log"</a></dt>
+                <dd>
+                    "Every change appends a row to " <code>"task_versions"</code> "; triggers (and, on "
+                    "PostgreSQL, revoked privileges) refuse UPDATE, DELETE and TRUNCATE. The database "
+                    "page reads the guards from the catalog and lets you try to get past them."
+                </dd>
+                <dt><a href="/learn/replay">"Event sourcing and replay"</a></dt>
+                <dd>
+                    "The log is the source of truth. Rebuild the current state from it alone, up to "
+                    "now or any earlier position, and check it against the read model."
+                </dd>
+                <dt><a href="/learn/idempotency">"Idempotent retries"</a></dt>
+                <dd>
+                    "Every write form carries a key; submitting it twice appends once. Send one "
+                    "form twice and see both answers name the same version."
+                </dd>
+                <dt><a href="/">"Temporal queries"</a></dt>
+                <dd>
+                    "Each version is valid from its " <code>"recorded_at"</code> " until the next "
+                    "one's. The time-travel control under the task list shows the whole board as it "
+                    "was at any instant; each task's history steps through its versions."
+                </dd>
+                <dt><a href="/activity">"The event log"</a></dt>
+                <dd>"The version table read as a feed of changes, newest first, paged by position."</dd>
+                <dt><a href="/database">"Read model kept by a trigger (CQRS)"</a></dt>
+                <dd>
+                    <code>"task_current"</code> " holds one row per task and is written only by a "
+                    "trigger, in the same transaction as the append; the list pages read it, so they "
+                    "cost O(tasks), not O(versions)."
+                </dd>
+                <dt><a href="/">"Optimistic concurrency"</a></dt>
+                <dd>
+                    <code>"UNIQUE (entity_id, version)"</code> " lets only one of two editors who "
+                    "started from the same version save; open a task's edit page in two tabs and save "
+                    "both to see the conflict screen."
+                </dd>
+            </dl>
+        </section>
+    }
+}
+
+/// `/learn/replay`: runs when asked (`?run=1`, optionally `up_to=POSITION`), because at a
+/// million versions a replay takes seconds and a page view should not.
+#[component]
+pub fn ReplayPage() -> impl IntoView {
+    let query = use_query_map();
+    let asked = move || query.with(|query| query.get("run").is_some());
+    let up_to = move || query.with(|query| query.get("up_to").unwrap_or_default());
+    let report = Resource::new(
+        move || asked().then(up_to),
+        |asked| async move {
+            match asked {
+                Some(up_to) => replay_log(up_to).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <section class="learn" aria-labelledby="replay-heading">
+            <div class="page-heading">
+                <h1 id="replay-heading">"Event sourcing: replay the log"</h1>
+                <nav class="page-links" aria-label="Learn pages">
+                    <a href="/learn">"All patterns"</a>
+                </nav>
+            </div>
+            <p class="lede">
+                "The version table is the source of truth; " <code>"task_current"</code> ", the read "
+                "model the lists use, can always be derived from it again. A replay folds the log in "
+                "order into a scratch table: since each version holds the task's whole state, what "
+                "is left for each task is its last version up to the chosen position. The replay "
+                "runs in one transaction that is rolled back, so it changes nothing."
+            </p>
+            <Form method="GET" action="" attr:class="replay-form">
+                <input type="hidden" name="run" value="1" />
+                <label for="replay-up-to">"Up to position (blank: the newest)"</label>
+                <input id="replay-up-to" name="up_to" inputmode="numeric" value=up_to />
+                <button type="submit" class="button-primary">"Replay"</button>
+            </Form>
+            <Transition fallback=|| view! { <p class="loading">"Replaying…"</p> }>
+                {move || Suspend::new(async move {
+                    match report.await {
+                        Ok(Some(report)) => view! { <ReplayOutcome report /> }.into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ReplayOutcome(report: ReplayReport) -> impl IntoView {
+    let verdict = if report.matches() {
+        view! {
+            <p class="replay-verdict replay-match">
+                "The replay equals the read model: same rows, same checksum."
+            </p>
+        }
+        .into_any()
+    } else if report.up_to < report.head {
+        view! {
+            <p class="replay-verdict">
+                {format!(
+                    "The board at position {} differs from today's read model in {} task(s): the changes after it.",
+                    report.up_to, report.differing,
+                )}
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="replay-verdict replay-mismatch">
+                {format!(
+                    "Mismatch: {} task(s) in the read model differ from the log. The read model no longer follows the log.",
+                    report.differing,
+                )}
+            </p>
+        }
+        .into_any()
+    };
+    let differences = (!report.first_differences.is_empty()).then(|| {
+        view! {
+            <h2>"Differing tasks (first " {report.first_differences.len()} " of " {report.differing} ")"</h2>
+            <ul class="replay-differences">
+                {report
+                    .first_differences
+                    .iter()
+                    .map(|difference| {
+                        let side = |row: &Option<String>| row.clone().unwrap_or_else(|| "(no row)".to_owned());
+                        view! {
+                            <li>
+                                <a href=format!("/tasks/{}/history", difference.entity_id)>{difference.entity_id.clone()}</a>
+                                <dl>
+                                    <dt>"replayed"</dt>
+                                    <dd><code>{side(&difference.replayed)}</code></dd>
+                                    <dt>"task_current"</dt>
+                                    <dd><code>{side(&difference.current)}</code></dd>
+                                </dl>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    });
+    view! {
+        <section class="replay-outcome" aria-labelledby="replay-outcome-heading" aria-live="polite">
+            <h2 id="replay-outcome-heading">
+                {format!("Replayed positions 1–{} of {} in {:.1} ms", report.up_to, report.head, report.elapsed_ms)}
+            </h2>
+            {verdict}
+            <table class="replay-digests">
+                <thead>
+                    <tr><th scope="col">"table"</th><th scope="col">"rows"</th><th scope="col">"SHA-256 of the rows in id order"</th></tr>
+                </thead>
+                <tbody>
+                    <tr><th scope="row">"replayed (scratch table)"</th><td>{report.replayed.rows}</td><td><code>{report.replayed.sha256.clone()}</code></td></tr>
+                    <tr><th scope="row"><code>"task_current"</code></th><td>{report.current.rows}</td><td><code>{report.current.sha256.clone()}</code></td></tr>
+                </tbody>
+            </table>
+            {differences}
+            <StatementsRun statements=report.statements />
+        </section>
+    }
+}
+
+/// The statements a demonstration ran, as the store sent them, in order.
+#[component]
+fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
+    view! {
+        <h2>"The SQL the store ran"</h2>
+        <ol class="statements-run">
+            {statements
+                .into_iter()
+                .map(|statement| {
+                    let binds = (!statement.binds.is_empty())
+                        .then(|| format!("binds: {}", statement.binds.iter().enumerate().map(|(at, value)| format!("${} = {value}", at + 1)).collect::<Vec<_>>().join(", ")));
+                    let rows = statement.rows.map(|rows| format!("{rows} row(s)"));
+                    view! {
+                        <li>
+                            <pre>{statement.sql}</pre>
+                            <p class="statement-facts">{[binds, rows].into_iter().flatten().collect::<Vec<_>>().join(" · ")}</p>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+}
+
+/// `/learn/idempotency`: one form sent twice at once with the same key. Without JavaScript the
+/// form posts once; pressing Back and posting again shows the same: the answer names the task
+/// the first post created.
+#[component]
+pub fn IdempotencyPage() -> impl IntoView {
+    let title = RwSignal::new("Submitted twice".to_owned());
+    let key = RwSignal::new(submission::first_key());
+    let twice = Action::new_local(move |(title, key): &(String, String)| {
+        let (title, key) = (title.clone(), key.clone());
+        async move {
+            let send = || {
+                create_task(
+                    title.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "sent twice from the idempotency lab".to_owned(),
+                    String::new(),
+                    key.clone(),
+                )
+            };
+            let (first, second) = futures::future::join(send(), send()).await;
+            TwoAnswers { key, first, second }
+        }
+    });
+    let pending = twice.pending();
+    Effect::new(move |_| {
+        if twice.value().with(Option::is_some) {
+            key.set(submission::browser_key());
+        }
+    });
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        twice.dispatch((title.get_untracked(), key.get_untracked()));
+    };
+    view! {
+        <section class="learn" aria-labelledby="idempotency-heading">
+            <div class="page-heading">
+                <h1 id="idempotency-heading">"Idempotent retries: submit twice, append once"</h1>
+                <nav class="page-links" aria-label="Learn pages">
+                    <a href="/learn">"All patterns"</a>
+                </nav>
+            </div>
+            <p class="lede">
+                "A double click, Back and resubmit, or a retry after a lost connection sends the "
+                "same write again. Every write form here carries an idempotency key made when the "
+                "form was drawn. The store records which version each key appended, in the same "
+                "transaction as the append (table " <code>"idempotency_keys"</code> ", append-only "
+                "like the log), and answers a repeated key with that version instead of appending."
+            </p>
+            <form method="post" action=CreateTask::PATH class="lab-form" on:submit=on_submit>
+                <input type="hidden" name=idempotency::FIELD value=key />
+                <input type="hidden" name="note" value="sent twice from the idempotency lab" />
+                <label for="lab-title">"Title of the task to create"</label>
+                <input id="lab-title" name="title" required maxlength="200" bind:value=title />
+                <button type="submit" class="button-primary" disabled=pending>"Submit twice"</button>
+                <p class="hint">
+                    "The button sends this form twice at the same moment, with the same key. "
+                    "Without JavaScript it sends it once: then press Back and send it again."
+                </p>
+            </form>
+            {move || twice.value().get().map(|answers| view! { <TwoAnswersShown answers /> })}
+        </section>
+    }
+}
+
+#[derive(Clone)]
+struct TwoAnswers {
+    key: String,
+    first: Result<TaskVersion, AppError>,
+    second: Result<TaskVersion, AppError>,
+}
+
+#[component]
+fn TwoAnswersShown(answers: TwoAnswers) -> impl IntoView {
+    let describe = |answer: &Result<TaskVersion, AppError>| match answer {
+        Ok(task) => format!(
+            "version {} of task {} (row {}, position {})",
+            task.version, task.entity_id, task.id, task.position
+        ),
+        Err(error) => format!("error: {error}"),
+    };
+    let verdict = match (&answers.first, &answers.second) {
+        (Ok(first), Ok(second)) if first == second => format!(
+            "Both answers name the same version: the log gained one row, at position {}.",
+            first.position
+        ),
+        (Ok(_), Ok(_)) => "The two answers differ: the key did not protect this write.".to_owned(),
+        _ => "At least one submission failed; see its answer.".to_owned(),
+    };
+    let task_link = answers
+        .first
+        .as_ref()
+        .ok()
+        .map(|task| view! { <p><a href=format!("/tasks/{}/history", task.entity_id)>"See the task's history"</a></p> });
+    view! {
+        <section class="lab-answers" aria-labelledby="lab-answers-heading" aria-live="polite">
+            <h2 id="lab-answers-heading">"Two submissions, key " <code>{answers.key.clone()}</code></h2>
+            <ol>
+                <li>"First answer: " {describe(&answers.first)}</li>
+                <li>"Second answer: " {describe(&answers.second)}</li>
+            </ol>
+            <p class="replay-verdict">{verdict}</p>
+            {task_link}
+        </section>
+    }
+}

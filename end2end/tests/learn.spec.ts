@@ -1,0 +1,84 @@
+import { expect } from "@playwright/test";
+import { open, test, uniqueTitle } from "./support";
+
+test("the learn index links every pattern to where it lives", async ({ page, javaScriptEnabled }, testInfo) => {
+  await open(page, "/", javaScriptEnabled);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Learn" }).click();
+  await expect(page.getByRole("heading", { name: "Learn: the patterns in this app", level: 1 })).toBeVisible();
+  for (const pattern of ["Append-only log", "Event sourcing and replay", "Idempotent retries", "Temporal queries"]) {
+    await expect(page.getByRole("link", { name: pattern })).toBeVisible();
+  }
+  await testInfo.attach("learn index", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+});
+
+test("a replay of the whole log equals the read model, and an earlier position shows the changes since", async ({ page, javaScriptEnabled }, testInfo) => {
+  await open(page, "/learn/replay", javaScriptEnabled);
+  await page.getByRole("button", { name: "Replay" }).click();
+  const outcome = page.getByRole("region", { name: /Replayed positions 1–\d+ of \d+/ });
+  await expect(outcome).toContainText("The replay equals the read model");
+  await expect(outcome.locator(".statements-run pre").filter({ hasText: "INSERT INTO replayed_current" })).toBeVisible();
+  await expect(outcome.locator(".statements-run")).toContainText("ROLLBACK");
+  const rows = outcome.locator(".replay-digests tbody tr td:nth-child(2)");
+  await expect(rows.nth(0)).toHaveText(await rows.nth(1).innerText());
+  await testInfo.attach("replay", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+
+  await page.getByLabel("Up to position (blank: the newest)").fill("1");
+  await page.getByRole("button", { name: "Replay" }).click();
+  await expect(page).toHaveURL(/up_to=1/);
+  const earlier = page.getByRole("region", { name: /Replayed positions 1–1 of \d+/ });
+  await expect(earlier).toContainText(/The board at position 1 differs from today's read model|The replay equals the read model/);
+  await expect(earlier.locator(".replay-digests tbody tr td:nth-child(2)").first()).toHaveText("1");
+});
+
+test("a replay position that is not a number is refused with a message", async ({ page, javaScriptEnabled }) => {
+  await open(page, "/learn/replay?run=1&up_to=soon", javaScriptEnabled);
+  await expect(page.getByRole("alert")).toContainText("must be a position in the log");
+});
+
+test("[js] the idempotency lab sends one form twice at once and both answers name one version", async ({ page, javaScriptEnabled }, testInfo) => {
+  const title = uniqueTitle("Twice");
+  await open(page, "/learn/idempotency", javaScriptEnabled);
+  await page.getByLabel("Title of the task to create").fill(title);
+  await page.getByRole("button", { name: "Submit twice" }).click();
+  const answers = page.getByRole("region", { name: /Two submissions, key/ });
+  await expect(answers).toContainText("Both answers name the same version");
+  await testInfo.attach("idempotency lab", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+  await open(page, `/?q=${encodeURIComponent(title)}`, javaScriptEnabled);
+  await expect(page.getByRole("link", { name: title })).toHaveCount(1);
+});
+
+test("[no-js] a create form posted again (a retry) is answered with the task the first post created", async ({ page, request, javaScriptEnabled }) => {
+  const title = uniqueTitle("Posted again");
+  await open(page, "/tasks/new", javaScriptEnabled);
+  const key = await page.locator('input[name="idempotency_key"]').getAttribute("value");
+  expect(key, "the server writes the form's key into the page").toMatch(/^[0-9a-f-]{36}$/);
+  await page.getByLabel("Title").fill(title);
+  await page.getByRole("button", { name: "Create task" }).click();
+  await expect(page.getByRole("heading", { name: title })).toBeVisible();
+  const created = page.url().match(/\/tasks\/([0-9a-f-]{36})/)?.[1];
+
+  const retry = await request.post("/api/create_task", { form: { title, idempotency_key: key! }, headers: { Accept: "application/json" } });
+  expect(retry.status()).toBe(200);
+  const answer = await retry.json();
+  expect(answer.entity_id).toBe(created);
+  expect(answer.version).toBe(1);
+  await open(page, `/?q=${encodeURIComponent(title)}`, javaScriptEnabled);
+  await expect(page.getByRole("link", { name: title })).toHaveCount(1);
+  await open(page, "/tasks/new", javaScriptEnabled);
+  expect(await page.locator('input[name="idempotency_key"]').getAttribute("value"), "the next form gets a new key").not.toBe(key);
+});
+
+test("[js] the create form gets a new key after each task, so two tasks in a row are two tasks", async ({ page, javaScriptEnabled }) => {
+  await open(page, "/", javaScriptEnabled);
+  const form = page.getByRole("form", { name: "Create a task" });
+  const keys: (string | null)[] = [];
+  const titles = [uniqueTitle("In a row"), uniqueTitle("In a row")];
+  for (const title of titles) {
+    keys.push(await form.locator('input[name="idempotency_key"]').getAttribute("value"));
+    await form.getByLabel("Title").fill(title);
+    await form.getByRole("button", { name: "Create task" }).click();
+    await expect(page.getByRole("link", { name: title })).toBeVisible();
+  }
+  expect(keys[0]).not.toBe(keys[1]);
+  for (const title of titles) await expect(page.getByRole("link", { name: title })).toHaveCount(1);
+});
