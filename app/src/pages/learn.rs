@@ -221,6 +221,8 @@ fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
 /// `/learn/idempotency`: one form sent twice at once with the same key. Without JavaScript the
 /// form posts once; pressing Back and posting again shows the same: the answer names the task
 /// the first post created.
+const LAB_PATH: &str = "/learn/idempotency";
+
 #[component]
 pub fn IdempotencyPage() -> impl IntoView {
     let title = RwSignal::new("Submitted twice".to_owned());
@@ -237,7 +239,9 @@ pub fn IdempotencyPage() -> impl IntoView {
                     String::new(),
                     String::new(),
                     "sent twice from the idempotency lab".to_owned(),
-                    String::new(),
+                    // A write answers with a redirect, which the router follows: back to this
+                    // page, which stays mounted and keeps the answers on screen.
+                    LAB_PATH.to_owned(),
                     key.clone(),
                 )
             };
