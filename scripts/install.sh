@@ -19,29 +19,12 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Rust target wasm32-unknown-unknown"
 rustup target add wasm32-unknown-unknown
 
-# The two tools compile side by side, each printing into its own log. One after the other they took
-# 5 min 50 s and 2 min 05 s on two cores; a lone `cargo install` leaves a core idle through its
-# build scripts, its largest crates and its link.
-mkdir -p target/install
-tool_builds=()
-tool_logs=()
-trap 'kill "${tool_builds[@]}" 2>/dev/null || true' EXIT
-install_in_background() {
-  local log="target/install/$1.log"
-  shift
-  printf '    building in the background, log in %s\n' "$log"
-  "$@" >"$log" 2>&1 &
-  tool_builds+=($!)
-  tool_logs+=("$log")
-}
-
 # Built without optimisation or debug info: about 6 minutes on two cores instead of 11, the biggest
 # part of a first run. The build tool itself does little work (the compilers, wasm-bindgen and
 # wasm-opt are separate programs); it costs about 17 s more per release build (mostly brotli).
 step "cargo-leptos $CARGO_LEPTOS_VERSION (newer releases need a newer rustc)"
 if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
-  install_in_background cargo-leptos env CARGO_PROFILE_DEV_DEBUG=0 \
-    cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --debug --force
+  CARGO_PROFILE_DEV_DEBUG=0 cargo install "cargo-leptos@$CARGO_LEPTOS_VERSION" --locked --debug --force
 fi
 
 # cargo-leptos uses whatever wasm-bindgen is on PATH without checking its version, and the CLI
@@ -51,7 +34,7 @@ wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version =
 step "wasm-bindgen-cli $wasm_bindgen_version (the version Cargo.lock pins)"
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
   # Not --locked: its locked webpki-roots version is missing from the registry mirror.
-  install_in_background wasm-bindgen-cli cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
+  cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
 fi
 
 # npm's binaryen brings wasm-opt 132. Debian's wasm-opt 108 builds a bundle that never hydrates.
@@ -70,15 +53,4 @@ if $with_test_tools; then
   if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     apt-get update && apt-get install -y postgresql
   fi
-fi
-
-if [ ${#tool_builds[@]} -gt 0 ]; then
-  step "Waiting for the tools compiling in the background"
-  for i in "${!tool_builds[@]}"; do
-    if ! wait "${tool_builds[$i]}"; then
-      tail -n 40 "${tool_logs[$i]}" >&2
-      echo "installing failed; the whole log is ${tool_logs[$i]}" >&2
-      exit 1
-    fi
-  done
 fi

@@ -1,6 +1,7 @@
 //! What the Learn pages show: reports of the course's patterns run on the app's own data. Shared
 //! by the store, which produces them, and the pages, which draw them.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Event sourcing, shown: the read model rebuilt from the log alone, compared with the one the
@@ -53,4 +54,52 @@ pub struct ExecutedStatement {
     pub sql: String,
     pub binds: Vec<String>,
     pub rows: Option<u64>,
+}
+
+/// Temporal tables, shown: one task's versions as validity periods, and the board at an instant
+/// read twice, through the periods view and through the index walk the app's time travel uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemporalReport {
+    pub at: DateTime<Utc>,
+    /// `task_version_periods` as the database's catalog holds it.
+    pub view_definition: String,
+    /// The first page of the board at `at`, through the view.
+    pub through_view: AsOfRun,
+    /// The same page, through the app's time-travel statement.
+    pub through_index: AsOfRun,
+    /// The periods of the first task on that page, oldest first.
+    pub periods: Vec<Period>,
+}
+
+impl TemporalReport {
+    /// Whether both reads found the same versions in the same order.
+    pub fn same_board(&self) -> bool {
+        let versions = |run: &AsOfRun| {
+            run.rows
+                .iter()
+                .map(|row| (row.entity_id.clone(), row.version))
+                .collect::<Vec<_>>()
+        };
+        versions(&self.through_view) == versions(&self.through_index)
+    }
+}
+
+/// One read of the board as of an instant: what ran, how long it took, what it found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AsOfRun {
+    pub statement: ExecutedStatement,
+    pub elapsed_ms: f64,
+    pub rows: Vec<Period>,
+}
+
+/// A version and the time it was the task's state: `[valid_from, valid_to)`, open-ended for the
+/// newest version. Rows read through the index walk carry no `valid_to` (it does not compute one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub entity_id: String,
+    pub version: i64,
+    pub title: String,
+    pub deleted: bool,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
 }

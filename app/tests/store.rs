@@ -1142,6 +1142,43 @@ on_both_backends! {
         assert_ne!(report.first_differences[0].entity_id, kept.entity_id.to_string());
     }
 
+    async fn the_board_through_the_periods_view_equals_the_time_travel_page_at_random_instants(db) {
+        use proptest::strategy::{Strategy, ValueTree};
+        use proptest::test_runner::TestRunner;
+
+        let store = &db.store;
+        store.generate_board("24x6".parse().unwrap()).await.unwrap();
+        let history: Vec<_> = store.change_feed(FeedQuery { limit: 200, ..FeedQuery::default() }).await.unwrap().entries;
+        let (newest, oldest) = (history[0].version.recorded_at, history.last().unwrap().version.recorded_at);
+        let span = (newest - oldest).num_microseconds().unwrap();
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..24 {
+            let offset = (-1_000_000i64..span + 1_000_000).new_tree(&mut runner).unwrap().current();
+            let at = oldest + chrono::Duration::microseconds(offset);
+            let report = store.temporal(at).await.unwrap();
+            assert!(report.same_board(), "at {at}: {:?} vs {:?}", report.through_view.rows, report.through_index.rows);
+            let page = store.board_as_of(at, None).await.unwrap();
+            assert_eq!(report.through_index.rows.len(), page.rows.len() + usize::from(page.next.is_some()));
+        }
+    }
+
+    async fn each_version_is_valid_until_the_next_one_was_recorded(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Periods"), by("ada")).await.unwrap();
+        let edited = store.update_task(task.entity_id, 1, fields("Periods, edited"), by("ada")).await.unwrap();
+        let deleted = store.delete_task(task.entity_id, by("ada")).await.unwrap();
+        let report = store.temporal(deleted.recorded_at).await.unwrap();
+        let periods = &report.periods;
+        assert_eq!(periods.iter().map(|p| p.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(periods[0].valid_to, Some(edited.recorded_at));
+        assert_eq!(periods[1].valid_to, Some(deleted.recorded_at));
+        assert_eq!(periods[2].valid_to, None, "the newest version is valid until further notice");
+        assert!(periods[2].deleted);
+        assert!(report.view_definition.to_lowercase().contains("lead("), "{}", report.view_definition);
+        let before_edit = store.temporal(task.recorded_at).await.unwrap();
+        assert_eq!(before_edit.through_view.rows[0].version, 1);
+    }
+
     async fn the_record_of_keys_is_append_only(db) {
         let key = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
         db.store.create_task(fields("Keyed"), key).await.unwrap();

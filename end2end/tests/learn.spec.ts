@@ -30,6 +30,22 @@ test("a replay of the whole log equals the read model, and an earlier position s
   await expect(earlier.locator(".replay-digests tbody tr td:nth-child(2)").first()).toHaveText("1");
 });
 
+test("the temporal page reads one board through the periods view and through the index walk, and they agree", async ({ page, javaScriptEnabled }, testInfo) => {
+  await open(page, "/learn", javaScriptEnabled);
+  await page.getByRole("link", { name: "Temporal queries" }).click();
+  const outcome = page.getByRole("region", { name: /The board at / });
+  await expect(outcome).toContainText(/Both reads found the same \d+ versions, in the same order/);
+  await expect(outcome.locator(".db-sql")).toContainText(/lead\(/i);
+  await expect(outcome.getByRole("columnheader", { name: "valid to" })).toBeVisible();
+  await expect(outcome.locator(".statements-run pre").filter({ hasText: "task_version_periods" })).toBeVisible();
+  await testInfo.attach("temporal", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+
+  await page.getByLabel("The board at change (a position; blank: halfway through the log)").fill("1");
+  await page.getByRole("button", { name: "Show the board then" }).click();
+  await expect(page).toHaveURL(/at_change=1/);
+  await expect(page.getByRole("region", { name: /The board at / })).toContainText("Both reads found the same 1 versions");
+});
+
 test("a replay position that is not a number is refused with a message", async ({ page, javaScriptEnabled }) => {
   await open(page, "/learn/replay?run=1&up_to=soon", javaScriptEnabled);
   await expect(page.getByRole("alert")).toContainText("must be a position in the log");

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::learn::ReplayReport;
+use crate::learn::{ReplayReport, TemporalReport};
 
 /// Rebuilds the read model from the log alone, up to position `up_to` (blank: the newest), and
 /// compares it with `task_current`. It writes nothing: the scratch table lives in a transaction
@@ -22,4 +22,19 @@ pub async fn replay_log(#[server(default)] up_to: String) -> Result<ReplayReport
         },
     };
     Ok(super::server::store()?.replay(up_to).await?)
+}
+
+/// The board at the change `at_change` (a position; blank: halfway through the log) read
+/// through the validity-periods view and through the app's time-travel statement.
+#[server(endpoint = "temporal_board")]
+pub async fn temporal_board(
+    #[server(default)] at_change: String,
+) -> Result<TemporalReport, AppError> {
+    let store = super::server::store()?;
+    let at_change = match at_change.trim() {
+        "" => (store.head_position().await? / 2).max(1).to_string(),
+        given => given.to_owned(),
+    };
+    let at = super::server::instant(&store, "", &at_change).await?;
+    Ok(store.temporal(at).await?)
 }

@@ -57,6 +57,7 @@ lazy_pages! {
     LearnRoute => learn::LearnPage,
     ReplayRoute => learn::ReplayPage,
     IdempotencyRoute => learn::IdempotencyPage,
+    TemporalRoute => learn::TemporalPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

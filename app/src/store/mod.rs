@@ -22,6 +22,7 @@ mod replay;
 mod row;
 mod seed;
 mod sqlite;
+mod temporal;
 mod write;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{version_columns, BackendKind};
+use crate::learn::ExecutedStatement;
 use crate::paging::{TimeCursor, NO_DUE_DATE, PAGE_SIZE};
 use crate::task::{EntityId, TaskFilter, TaskSort};
 
@@ -30,7 +31,7 @@ pub(super) struct Statement {
 }
 
 impl Statement {
-    fn new(sql: impl Into<String>) -> Self {
+    pub(super) fn new(sql: impl Into<String>) -> Self {
         Self {
             sql: sql.into(),
             binds: Vec::new(),
@@ -38,7 +39,7 @@ impl Statement {
     }
 
     /// Appends `text`, replacing each `?` in it by the next numbered placeholder for `binds`.
-    fn push(&mut self, text: &str, binds: impl IntoIterator<Item = Bind>) -> &mut Self {
+    pub(super) fn push(&mut self, text: &str, binds: impl IntoIterator<Item = Bind>) -> &mut Self {
         let mut binds = binds.into_iter();
         for piece in text.split_inclusive('?') {
             match piece.strip_suffix('?') {
@@ -55,8 +56,29 @@ impl Statement {
         self
     }
 
-    fn limit_page(&mut self) -> &mut Self {
+    pub(super) fn limit_page(&mut self) -> &mut Self {
         self.push(" LIMIT ?", [Bind::Int(PAGE_SIZE as i64 + 1)])
+    }
+}
+
+impl Statement {
+    /// The statement as it ran, for a page that shows the SQL behind a demonstration.
+    pub(super) fn executed(&self, rows: usize) -> ExecutedStatement {
+        ExecutedStatement {
+            sql: self.sql.clone(),
+            binds: self
+                .binds
+                .iter()
+                .map(|bind| match bind {
+                    Bind::Text(text) => text.clone(),
+                    Bind::Instant(at) => at.to_rfc3339(),
+                    Bind::Id(id) => id.to_string(),
+                    Bind::Int(number) => number.to_string(),
+                    Bind::Date(date) => date.to_string(),
+                })
+                .collect(),
+            rows: Some(rows as u64),
+        }
     }
 }
 

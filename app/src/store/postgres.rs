@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
 use super::replay::{self, Recorder, Replayed};
-use super::{version_columns, FollowKey, Followed, StoreError};
+use super::{version_columns, FollowKey, Followed, StoreError, VERSION_COLUMN_COUNT};
 use crate::database::{Privilege, Rule};
 use crate::idempotency::IdempotencyKey;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
@@ -499,4 +499,25 @@ pub(super) async fn replay(pool: &PgPool, up_to: Option<i64>) -> Result<Replayed
         replayed,
         current,
     })
+}
+
+/// Versions each followed by the end of their validity (`valid_to`, the column after them).
+pub(super) async fn periods(
+    pool: &PgPool,
+    statement: &Statement,
+) -> Result<Vec<(TaskVersion, Option<DateTime<Utc>>)>, sqlx::Error> {
+    bound(statement)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| Ok((read_from(row, 0)?, row.try_get(VERSION_COLUMN_COUNT)?)))
+        .collect()
+}
+
+/// A view's definition as the catalog holds it.
+pub(super) async fn view_definition(pool: &PgPool, view: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_get_viewdef(to_regclass($1), true)")
+        .bind(view)
+        .fetch_one(pool)
+        .await
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
 use super::replay::{self, Recorder, Replayed};
-use super::{version_columns, FollowKey, Followed, StoreError};
+use super::{version_columns, FollowKey, Followed, StoreError, VERSION_COLUMN_COUNT};
 use crate::database::Rule;
 use crate::idempotency::IdempotencyKey;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
@@ -442,4 +442,31 @@ pub(super) async fn replay(pool: &SqlitePool, up_to: Option<i64>) -> Result<Repl
         replayed,
         current,
     })
+}
+
+/// Versions each followed by the end of their validity (`valid_to`, the column after them).
+pub(super) async fn periods(
+    pool: &SqlitePool,
+    statement: &Statement,
+) -> Result<Vec<(TaskVersion, Option<DateTime<Utc>>)>, sqlx::Error> {
+    bound(statement)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let valid_to: Option<String> = row.try_get(VERSION_COLUMN_COUNT)?;
+            Ok((
+                read_from(row, 0)?,
+                valid_to.as_deref().map(read_instant).transpose()?,
+            ))
+        })
+        .collect()
+}
+
+/// A view's definition as the catalog holds it.
+pub(super) async fn view_definition(pool: &SqlitePool, view: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = $1")
+        .bind(view)
+        .fetch_one(pool)
+        .await
 }

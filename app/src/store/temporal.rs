@@ -1,0 +1,108 @@
+//! Temporal tables, demonstrated on the live data: the log read as validity periods through the
+//! `task_version_periods` view (migration 0007), and the board at an instant read through that
+//! view and through the index walk the app's time travel uses, so a class can see that both give
+//! the same board and what each costs.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::pages::{self, Bind, Statement};
+use super::{postgres, sqlite, version_columns, Backend, Store, StoreError};
+use crate::learn::{AsOfRun, Period, TemporalReport};
+use crate::task::{EntityId, TaskVersion};
+
+/// The board at `at` through the view: every version whose period contains `at`, in the same
+/// order as the app's time-travel page (newest first), one page of it.
+fn board_through_view(at: DateTime<Utc>) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {}, v.valid_to FROM task_version_periods v",
+        version_columns!()
+    ));
+    statement.push(
+        " WHERE v.valid_from <= ? AND (v.valid_to IS NULL OR v.valid_to > ?) \
+         ORDER BY v.valid_from DESC, v.position DESC",
+        [Bind::Instant(at), Bind::Instant(at)],
+    );
+    statement.limit_page();
+    statement
+}
+
+/// One task's versions with their periods, oldest first.
+fn task_periods(entity_id: EntityId) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {}, v.valid_to FROM task_version_periods v",
+        version_columns!()
+    ));
+    statement.push(
+        " WHERE v.entity_id = ? ORDER BY v.version",
+        [Bind::Id(entity_id)],
+    );
+    statement
+}
+
+fn period(version: &TaskVersion, valid_to: Option<DateTime<Utc>>) -> Period {
+    Period {
+        entity_id: version.entity_id.to_string(),
+        version: version.version,
+        title: version.fields.title.as_str().to_owned(),
+        deleted: version.is_tombstone(),
+        valid_from: version.recorded_at,
+        valid_to,
+    }
+}
+
+impl Store {
+    /// The board at `at` read both ways, and the periods of the first task on it.
+    pub async fn temporal(&self, at: DateTime<Utc>) -> Result<TemporalReport, StoreError> {
+        let view_definition = match &self.backend {
+            Backend::Postgres(pool) => {
+                postgres::view_definition(pool, "task_version_periods").await?
+            }
+            Backend::Sqlite(pool) => sqlite::view_definition(pool, "task_version_periods").await?,
+        };
+        let (through_view, first_task) = self.periods_run(&board_through_view(at)).await?;
+
+        let statement = pages::as_of(at, None);
+        let started = Instant::now();
+        let rows = self.versions(&statement).await?;
+        let through_index = AsOfRun {
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            statement: statement.executed(rows.len()),
+            rows: rows.iter().map(|version| period(version, None)).collect(),
+        };
+
+        let periods = match first_task {
+            Some(entity_id) => self.periods_run(&task_periods(entity_id)).await?.0.rows,
+            None => Vec::new(),
+        };
+        Ok(TemporalReport {
+            at,
+            view_definition,
+            through_view,
+            through_index,
+            periods,
+        })
+    }
+
+    /// Runs a statement over the view; also returns the task of its first row.
+    async fn periods_run(
+        &self,
+        statement: &Statement,
+    ) -> Result<(AsOfRun, Option<EntityId>), StoreError> {
+        let started = Instant::now();
+        let rows = match &self.backend {
+            Backend::Postgres(pool) => postgres::periods(pool, statement).await?,
+            Backend::Sqlite(pool) => sqlite::periods(pool, statement).await?,
+        };
+        let run = AsOfRun {
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            statement: statement.executed(rows.len()),
+            rows: rows
+                .iter()
+                .map(|(version, valid_to)| period(version, *valid_to))
+                .collect(),
+        };
+        Ok((run, rows.first().map(|(version, _)| version.entity_id)))
+    }
+}
