@@ -103,3 +103,17 @@ pub struct Period {
     pub valid_from: DateTime<Utc>,
     pub valid_to: Option<DateTime<Utc>>,
 }
+
+/// CQRS, shown: a rule on the read model, which the trigger writes in the append's transaction,
+/// refuses an append, and the log is left as it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadModelRefusal {
+    /// The title the temporary rule forbids, and the demonstration tries to append.
+    pub title: String,
+    /// The database's own error message; `None` if the append went through.
+    pub refusal: Option<String>,
+    /// The log's newest position before the attempt and after it, in the same transaction.
+    pub head_before: i64,
+    pub head_after: i64,
+    pub statements: Vec<ExecutedStatement>,
+}

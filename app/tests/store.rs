@@ -1179,6 +1179,20 @@ on_both_backends! {
         assert_eq!(before_edit.through_view.rows[0].version, 1);
     }
 
+    async fn a_rule_on_the_read_model_refuses_the_append_and_the_log_stays_as_it_was(db) {
+        let store = &db.store;
+        let task = store.create_task(fields("Before the demonstration"), by("ada")).await.unwrap();
+        let report = store.read_model_refusal().await.unwrap();
+        let refusal = report.refusal.expect("the read model's rule refuses the append");
+        assert!(refusal.contains("read_model_demo_rule"), "{refusal}");
+        assert_eq!((report.head_before, report.head_after), (task.position, task.position));
+        assert_eq!(db.version_rows().await, 1, "the refused append left nothing");
+        assert!(report.statements.iter().any(|s| s.sql.starts_with("INSERT INTO task_versions") && s.binds[3] == report.title));
+        let allowed = store.create_task(fields(&report.title), by("ada")).await;
+        assert!(allowed.is_ok(), "the rule went with the rollback: {allowed:?}");
+        assert!(store.replay(None).await.unwrap().matches());
+    }
+
     async fn the_record_of_keys_is_append_only(db) {
         let key = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
         db.store.create_task(fields("Keyed"), key).await.unwrap();

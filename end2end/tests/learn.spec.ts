@@ -46,6 +46,19 @@ test("the temporal page reads one board through the periods view and through the
   await expect(page.getByRole("region", { name: /The board at / })).toContainText("Both reads found the same 1 versions");
 });
 
+test("the CQRS page shows a rule on the read model refusing an append, and the log not moving", async ({ page, javaScriptEnabled }, testInfo) => {
+  await open(page, "/learn", javaScriptEnabled);
+  await page.getByRole("link", { name: "Read model kept by a trigger (CQRS)" }).click();
+  await page.getByRole("button", { name: "Try an append the read model refuses" }).click();
+  const outcome = page.getByRole("region", { name: "Appending “Refused by the read model”" });
+  await expect(outcome).toContainText("The database refused the append");
+  await expect(outcome.locator(".db-message")).toContainText("read_model_demo_rule");
+  const positions = (await outcome.getByText(/newest position before the attempt/).innerText()).match(/before the attempt: (\d+); after it: (\d+)/);
+  expect(positions?.[1]).toBe(positions?.[2]);
+  await expect(outcome.locator(".statements-run pre").filter({ hasText: "INSERT INTO task_versions" })).toBeVisible();
+  await testInfo.attach("cqrs", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+});
+
 test("a replay position that is not a number is refused with a message", async ({ page, javaScriptEnabled }) => {
   await open(page, "/learn/replay?run=1&up_to=soon", javaScriptEnabled);
   await expect(page.getByRole("alert")).toContainText("must be a position in the log");

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::learn::{ReplayReport, TemporalReport};
+use crate::learn::{ReadModelRefusal, ReplayReport, TemporalReport};
 
 /// Rebuilds the read model from the log alone, up to position `up_to` (blank: the newest), and
 /// compares it with `task_current`. It writes nothing: the scratch table lives in a transaction
@@ -37,4 +37,12 @@ pub async fn temporal_board(
     };
     let at = super::server::instant(&store, "", &at_change).await?;
     Ok(store.temporal(at).await?)
+}
+
+/// Adds a rule to the read model for one transaction, tries to append a task it forbids, and
+/// reports the refusal; everything is rolled back. The rule locks `task_current` for the moment
+/// it exists, so the page calls this only when its form asks (`run=1`), never on a plain visit.
+#[server(endpoint = "attempt_refused_append")]
+pub async fn attempt_refused_append() -> Result<ReadModelRefusal, AppError> {
+    Ok(super::server::store()?.read_model_refusal().await?)
 }

@@ -58,6 +58,7 @@ lazy_pages! {
     ReplayRoute => learn::ReplayPage,
     IdempotencyRoute => learn::IdempotencyPage,
     TemporalRoute => learn::TemporalPage,
+    CqrsRoute => learn::CqrsPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

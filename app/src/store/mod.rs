@@ -12,6 +12,7 @@
 //! `attempt_tamper`, which exists to show the database refusing them and always rolls back.
 
 mod chain;
+mod cqrs;
 mod error;
 mod follow;
 mod generate;

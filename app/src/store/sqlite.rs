@@ -146,39 +146,40 @@ pub(super) async fn version(
         .transpose()
 }
 
+/// One version appended; its values are bound in the column order listed.
+pub(super) const INSERT_VERSION: &str = "INSERT INTO task_versions \
+     (id, entity_id, version, title, description, status, priority, due_date, op, \
+      recorded_at, deleted_at, actor, note, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     RETURNING position";
+
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     mut row: TaskVersion,
 ) -> Result<TaskVersion, StoreError> {
     let fields = &row.fields;
-    let inserted = sqlx::query_scalar(
-        "INSERT INTO task_versions \
-         (id, entity_id, version, title, description, status, priority, due_date, op, \
-          recorded_at, deleted_at, actor, note, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         RETURNING position",
-    )
-    .bind(id_text(row.id))
-    .bind(id_text(row.entity_id.as_uuid()))
-    .bind(row.version)
-    .bind(fields.title.as_str())
-    .bind(fields.description.as_ref().map(|d| d.as_str()))
-    .bind(fields.status.as_str())
-    .bind(i64::from(fields.priority.value()))
-    .bind(
-        fields
-            .due_date
-            .map(|date| date.format("%Y-%m-%d").to_string()),
-    )
-    .bind(row.op.as_str())
-    .bind(instant_text(row.recorded_at))
-    .bind(row.deleted_at.map(instant_text))
-    .bind(row.actor.as_str())
-    .bind(row.note.as_ref().map(|n| n.as_str()))
-    .bind(row.prev_hash.as_deref())
-    .bind(&row.hash)
-    .fetch_one(conn)
-    .await;
+    let inserted = sqlx::query_scalar(INSERT_VERSION)
+        .bind(id_text(row.id))
+        .bind(id_text(row.entity_id.as_uuid()))
+        .bind(row.version)
+        .bind(fields.title.as_str())
+        .bind(fields.description.as_ref().map(|d| d.as_str()))
+        .bind(fields.status.as_str())
+        .bind(i64::from(fields.priority.value()))
+        .bind(
+            fields
+                .due_date
+                .map(|date| date.format("%Y-%m-%d").to_string()),
+        )
+        .bind(row.op.as_str())
+        .bind(instant_text(row.recorded_at))
+        .bind(row.deleted_at.map(instant_text))
+        .bind(row.actor.as_str())
+        .bind(row.note.as_ref().map(|n| n.as_str()))
+        .bind(row.prev_hash.as_deref())
+        .bind(&row.hash)
+        .fetch_one(conn)
+        .await;
     row.position = inserted.map_err(|error| StoreError::from_insert(error, row.version))?;
     Ok(row)
 }
