@@ -59,6 +59,34 @@ test("the CQRS page shows a rule on the read model refusing an append, and the l
   await testInfo.attach("cqrs", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 });
 
+test("two editors of one task: the first save appends the next version, the second is refused", async ({ page, request, javaScriptEnabled }, testInfo) => {
+  const title = uniqueTitle("Edited twice");
+  const created = await request.post("/api/create_task", { form: { title }, headers: { Accept: "application/json" } });
+  const { entity_id: id } = await created.json();
+  await open(page, "/learn", javaScriptEnabled);
+  await page.getByRole("link", { name: "Optimistic concurrency" }).click();
+  await page.getByRole("link", { name: title }).click();
+  const editorA = page.getByRole("region", { name: "Editor A" });
+  const editorB = page.getByRole("region", { name: "Editor B" });
+  await editorA.getByRole("button", { name: "Save as editor A (from version 1)" }).click();
+  if (javaScriptEnabled === false) {
+    await expect(page.getByText("Saved — now version 2")).toBeVisible();
+  } else {
+    await expect(editorA.getByRole("status")).toHaveText("Saved: version 2 appended.");
+  }
+  await editorB.getByRole("button", { name: "Save as editor B (from version 1)" }).click();
+  await expect(editorB.getByRole("alert")).toContainText("Refused: version 2 was saved first");
+  if (javaScriptEnabled !== false) {
+    await expect(page).toHaveURL(/flash=updated\.2/);
+    await expect(editorA.getByRole("status"), "the redirect back to the lab keeps both answers").toHaveText("Saved: version 2 appended.");
+  }
+  await testInfo.attach("two editors", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+  const history = await request.post("/api/get_task", { form: { entity_id: id }, headers: { Accept: "application/json" } });
+  const { task } = await history.json();
+  expect(task.version, "one save appended, the other nothing").toBe(2);
+  expect(task.fields.title).toBe(`${title} (editor A)`);
+});
+
 test("a replay position that is not a number is refused with a message", async ({ page, javaScriptEnabled }) => {
   await open(page, "/learn/replay?run=1&up_to=soon", javaScriptEnabled);
   await expect(page.getByRole("alert")).toContainText("must be a position in the log");

@@ -59,6 +59,7 @@ lazy_pages! {
     IdempotencyRoute => learn::IdempotencyPage,
     TemporalRoute => learn::TemporalPage,
     CqrsRoute => learn::CqrsPage,
+    ConcurrencyRoute => learn::ConcurrencyPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).
