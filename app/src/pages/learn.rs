@@ -92,12 +92,7 @@ pub fn ReplayPage() -> impl IntoView {
     );
     view! {
         <section class="learn" aria-labelledby="replay-heading">
-            <div class="page-heading">
-                <h1 id="replay-heading">"Event sourcing: replay the log"</h1>
-                <nav class="page-links" aria-label="Learn pages">
-                    <a href="/learn">"All patterns"</a>
-                </nav>
-            </div>
+            <LearnHeading id="replay-heading" title="Event sourcing: replay the log" />
             <p class="lede">
                 "The version table is the source of truth; " <code>"task_current"</code> ", the read "
                 "model the lists use, can always be derived from it again. A replay folds the log in "
@@ -267,12 +262,7 @@ pub fn IdempotencyPage() -> impl IntoView {
     };
     view! {
         <section class="learn" aria-labelledby="idempotency-heading">
-            <div class="page-heading">
-                <h1 id="idempotency-heading">"Idempotent retries: submit twice, append once"</h1>
-                <nav class="page-links" aria-label="Learn pages">
-                    <a href="/learn">"All patterns"</a>
-                </nav>
-            </div>
+            <LearnHeading id="idempotency-heading" title="Idempotent retries: submit twice, append once" />
             <p class="lede">
                 "A double click, Back and resubmit, or a retry after a lost connection sends the "
                 "same write again. Every write form here carries an idempotency key made when the "
@@ -347,12 +337,7 @@ pub fn TemporalPage() -> impl IntoView {
     let report = Resource::new(at_change, temporal_board);
     view! {
         <section class="learn" aria-labelledby="temporal-heading">
-            <div class="page-heading">
-                <h1 id="temporal-heading">"Temporal queries: versions as validity periods"</h1>
-                <nav class="page-links" aria-label="Learn pages">
-                    <a href="/learn">"All patterns"</a>
-                </nav>
-            </div>
+            <LearnHeading id="temporal-heading" title="Temporal queries: versions as validity periods" />
             <p class="lede">
                 "Each version was the task's state from its " <code>"recorded_at"</code> " until the "
                 "next version's: a period " <code>"[valid_from, valid_to)"</code> ", open-ended for "
@@ -459,12 +444,7 @@ pub fn CqrsPage() -> impl IntoView {
     });
     view! {
         <section class="learn" aria-labelledby="cqrs-heading">
-            <div class="page-heading">
-                <h1 id="cqrs-heading">"CQRS: a read model kept in the same transaction"</h1>
-                <nav class="page-links" aria-label="Learn pages">
-                    <a href="/learn">"All patterns"</a>
-                </nav>
-            </div>
+            <LearnHeading id="cqrs-heading" title="CQRS: a read model kept in the same transaction" />
             <p class="lede">
                 "Writes go to the log (" <code>"task_versions"</code> "); reads come from the read "
                 "model (" <code>"task_current"</code> "), one row per task. A trigger on the log "
@@ -541,12 +521,7 @@ pub fn ConcurrencyPage() -> impl IntoView {
     });
     view! {
         <section class="learn" aria-labelledby="concurrency-heading">
-            <div class="page-heading">
-                <h1 id="concurrency-heading">"Optimistic concurrency: two editors, one version"</h1>
-                <nav class="page-links" aria-label="Learn pages">
-                    <a href="/learn">"All patterns"</a>
-                </nav>
-            </div>
+            <LearnHeading id="concurrency-heading" title="Optimistic concurrency: two editors, one version" />
             <p class="lede">
                 "Both editors below opened the same version of one task. Each save asks to append "
                 "the next version. The first gets it; the second asks for the same number and is "
@@ -663,5 +638,18 @@ fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -
                 Err(error) => view! { <p class="replay-verdict replay-mismatch" role="alert">{error.to_string()}</p> }.into_any(),
             })}
         </section>
+    }
+}
+
+/// A pattern page's heading, with the way back to the list of patterns.
+#[component]
+fn LearnHeading(id: &'static str, title: &'static str) -> impl IntoView {
+    view! {
+        <div class="page-heading">
+            <h1 id=id>{title}</h1>
+            <nav class="page-links" aria-label="Learn pages">
+                <a href="/learn">"All patterns"</a>
+            </nav>
+        </div>
     }
 }

@@ -88,7 +88,7 @@ impl Store {
         run.ran(BACK_TO_SAVEPOINT, &[], None);
         let head_after = tx.head().await?;
         run.ran(HEAD, &[], Some(1));
-        drop(tx);
+        tx.rollback().await?;
         run.ran("ROLLBACK", &[], None);
         Ok(ReadModelRefusal {
             title: FORBIDDEN_TITLE.to_owned(),
@@ -140,6 +140,13 @@ impl WriteTx {
         match self {
             WriteTx::Postgres(tx, _) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await,
             WriteTx::Sqlite(tx, _) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            WriteTx::Postgres(tx, _) => tx.rollback().await,
+            WriteTx::Sqlite(tx, _) => tx.rollback().await,
         }
     }
 

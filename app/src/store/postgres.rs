@@ -10,7 +10,6 @@ use sqlx::{PgConnection, PgExecutor, PgPool, Row};
 use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
-use super::replay::{self, Recorder, Replayed};
 use super::{version_columns, FollowKey, Followed, StoreError, VERSION_COLUMN_COUNT};
 use crate::database::{Privilege, Rule};
 use crate::idempotency::IdempotencyKey;
@@ -455,51 +454,6 @@ pub(super) async fn attempt(
     let attempt = sqlx::query(sql).execute(&mut *tx).await.map(drop);
     tx.rollback().await?;
     Ok(attempt)
-}
-
-/// One replay of the log into a scratch copy of the read model (see `replay.rs`), in a
-/// repeatable-read transaction so both tables are read in one snapshot; always rolled back.
-pub(super) async fn replay(pool: &PgPool, up_to: Option<i64>) -> Result<Replayed, sqlx::Error> {
-    const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
-    const SCRATCH: &str = "CREATE TEMP TABLE replayed_current (LIKE task_current) ON COMMIT DROP";
-    let mut run = Recorder::default();
-    let mut tx = pool.begin().await?;
-    run.ran("BEGIN", &[], None);
-    sqlx::query(SNAPSHOT).execute(&mut *tx).await?;
-    run.ran(SNAPSHOT, &[], None);
-    let head: i64 = sqlx::query_scalar(replay::HEAD).fetch_one(&mut *tx).await?;
-    run.ran(replay::HEAD, &[], Some(1));
-    let up_to = up_to.unwrap_or(head);
-    sqlx::query(SCRATCH).execute(&mut *tx).await?;
-    run.ran(SCRATCH, &[], None);
-    let inserted = sqlx::query(replay::REPLAY)
-        .bind(up_to)
-        .execute(&mut *tx)
-        .await?;
-    run.ran(
-        replay::REPLAY,
-        &[up_to.to_string()],
-        Some(inserted.rows_affected()),
-    );
-    let mut rows = Vec::new();
-    for table in ["replayed_current", "task_current"] {
-        // A row cast to text lists every column in the table's order: the copy has the same.
-        let sql = format!("SELECT t.entity_id::text, t::text FROM {table} t ORDER BY t.entity_id");
-        let read: Vec<(String, String)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
-        run.ran(&sql, &[], Some(read.len() as u64));
-        rows.push(read);
-    }
-    tx.rollback().await?;
-    run.ran("ROLLBACK", &[], None);
-    let current = rows.pop().unwrap_or_default();
-    let replayed = rows.pop().unwrap_or_default();
-    Ok(Replayed {
-        head,
-        up_to,
-        statements: run.0,
-        replayed,
-        current,
-    })
 }
 
 /// Versions each followed by the end of their validity (`valid_to`, the column after them).

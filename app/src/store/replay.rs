@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{postgres, sqlite, Backend, Store, StoreError};
+use super::{Backend, BackendKind, Store, StoreError};
 use crate::learn::{ExecutedStatement, ReplayReport, RowDifference, TableDigest};
 
 /// How many differing tasks a report lists; it counts them all.
@@ -22,7 +22,7 @@ const DIFFERENCES_SHOWN: usize = 10;
 pub(super) const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM task_versions";
 
 /// The fold: each task's newest version at or before `$1`, in the read model's columns.
-pub(super) const REPLAY: &str = "INSERT INTO replayed_current \
+const REPLAY: &str = "INSERT INTO replayed_current \
      (entity_id, version_id, version, title, status, priority, due_date, deleted_at, changed_at, \
       position) \
      SELECT entity_id, id, version, title, status, priority, due_date, deleted_at, recorded_at, \
@@ -32,17 +32,7 @@ pub(super) const REPLAY: &str = "INSERT INTO replayed_current \
            FROM task_versions v WHERE v.position <= $1) AS log \
      WHERE newest = 1";
 
-/// Statements run and rows read by one backend's replay, for the report.
-pub(super) struct Replayed {
-    pub head: i64,
-    pub up_to: i64,
-    pub statements: Vec<ExecutedStatement>,
-    /// `(entity id, the row as text)`, in entity id order.
-    pub replayed: Vec<(String, String)>,
-    pub current: Vec<(String, String)>,
-}
-
-/// Collects the statements a replay runs, as it runs them.
+/// Collects the statements a demonstration runs, as it runs them.
 #[derive(Default)]
 pub(super) struct Recorder(pub Vec<ExecutedStatement>);
 
@@ -56,27 +46,134 @@ impl Recorder {
     }
 }
 
+/// The scratch table: shaped like `task_current`, gone with the transaction. SQLite has no
+/// `LIKE` clause; an empty `CREATE TABLE … AS SELECT` copies the columns.
+const SCRATCH_POSTGRES: &str =
+    "CREATE TEMP TABLE replayed_current (LIKE task_current) ON COMMIT DROP";
+const SCRATCH_SQLITE: &str =
+    "CREATE TEMP TABLE replayed_current AS SELECT * FROM main.task_current WHERE 0";
+
+/// Each table's rows in id order, as `(entity id, the row as text)`. On PostgreSQL a row cast
+/// to text lists every column in the table's order (the copy has the same); SQLite spells the
+/// columns out.
+fn rows_as_text(kind: BackendKind, table: &str) -> String {
+    match kind {
+        BackendKind::Postgres => {
+            format!("SELECT t.entity_id::text, t::text FROM {table} t ORDER BY t.entity_id")
+        }
+        BackendKind::Sqlite => format!(
+            "SELECT entity_id, quote(entity_id) || ',' || quote(version_id) || ',' || \
+             quote(version) || ',' || quote(title) || ',' || quote(status) || ',' || \
+             quote(priority) || ',' || quote(due_date) || ',' || quote(deleted_at) || ',' || \
+             quote(changed_at) || ',' || quote(position) FROM {table} ORDER BY entity_id"
+        ),
+    }
+}
+
+/// The replay's transaction: on PostgreSQL at repeatable read, so both tables are read in one
+/// snapshot; a SQLite read transaction is one snapshot already, and its temporary table lives
+/// outside the database file, so creating one takes no write lock.
+enum Snapshot {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+impl Snapshot {
+    async fn execute(&mut self, sql: &str, bind: Option<i64>) -> Result<u64, sqlx::Error> {
+        let done = match self {
+            Snapshot::Postgres(tx) => {
+                let query = sqlx::query(sql);
+                let query = match bind {
+                    Some(value) => query.bind(value),
+                    None => query,
+                };
+                query.execute(&mut **tx).await?.rows_affected()
+            }
+            Snapshot::Sqlite(tx) => {
+                let query = sqlx::query(sql);
+                let query = match bind {
+                    Some(value) => query.bind(value),
+                    None => query,
+                };
+                query.execute(&mut **tx).await?.rows_affected()
+            }
+        };
+        Ok(done)
+    }
+
+    async fn number(&mut self, sql: &str) -> Result<i64, sqlx::Error> {
+        match self {
+            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+            Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
+        }
+    }
+
+    async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Snapshot::Postgres(tx) => tx.rollback().await,
+            Snapshot::Sqlite(tx) => tx.rollback().await,
+        }
+    }
+
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+        match self {
+            Snapshot::Postgres(tx) => sqlx::query_as(sql).fetch_all(&mut **tx).await,
+            Snapshot::Sqlite(tx) => sqlx::query_as(sql).fetch_all(&mut **tx).await,
+        }
+    }
+}
+
 impl Store {
     /// Rebuilds the read model from the log up to position `up_to` (the newest when `None`)
     /// and compares it with `task_current`. Up to the newest position they must be equal; a
-    /// difference means the read model no longer follows the log.
+    /// difference means the read model no longer follows the log. Always rolled back.
     pub async fn replay(&self, up_to: Option<i64>) -> Result<ReplayReport, StoreError> {
+        const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
         let started = Instant::now();
-        let replayed = match &self.backend {
-            Backend::Postgres(pool) => postgres::replay(pool, up_to).await?,
-            Backend::Sqlite(pool) => sqlite::replay(pool, up_to).await?,
+        let mut run = Recorder::default();
+        let kind = self.kind();
+        let mut tx = match &self.backend {
+            Backend::Postgres(pool) => Snapshot::Postgres(pool.begin().await?),
+            Backend::Sqlite(pool) => Snapshot::Sqlite(pool.begin().await?),
         };
+        run.ran("BEGIN", &[], None);
+        if kind == BackendKind::Postgres {
+            tx.execute(SNAPSHOT, None).await?;
+            run.ran(SNAPSHOT, &[], None);
+        }
+        let head = tx.number(HEAD).await?;
+        run.ran(HEAD, &[], Some(1));
+        let up_to = up_to.unwrap_or(head);
+        let scratch = match kind {
+            BackendKind::Postgres => SCRATCH_POSTGRES,
+            BackendKind::Sqlite => SCRATCH_SQLITE,
+        };
+        tx.execute(scratch, None).await?;
+        run.ran(scratch, &[], None);
+        let inserted = tx.execute(REPLAY, Some(up_to)).await?;
+        run.ran(REPLAY, &[up_to.to_string()], Some(inserted));
+        let mut tables = Vec::new();
+        for table in ["replayed_current", "task_current"] {
+            let sql = rows_as_text(kind, table);
+            let rows = tx.text_rows(&sql).await?;
+            run.ran(&sql, &[], Some(rows.len() as u64));
+            tables.push(rows);
+        }
+        tx.rollback().await?;
+        run.ran("ROLLBACK", &[], None);
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (differing, first_differences) = differences(&replayed.replayed, &replayed.current);
+        let current = tables.pop().unwrap_or_default();
+        let replayed = tables.pop().unwrap_or_default();
+        let (differing, first_differences) = differences(&replayed, &current);
         Ok(ReplayReport {
-            up_to: replayed.up_to,
-            head: replayed.head,
-            replayed: digest(&replayed.replayed),
-            current: digest(&replayed.current),
+            up_to,
+            head,
+            replayed: digest(&replayed),
+            current: digest(&current),
             differing,
             first_differences,
             elapsed_ms,
-            statements: replayed.statements,
+            statements: run.0,
         })
     }
 }

@@ -15,7 +15,6 @@ use sqlx::{Row, SqliteConnection, SqliteExecutor, SqlitePool};
 use uuid::Uuid;
 
 use super::pages::{Bind, Statement};
-use super::replay::{self, Recorder, Replayed};
 use super::{version_columns, FollowKey, Followed, StoreError, VERSION_COLUMN_COUNT};
 use crate::database::Rule;
 use crate::idempotency::IdempotencyKey;
@@ -395,54 +394,6 @@ pub(super) async fn attempt(
     let attempt = sqlx::query(sql).execute(&mut *tx).await.map(drop);
     tx.rollback().await?;
     Ok(attempt)
-}
-
-/// One replay of the log into a scratch copy of the read model (see `replay.rs`). A SQLite read
-/// transaction sees one snapshot throughout; a temporary table lives outside the database file,
-/// so creating one takes no write lock. Always rolled back.
-pub(super) async fn replay(pool: &SqlitePool, up_to: Option<i64>) -> Result<Replayed, sqlx::Error> {
-    const SCRATCH: &str =
-        "CREATE TEMP TABLE replayed_current AS SELECT * FROM main.task_current WHERE 0";
-    let mut run = Recorder::default();
-    let mut tx = pool.begin().await?;
-    run.ran("BEGIN", &[], None);
-    let head: i64 = sqlx::query_scalar(replay::HEAD).fetch_one(&mut *tx).await?;
-    run.ran(replay::HEAD, &[], Some(1));
-    let up_to = up_to.unwrap_or(head);
-    sqlx::query(SCRATCH).execute(&mut *tx).await?;
-    run.ran(SCRATCH, &[], None);
-    let inserted = sqlx::query(replay::REPLAY)
-        .bind(up_to)
-        .execute(&mut *tx)
-        .await?;
-    run.ran(
-        replay::REPLAY,
-        &[up_to.to_string()],
-        Some(inserted.rows_affected()),
-    );
-    let mut rows = Vec::new();
-    for table in ["temp.replayed_current", "main.task_current"] {
-        let sql = format!(
-            "SELECT entity_id, quote(entity_id) || ',' || quote(version_id) || ',' || \
-             quote(version) || ',' || quote(title) || ',' || quote(status) || ',' || \
-             quote(priority) || ',' || quote(due_date) || ',' || quote(deleted_at) || ',' || \
-             quote(changed_at) || ',' || quote(position) FROM {table} ORDER BY entity_id"
-        );
-        let read: Vec<(String, String)> = sqlx::query_as(&sql).fetch_all(&mut *tx).await?;
-        run.ran(&sql, &[], Some(read.len() as u64));
-        rows.push(read);
-    }
-    tx.rollback().await?;
-    run.ran("ROLLBACK", &[], None);
-    let current = rows.pop().unwrap_or_default();
-    let replayed = rows.pop().unwrap_or_default();
-    Ok(Replayed {
-        head,
-        up_to,
-        statements: run.0,
-        replayed,
-        current,
-    })
 }
 
 /// Versions each followed by the end of their validity (`valid_to`, the column after them).
