@@ -114,6 +114,37 @@ on_both_backends! {
         assert_eq!(db.version_rows().await, 0);
     }
 
+    async fn a_form_posted_twice_with_one_key_answers_the_same_version_and_a_malformed_key_is_a_422(db) {
+        let key = "0195f0a4-7c1e-7d2a-9b3c-5e6f7a8b9c0d";
+        let form = format!("title=Posted+twice&idempotency_key={key}");
+        let (first, body) = send(app(&db).await, post_form("/api/create_task", &form)).await;
+        assert_eq!(first, StatusCode::OK, "{body}");
+        let (again, repeat) = send(app(&db).await, post_form("/api/create_task", &form)).await;
+        assert_eq!(again, StatusCode::OK, "{repeat}");
+        let (first, again): (TaskVersion, TaskVersion) = (serde_json::from_str(&body).unwrap(), serde_json::from_str(&repeat).unwrap());
+        assert_eq!(first, again);
+        assert_eq!(db.version_rows().await, 1);
+
+        let (status, body) = send(app(&db).await, post_form("/api/create_task", "title=Bad+key&idempotency_key=not-a-uuid")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let AppError::Invalid(errors) = serde_json::from_str(&body).unwrap() else {
+            panic!("expected field errors, got {body}");
+        };
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["idempotency_key"]);
+        assert_eq!(db.version_rows().await, 1, "a refused key writes nothing");
+    }
+
+    async fn a_replay_position_or_a_board_change_that_is_not_a_number_is_a_422(db) {
+        for (path, form, field) in [("/api/replay_log", "up_to=soon", "up_to"), ("/api/temporal_board", "at_change=later", "at_change")] {
+            let (status, body) = send(app(&db).await, post_form(path, form)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+            let AppError::Invalid(errors) = serde_json::from_str(&body).unwrap() else {
+                panic!("expected field errors, got {body}");
+            };
+            assert_eq!(errors[0].field, field);
+        }
+    }
+
     async fn a_form_without_a_title_field_is_a_bad_request_not_a_server_error(db) {
         let (status, body) = send(app(&db).await, post_form("/api/create_task", "priority=1")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
