@@ -117,3 +117,76 @@ pub struct ReadModelRefusal {
     pub head_after: i64,
     pub statements: Vec<ExecutedStatement>,
 }
+
+/// Snapshots, shown: the snapshots the store has taken, and how often it takes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotsReport {
+    /// A snapshot is taken once the log has grown by this many changes since the last one.
+    pub every: u64,
+    /// The log's newest position.
+    pub head: i64,
+    /// The newest snapshots, newest first.
+    pub recent: Vec<SnapshotSummary>,
+    /// How many snapshots there are, and how many task rows they hold together.
+    pub count: u64,
+    pub rows: u64,
+}
+
+/// One snapshot: the position it answers for, what it was built from, when, and its size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotSummary {
+    pub position: i64,
+    /// The snapshot it was built from; `None` when it was folded from the log alone.
+    pub base_position: Option<i64>,
+    pub taken_at: DateTime<Utc>,
+    pub tasks: u64,
+}
+
+/// A snapshot just taken, with what it cost and the statements that took it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotTaken {
+    pub snapshot: SnapshotSummary,
+    pub elapsed_ms: f64,
+    pub statements: Vec<ExecutedStatement>,
+}
+
+/// The board at one change read two ways: from the nearest snapshot plus the versions after
+/// it, and by folding the log from its start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotAsOf {
+    pub position: i64,
+    /// The snapshot the first read started from; `None` when there is none at or before
+    /// `position` (that read then folds the whole log too).
+    pub snapshot: Option<i64>,
+    pub from_snapshot: BoardRead,
+    pub from_log: BoardRead,
+    /// The first tasks of the board, in id order, as the snapshot read found them.
+    pub first_tasks: Vec<BoardTask>,
+}
+
+impl SnapshotAsOf {
+    pub fn same_board(&self) -> bool {
+        self.from_snapshot.digest == self.from_log.digest
+    }
+}
+
+/// One read of the board: the statement, its time, and a digest of `(task, version)` in id
+/// order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardRead {
+    pub statement: ExecutedStatement,
+    pub elapsed_ms: f64,
+    pub digest: TableDigest,
+    /// How many rows of the log and of the snapshot the read had to fold.
+    pub versions_folded: u64,
+    pub snapshot_rows_folded: u64,
+}
+
+/// A task on the board at a change: the version it held, and whether that was a tombstone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardTask {
+    pub entity_id: String,
+    pub version: i64,
+    pub title: String,
+    pub deleted: bool,
+}

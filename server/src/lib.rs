@@ -13,7 +13,7 @@ mod events;
 pub mod guard;
 
 use app::live::hub::LiveHub;
-use app::store::{BoardSize, Store, StoreError};
+use app::store::{BoardSize, Store, StoreError, DEFAULT_SNAPSHOT_EVERY};
 use app::{shell, App};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
@@ -49,6 +49,8 @@ pub struct Config {
     pub http: HttpSettings,
     /// `--generate TASKSxVERSIONS`: append a generated board and exit instead of serving.
     pub generate: Option<BoardSize>,
+    /// A board snapshot is taken each time the log has grown by this many changes.
+    pub snapshot_every: u64,
 }
 
 /// How the HTTP surface guards itself; the defaults suit a server browsers reach directly.
@@ -69,6 +71,15 @@ impl Default for HttpSettings {
     }
 }
 
+fn snapshot_interval(raw: &str) -> Result<u64, String> {
+    match raw.trim().parse::<u64>() {
+        Ok(every @ 1..) => Ok(every),
+        _ => Err(format!(
+            "the snapshot interval must be a whole number of changes, at least 1, not {raw:?}"
+        )),
+    }
+}
+
 fn stream_cap(raw: &str) -> Result<usize, String> {
     match raw.trim().parse::<usize>() {
         Ok(cap @ 1..) => Ok(cap),
@@ -82,7 +93,7 @@ impl Config {
     /// Flags win over environment variables, which win over defaults.
     /// `--database-url URL` / `DATABASE_URL`; `--no-seed` / `SEED_DEMO=false`;
     /// `--public-origin URL` / `PUBLIC_ORIGIN`; `--max-event-streams N` / `MAX_EVENT_STREAMS`;
-    /// `--generate TASKSxVERSIONS`.
+    /// `--snapshot-every N` / `SNAPSHOT_EVERY`; `--generate TASKSxVERSIONS`.
     pub fn parse(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
@@ -109,6 +120,10 @@ impl Config {
                 },
             },
             generate: None,
+            snapshot_every: match env("SNAPSHOT_EVERY") {
+                Some(raw) => snapshot_interval(&raw)?,
+                None => DEFAULT_SNAPSHOT_EVERY,
+            },
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -129,6 +144,12 @@ impl Config {
                     let raw = args.next().ok_or("--max-event-streams needs a number")?;
                     config.http.max_event_streams = stream_cap(&raw)?;
                 }
+                "--snapshot-every" => {
+                    let raw = args
+                        .next()
+                        .ok_or("--snapshot-every needs a number of changes")?;
+                    config.snapshot_every = snapshot_interval(&raw)?;
+                }
                 "--generate" => {
                     let raw = args
                         .next()
@@ -138,7 +159,8 @@ impl Config {
                 other => {
                     return Err(format!(
                         "unknown argument {other:?}; expected --database-url URL, --no-seed, \
-                         --public-origin URL, --max-event-streams N or --generate TASKSxVERSIONS"
+                         --public-origin URL, --max-event-streams N, --snapshot-every N or \
+                         --generate TASKSxVERSIONS"
                     ))
                 }
             }
@@ -164,7 +186,9 @@ pub async fn generate_board(store: &Store, size: BoardSize) -> Result<String, St
 
 /// Opens the store (running migrations) and seeds the demo story if asked and the database is empty.
 pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url)
+        .await?
+        .with_snapshot_every(config.snapshot_every);
     if config.seed_demo && store.seed_demo_if_empty().await? {
         tracing::info!("seeded the demo story into an empty database");
     }
@@ -371,5 +395,20 @@ mod tests {
             .unwrap_err()
             .contains("SEED_DEMO"));
         assert!(parse(&["--database-url"], &[]).is_err());
+        assert!(parse(&["--snapshot-every", "0"], &[])
+            .unwrap_err()
+            .contains("at least 1"));
+    }
+
+    #[test]
+    fn the_snapshot_interval_comes_from_the_flag_then_the_environment_then_the_default() {
+        assert_eq!(
+            parse(&[], &[]).unwrap().snapshot_every,
+            DEFAULT_SNAPSHOT_EVERY
+        );
+        let from_env = parse(&[], &[("SNAPSHOT_EVERY", "50")]).unwrap();
+        assert_eq!(from_env.snapshot_every, 50);
+        let from_flag = parse(&["--snapshot-every", "7"], &[("SNAPSHOT_EVERY", "50")]).unwrap();
+        assert_eq!(from_flag.snapshot_every, 7);
     }
 }

@@ -49,6 +49,7 @@ async fn main() -> ExitCode {
             }
         };
     }
+    store.keep_snapshots();
     let hub = match LiveHub::start(store.clone()).await {
         Ok(hub) => hub,
         Err(error) => {

@@ -4,23 +4,31 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::learn::{ReadModelRefusal, ReplayReport, TemporalReport};
+use crate::learn::{
+    ReadModelRefusal, ReplayReport, SnapshotAsOf, SnapshotTaken, SnapshotsReport, TemporalReport,
+};
+
+/// A position in the log as typed into a form; blank means the newest.
+#[cfg(feature = "ssr")]
+fn log_position(field: &'static str, raw: &str) -> Result<Option<i64>, AppError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => match raw.parse::<i64>() {
+            Ok(position @ 1..) => Ok(Some(position)),
+            _ => {
+                let rule = "must be a position in the log (1, 2, 3, …)";
+                Err(crate::task::FieldError::new(field, rule).into())
+            }
+        },
+    }
+}
 
 /// Rebuilds the read model from the log alone, up to position `up_to` (blank: the newest), and
 /// compares it with `task_current`. It writes nothing: the scratch table lives in a transaction
 /// that is rolled back.
 #[server(endpoint = "replay_log")]
 pub async fn replay_log(#[server(default)] up_to: String) -> Result<ReplayReport, AppError> {
-    let up_to = match up_to.trim() {
-        "" => None,
-        raw => match raw.parse::<i64>() {
-            Ok(position @ 1..) => Some(position),
-            _ => {
-                let rule = "must be a position in the log (1, 2, 3, …)";
-                return Err(crate::task::FieldError::new("up_to", rule).into());
-            }
-        },
-    };
+    let up_to = log_position("up_to", &up_to)?;
     Ok(super::server::store()?.replay(up_to).await?)
 }
 
@@ -45,4 +53,29 @@ pub async fn temporal_board(
 #[server(endpoint = "attempt_refused_append")]
 pub async fn attempt_refused_append() -> Result<ReadModelRefusal, AppError> {
     Ok(super::server::store()?.read_model_refusal().await?)
+}
+
+/// The snapshots taken so far, and how far apart they are taken.
+#[server(endpoint = "board_snapshots")]
+pub async fn board_snapshots() -> Result<SnapshotsReport, AppError> {
+    Ok(super::server::store()?.snapshots().await?)
+}
+
+/// Snapshots the board at the newest change now, whether or not one is due. `None` when there
+/// was nothing new to snapshot, or writes still in progress held it back.
+#[server(endpoint = "take_board_snapshot")]
+pub async fn take_board_snapshot() -> Result<Option<SnapshotTaken>, AppError> {
+    Ok(super::server::store()?.take_snapshot().await?)
+}
+
+/// The board at change `at_change` (blank: the newest) read from the nearest snapshot and by
+/// folding the whole log, both timed.
+#[server(endpoint = "board_from_snapshot")]
+pub async fn board_from_snapshot(
+    #[server(default)] at_change: String,
+) -> Result<SnapshotAsOf, AppError> {
+    let position = log_position("at_change", &at_change)?;
+    Ok(super::server::store()?
+        .board_from_snapshot(position)
+        .await?)
 }

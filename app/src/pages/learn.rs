@@ -55,6 +55,11 @@ pub fn LearnPage() -> impl IntoView {
                     "The time-travel control under the task list shows the whole board as it was at "
                     "any instant; each task's history steps through its versions."
                 </dd>
+                <dt><a href="/learn/snapshots">"Snapshots"</a></dt>
+                <dd>
+                    "The board at a change, stored every N changes; the past read from the nearest "
+                    "snapshot plus the versions after it, against a fold of the whole log."
+                </dd>
                 <dt><a href="/activity">"The event log"</a></dt>
                 <dd>"The version table read as a feed of changes, newest first, paged by position."</dd>
                 <dt><a href="/learn/cqrs">"Read model kept by a trigger (CQRS)"</a></dt>
@@ -197,7 +202,7 @@ fn ReplayOutcome(report: ReplayReport) -> impl IntoView {
 
 /// The statements a demonstration ran, as the store sent them, in order.
 #[component]
-fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
+pub(super) fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
     view! {
         <h2>"The SQL the store ran"</h2>
         <ol class="statements-run">
@@ -643,7 +648,7 @@ fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -
 
 /// A pattern page's heading, with the way back to the list of patterns.
 #[component]
-fn LearnHeading(id: &'static str, title: &'static str) -> impl IntoView {
+pub(super) fn LearnHeading(id: &'static str, title: &'static str) -> impl IntoView {
     view! {
         <div class="page-heading">
             <h1 id=id>{title}</h1>

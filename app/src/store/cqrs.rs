@@ -6,7 +6,8 @@
 
 use uuid::Uuid;
 
-use super::replay::{Recorder, HEAD};
+use super::recorded::Recorder;
+use super::replay::HEAD;
 use super::write::{NewVersion, WriteTx};
 use super::{chain, postgres, sqlite, Store, StoreError};
 use crate::learn::ReadModelRefusal;

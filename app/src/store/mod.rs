@@ -19,9 +19,11 @@ mod generate;
 mod inspect;
 mod pages;
 mod postgres;
+mod recorded;
 mod replay;
 mod row;
 mod seed;
+mod snapshots;
 mod sqlite;
 mod temporal;
 mod write;
@@ -36,6 +38,7 @@ pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
 pub use follow::{Appends, FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
+pub use snapshots::DEFAULT_SNAPSHOT_EVERY;
 use write::NewVersion;
 
 use crate::paging::{ListCursor, Page, TimeCursor};
@@ -100,6 +103,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite has no LISTEN/NOTIFY: this process announces its own commits here instead.
     appended: Arc<watch::Sender<()>>,
+    /// A board snapshot is due once the log has grown by this many changes.
+    snapshot_every: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -128,7 +133,11 @@ impl Store {
         if let Backend::Postgres(pool) = &backend {
             tokio::spawn(follow::announce_appends(pool.clone(), appended.subscribe()));
         }
-        Ok(Self { backend, appended })
+        Ok(Self {
+            backend,
+            appended,
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+        })
     }
 
     pub fn kind(&self) -> BackendKind {

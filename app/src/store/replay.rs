@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::{Backend, BackendKind, Store, StoreError};
-use crate::learn::{ExecutedStatement, ReplayReport, RowDifference, TableDigest};
+use super::recorded::RecordedTx;
+use super::{BackendKind, Store, StoreError};
+use crate::learn::{ReplayReport, RowDifference, TableDigest};
 
 /// How many differing tasks a report lists; it counts them all.
 const DIFFERENCES_SHOWN: usize = 10;
@@ -31,20 +32,6 @@ const REPLAY: &str = "INSERT INTO replayed_current \
                   AS newest \
            FROM task_versions v WHERE v.position <= $1) AS log \
      WHERE newest = 1";
-
-/// Collects the statements a demonstration runs, as it runs them.
-#[derive(Default)]
-pub(super) struct Recorder(pub Vec<ExecutedStatement>);
-
-impl Recorder {
-    pub fn ran(&mut self, sql: &str, binds: &[String], rows: Option<u64>) {
-        self.0.push(ExecutedStatement {
-            sql: sql.to_owned(),
-            binds: binds.to_vec(),
-            rows,
-        });
-    }
-}
 
 /// The scratch table: shaped like `task_current`, gone with the transaction. SQLite has no
 /// `LIKE` clause; an empty `CREATE TABLE … AS SELECT` copies the columns.
@@ -70,100 +57,36 @@ fn rows_as_text(kind: BackendKind, table: &str) -> String {
     }
 }
 
-/// The replay's transaction: on PostgreSQL at repeatable read, so both tables are read in one
-/// snapshot; a SQLite read transaction is one snapshot already, and its temporary table lives
-/// outside the database file, so creating one takes no write lock.
-enum Snapshot {
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-}
-
-impl Snapshot {
-    async fn execute(&mut self, sql: &str, bind: Option<i64>) -> Result<u64, sqlx::Error> {
-        let done = match self {
-            Snapshot::Postgres(tx) => {
-                let query = sqlx::query(sql);
-                let query = match bind {
-                    Some(value) => query.bind(value),
-                    None => query,
-                };
-                query.execute(&mut **tx).await?.rows_affected()
-            }
-            Snapshot::Sqlite(tx) => {
-                let query = sqlx::query(sql);
-                let query = match bind {
-                    Some(value) => query.bind(value),
-                    None => query,
-                };
-                query.execute(&mut **tx).await?.rows_affected()
-            }
-        };
-        Ok(done)
-    }
-
-    async fn number(&mut self, sql: &str) -> Result<i64, sqlx::Error> {
-        match self {
-            Snapshot::Postgres(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
-            Snapshot::Sqlite(tx) => sqlx::query_scalar(sql).fetch_one(&mut **tx).await,
-        }
-    }
-
-    async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            Snapshot::Postgres(tx) => tx.rollback().await,
-            Snapshot::Sqlite(tx) => tx.rollback().await,
-        }
-    }
-
-    async fn text_rows(&mut self, sql: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-        match self {
-            Snapshot::Postgres(tx) => sqlx::query_as(sql).fetch_all(&mut **tx).await,
-            Snapshot::Sqlite(tx) => sqlx::query_as(sql).fetch_all(&mut **tx).await,
-        }
-    }
-}
-
 impl Store {
     /// Rebuilds the read model from the log up to position `up_to` (the newest when `None`)
     /// and compares it with `task_current`. Up to the newest position they must be equal; a
     /// difference means the read model no longer follows the log. Always rolled back.
     pub async fn replay(&self, up_to: Option<i64>) -> Result<ReplayReport, StoreError> {
-        const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+        const REPEATABLE_READ: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
         let started = Instant::now();
-        let mut run = Recorder::default();
         let kind = self.kind();
-        let mut tx = match &self.backend {
-            Backend::Postgres(pool) => Snapshot::Postgres(pool.begin().await?),
-            Backend::Sqlite(pool) => Snapshot::Sqlite(pool.begin().await?),
-        };
-        run.ran("BEGIN", &[], None);
+        // On PostgreSQL at repeatable read, so both tables are read in one snapshot; a SQLite
+        // read transaction is one snapshot already, and its temporary table lives outside the
+        // database file, so creating one takes no write lock.
+        let mut tx = RecordedTx::begin(&self.backend).await?;
         if kind == BackendKind::Postgres {
-            tx.execute(SNAPSHOT, None).await?;
-            run.ran(SNAPSHOT, &[], None);
+            tx.execute(REPEATABLE_READ, &[]).await?;
         }
-        let head = tx.number(HEAD).await?;
-        run.ran(HEAD, &[], Some(1));
+        let head = tx.number(HEAD, &[]).await?.unwrap_or(0);
         let up_to = up_to.unwrap_or(head);
         let scratch = match kind {
             BackendKind::Postgres => SCRATCH_POSTGRES,
             BackendKind::Sqlite => SCRATCH_SQLITE,
         };
-        tx.execute(scratch, None).await?;
-        run.ran(scratch, &[], None);
-        let inserted = tx.execute(REPLAY, Some(up_to)).await?;
-        run.ran(REPLAY, &[up_to.to_string()], Some(inserted));
-        let mut tables = Vec::new();
-        for table in ["replayed_current", "task_current"] {
-            let sql = rows_as_text(kind, table);
-            let rows = tx.text_rows(&sql).await?;
-            run.ran(&sql, &[], Some(rows.len() as u64));
-            tables.push(rows);
-        }
-        tx.rollback().await?;
-        run.ran("ROLLBACK", &[], None);
+        tx.execute(scratch, &[]).await?;
+        tx.execute(REPLAY, &[up_to]).await?;
+        let replayed: Vec<(String, String)> = tx
+            .fetch(&rows_as_text(kind, "replayed_current"), &[])
+            .await?;
+        let current: Vec<(String, String)> =
+            tx.fetch(&rows_as_text(kind, "task_current"), &[]).await?;
+        let statements = tx.rollback().await?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let current = tables.pop().unwrap_or_default();
-        let replayed = tables.pop().unwrap_or_default();
         let (differing, first_differences) = differences(&replayed, &current);
         Ok(ReplayReport {
             up_to,
@@ -173,7 +96,7 @@ impl Store {
             differing,
             first_differences,
             elapsed_ms,
-            statements: run.0,
+            statements,
         })
     }
 }
