@@ -35,6 +35,22 @@ pub fn value(cookies: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The value of this request's (or, in the browser, this page's) cookie `name`.
+pub fn named(name: &str) -> Option<String> {
+    cookies().as_deref().and_then(|cookies| value(cookies, name))
+}
+
+/// Sets a cookie from the page itself, for a preference the server should render with next
+/// time (`cookie` is a whole `Set-Cookie`-style string).
+#[cfg(feature = "hydrate")]
+pub fn set_in_browser(cookie: &str) {
+    use wasm_bindgen::JsCast;
+
+    if let Ok(document) = leptos::prelude::document().dyn_into::<web_sys::HtmlDocument>() {
+        let _ = document.set_cookie(cookie);
+    }
+}
+
 /// The name this browser last wrote under; blank if none.
 pub fn remembered() -> String {
     cookies().as_deref().and_then(read).unwrap_or_default()

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
     provide_context(live);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| live::browser::connect(live));
+    let hood_open = RwSignal::new(pages::hood_remembered_open());
     view! {
         <Title text="Immutable tasks" />
         <Router>
@@ -72,10 +73,12 @@ pub fn App() -> impl IntoView {
                     <a href="/database">"Database"</a>
                     <a href="/learn">"Learn"</a>
                 </nav>
+                <pages::HoodToggle open=hood_open />
                 <pages::LiveIndicator />
                 <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
             </header>
+            <div class="page-with-hood" class:hood-open=move || hood_open.get()>
             <main>
                 // Async rendering sends each page complete, so it works with JavaScript off.
                 <pages::FlashBanner />
@@ -96,8 +99,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/learn/cqrs") view={Lazy::<pages::CqrsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/learn/concurrency") view={Lazy::<pages::ConcurrencyRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/learn/snapshots") view={Lazy::<pages::SnapshotsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/under-the-hood") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/under-the-hood/:position") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
+            <pages::HoodPane open=hood_open />
+            </div>
         </Router>
     }
 }

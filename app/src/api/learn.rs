@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::learn::{
-    ReadModelRefusal, ReplayReport, SnapshotAsOf, SnapshotTaken, SnapshotsReport, TemporalReport,
+    HoodReport, ReadModelRefusal, ReplayReport, SnapshotAsOf, SnapshotTaken, SnapshotsReport,
+    TemporalReport,
 };
 
 /// A position in the log as typed into a form; blank means the newest.
@@ -78,4 +79,13 @@ pub async fn board_from_snapshot(
     Ok(super::server::store()?
         .board_from_snapshot(position)
         .await?)
+}
+
+/// The change at position `at` (blank: the newest) as the database saw it: the statements its
+/// transaction ran, the row it appended, the read model's row before and after, and the
+/// announcement. `None` while the log is empty or holds nothing at that position.
+#[server(endpoint = "under_the_hood")]
+pub async fn under_the_hood(#[server(default)] at: String) -> Result<Option<HoodReport>, AppError> {
+    let position = log_position("at", &at)?;
+    Ok(super::server::store()?.under_the_hood(position).await?)
 }

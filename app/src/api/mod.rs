@@ -230,6 +230,12 @@ mod server {
         ));
         leptos_axum::redirect(&with_query(&path, &pairs));
         remember_actor(actor);
+        let secure = if over_https() { "; Secure" } else { "" };
+        set_cookie(&format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
+            crate::learn::LAST_CHANGE_COOKIE,
+            written.position
+        ));
     }
 
     /// Keeps the actor's name in a cookie so the next form starts with it.

@@ -16,10 +16,12 @@ mod task_form;
 mod task_list;
 mod task_show;
 mod time_travel;
+mod under_the_hood;
 
 pub use common::FlashBanner;
 pub use live_indicator::LiveIndicator;
 pub use not_found::NotFound;
+pub use under_the_hood::{remembered_open as hood_remembered_open, HoodPane, HoodToggle};
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -62,6 +64,7 @@ lazy_pages! {
     CqrsRoute => learn::CqrsPage,
     ConcurrencyRoute => learn::ConcurrencyPage,
     SnapshotsRoute => snapshots::SnapshotsPage,
+    HoodRoute => under_the_hood::HoodPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

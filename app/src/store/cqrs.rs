@@ -6,12 +6,11 @@
 
 use uuid::Uuid;
 
-use super::recorded::Recorder;
 use super::replay::HEAD;
-use super::write::{NewVersion, WriteTx};
-use super::{chain, postgres, sqlite, Store, StoreError};
+use super::write::{NewVersion, WriteConn, WriteTx};
+use super::{chain, Store, StoreError};
 use crate::learn::ReadModelRefusal;
-use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskInput, TaskVersion};
+use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskInput};
 
 const FORBIDDEN_TITLE: &str = "Refused by the read model";
 
@@ -30,26 +29,14 @@ const BACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT before_append";
 
 impl Store {
     pub async fn read_model_refusal(&self) -> Result<ReadModelRefusal, StoreError> {
-        let mut run = Recorder::default();
         let mut tx = self.begin_write().await?;
-        run.ran(
-            match tx {
-                WriteTx::Postgres(..) => "BEGIN",
-                WriteTx::Sqlite(..) => "BEGIN IMMEDIATE",
-            },
-            &[],
-            None,
-        );
         let head_before = tx.head().await?;
-        run.ran(HEAD, &[], Some(1));
-        let rule = match tx {
-            WriteTx::Postgres(..) => RULE_POSTGRES,
-            WriteTx::Sqlite(..) => RULE_SQLITE,
+        let rule = match tx.conn {
+            WriteConn::Postgres(..) => RULE_POSTGRES,
+            WriteConn::Sqlite(..) => RULE_SQLITE,
         };
         tx.execute(rule).await?;
-        run.ran(rule, &[], None);
         tx.execute(SAVEPOINT).await?;
-        run.ran(SAVEPOINT, &[], None);
 
         let fields = TaskFields::parse(&TaskInput {
             title: FORBIDDEN_TITLE.to_owned(),
@@ -70,15 +57,7 @@ impl Store {
             },
             now,
         );
-        let binds = insert_binds(&row);
-        let (insert, outcome) = match &mut tx {
-            WriteTx::Postgres(conn, _) => {
-                (postgres::INSERT_VERSION, postgres::insert(conn, row).await)
-            }
-            WriteTx::Sqlite(conn, _) => (sqlite::INSERT_VERSION, sqlite::insert(conn, row).await),
-        };
-        run.ran(insert, &binds, outcome.as_ref().ok().map(|_| 1));
-        let refusal = match outcome {
+        let refusal = match tx.insert(row).await {
             Ok(_) => None,
             Err(StoreError::Database(sqlx::Error::Database(error))) => {
                 Some(error.message().to_owned())
@@ -86,75 +65,34 @@ impl Store {
             Err(other) => return Err(other),
         };
         tx.execute(BACK_TO_SAVEPOINT).await?;
-        run.ran(BACK_TO_SAVEPOINT, &[], None);
         let head_after = tx.head().await?;
-        run.ran(HEAD, &[], Some(1));
-        tx.rollback().await?;
-        run.ran("ROLLBACK", &[], None);
+        let statements = tx.rollback().await?;
         Ok(ReadModelRefusal {
             title: FORBIDDEN_TITLE.to_owned(),
             refusal,
             head_before,
             head_after,
-            statements: run.0,
+            statements,
         })
     }
 }
 
-/// The values `INSERT_VERSION` binds, in order, as text.
-fn insert_binds(row: &TaskVersion) -> Vec<String> {
-    let optional = |value: Option<String>| value.unwrap_or_else(|| "NULL".to_owned());
-    let fields = &row.fields;
-    vec![
-        row.id.to_string(),
-        row.entity_id.to_string(),
-        row.version.to_string(),
-        fields.title.as_str().to_owned(),
-        optional(
-            fields
-                .description
-                .as_ref()
-                .map(|text| text.as_str().to_owned()),
-        ),
-        fields.status.as_str().to_owned(),
-        fields.priority.value().to_string(),
-        optional(fields.due_date.map(|date| date.to_string())),
-        row.op.as_str().to_owned(),
-        row.recorded_at.to_rfc3339(),
-        optional(row.deleted_at.map(|at| at.to_rfc3339())),
-        row.actor.as_str().to_owned(),
-        optional(row.note.as_ref().map(|note| note.as_str().to_owned())),
-        optional(row.prev_hash.clone()),
-        row.hash.clone(),
-    ]
-}
-
 impl WriteTx {
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        match self {
-            WriteTx::Postgres(tx, _) => sqlx::query(sql).execute(&mut **tx).await.map(drop),
-            WriteTx::Sqlite(tx, _) => sqlx::query(sql).execute(&mut **tx).await.map(drop),
+        match &mut self.conn {
+            WriteConn::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop)?,
+            WriteConn::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop)?,
         }
+        self.run.ran(sql, &[], None);
+        Ok(())
     }
 
     async fn head(&mut self) -> Result<i64, sqlx::Error> {
-        match self {
-            WriteTx::Postgres(tx, _) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await,
-            WriteTx::Sqlite(tx, _) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await,
-        }
-    }
-
-    async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            WriteTx::Postgres(tx, _) => tx.rollback().await,
-            WriteTx::Sqlite(tx, _) => tx.rollback().await,
-        }
-    }
-
-    async fn now(&mut self) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
-        match self {
-            WriteTx::Postgres(tx, _) => postgres::clock(tx).await,
-            WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await,
-        }
+        let head = match &mut self.conn {
+            WriteConn::Postgres(tx) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await?,
+            WriteConn::Sqlite(tx) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await?,
+        };
+        self.run.ran(HEAD, &[], Some(1));
+        Ok(head)
     }
 }

@@ -26,6 +26,7 @@ mod seed;
 mod snapshots;
 mod sqlite;
 mod temporal;
+mod trace;
 mod write;
 
 use std::sync::Arc;
@@ -105,6 +106,8 @@ pub struct Store {
     appended: Arc<watch::Sender<()>>,
     /// A board snapshot is due once the log has grown by this many changes.
     snapshot_every: u64,
+    /// The statements of this process's latest writes, for the under-the-hood view.
+    traces: Arc<trace::Traces>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +140,7 @@ impl Store {
             backend,
             appended,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            traces: Arc::default(),
         })
     }
 
@@ -279,6 +283,27 @@ impl Store {
             Backend::Sqlite(pool) => sqlite::timeline(pool, &statement).await?,
         })
     }
+
+    /// One whole number from the pool (outside any transaction).
+    pub(super) async fn number(&self, sql: &str, binds: &[i64]) -> Result<Option<i64>, StoreError> {
+        Ok(match &self.backend {
+            Backend::Postgres(pool) => {
+                let mut query = sqlx::query_scalar(sql);
+                for bind in binds {
+                    query = query.bind(bind);
+                }
+                query.fetch_one(pool).await?
+            }
+            Backend::Sqlite(pool) => {
+                let mut query = sqlx::query_scalar(sql);
+                for bind in binds {
+                    query = query.bind(bind);
+                }
+                query.fetch_one(pool).await?
+            }
+        })
+    }
+
 
     /// Whether `close` has been called: followers stop then.
     pub fn is_closed(&self) -> bool {

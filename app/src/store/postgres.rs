@@ -16,7 +16,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::task::{BoardTimeline, EntityId, FeedEntry, FeedQuery, TaskVersion};
 
 /// The channel each server process announces its committed appends on (migration 0005).
-const APPENDED_CHANNEL: &str = "task_versions_appended";
+pub(super) const APPENDED_CHANNEL: &str = "task_versions_appended";
 
 const CURRENT_FROM: &str =
     "FROM task_current c JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1";
@@ -65,9 +65,14 @@ async fn fetch_all(
     query.fetch_all(db).await?.into_iter().map(read).collect()
 }
 
+/// The database's clock, read inside the writing transaction.
+pub(super) const CLOCK: &str = "SELECT clock_timestamp()";
+
+/// Locks the task's read-model row until commit (bound: the task).
+pub(super) const LOCK_CURRENT: &str = "SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE";
+
 pub(super) async fn clock(conn: &mut PgConnection) -> Result<DateTime<Utc>, sqlx::Error> {
-    sqlx::query_scalar("SELECT clock_timestamp()")
-        .fetch_one(conn)
+    sqlx::query_scalar(CLOCK).fetch_one(conn)
         .await
 }
 
@@ -78,19 +83,34 @@ pub(super) async fn lock_latest(
     // Lock first, read second. A writer queued on this lock wakes up after the winner commits;
     // under READ COMMITTED only a new statement sees the winner's version row, so the read
     // cannot be folded into the locking statement.
-    sqlx::query("SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE")
+    sqlx::query(LOCK_CURRENT)
         .bind(entity_id.as_uuid())
         .execute(&mut *conn)
         .await?;
     latest(conn, entity_id).await
 }
 
+/// A task's latest version, through the read model (bound: the task).
+pub(super) fn latest_sql() -> String {
+    format!("SELECT {} {CURRENT_FROM}", version_columns!())
+}
+
+/// One version of a task (bound: the task, the version number).
+pub(super) fn version_sql() -> String {
+    format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
+        version_columns!()
+    )
+}
+
+/// Records which version a submission's key produced (bound: the key, the version's id).
+pub(super) const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+
 pub(super) async fn latest(
     db: impl PgExecutor<'_>,
     entity_id: EntityId,
 ) -> Result<Option<TaskVersion>, sqlx::Error> {
-    let sql = format!("SELECT {} {CURRENT_FROM}", version_columns!());
-    sqlx::query(&sql)
+    sqlx::query(&latest_sql())
         .bind(entity_id.as_uuid())
         .fetch_optional(db)
         .await?
@@ -103,11 +123,7 @@ pub(super) async fn version(
     entity_id: EntityId,
     version: i64,
 ) -> Result<Option<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
-        version_columns!()
-    );
-    sqlx::query(&sql)
+    sqlx::query(&version_sql())
         .bind(entity_id.as_uuid())
         .bind(version)
         .fetch_optional(db)
@@ -156,7 +172,7 @@ pub(super) async fn insert_idempotency_key(
     key: IdempotencyKey,
     version_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)")
+    sqlx::query(INSERT_KEY)
         .bind(key.as_uuid())
         .bind(version_id)
         .execute(conn)

@@ -121,7 +121,7 @@ impl Store {
     /// Takes a snapshot if the log has grown by `snapshot_every` changes since the newest one.
     pub async fn snapshot_if_due(&self) -> Result<Option<SnapshotTaken>, StoreError> {
         let head = self.head_position().await?;
-        let newest = self.pool_number(NEAREST, &[head]).await?.unwrap_or(0);
+        let newest = self.number(NEAREST, &[head]).await?.unwrap_or(0);
         if head - newest < self.snapshot_every as i64 {
             return Ok(None);
         }
@@ -212,26 +212,6 @@ impl Store {
         })
     }
 
-    /// One whole number from the pool (outside any demonstration's transaction).
-    async fn pool_number(&self, sql: &str, binds: &[i64]) -> Result<Option<i64>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => {
-                let mut query = sqlx::query_scalar(sql);
-                for bind in binds {
-                    query = query.bind(bind);
-                }
-                query.fetch_one(pool).await?
-            }
-            Backend::Sqlite(pool) => {
-                let mut query = sqlx::query_scalar(sql);
-                for bind in binds {
-                    query = query.bind(bind);
-                }
-                query.fetch_one(pool).await?
-            }
-        })
-    }
-
     /// The snapshots taken so far: the newest few, and how many there are in all.
     pub async fn snapshots(&self) -> Result<SnapshotsReport, StoreError> {
         const RECENT: &str = "SELECT s.position, s.base_position, s.taken_at, \
@@ -259,7 +239,7 @@ impl Store {
         };
         Ok(SnapshotsReport {
             every: self.snapshot_every,
-            head: self.pool_number(HEAD, &[]).await?.unwrap_or(0),
+            head: self.number(HEAD, &[]).await?.unwrap_or(0),
             recent: recent
                 .into_iter()
                 .map(

@@ -107,19 +107,37 @@ async fn fetch_all<'q>(
     query.fetch_all(db).await?.into_iter().map(read).collect()
 }
 
+/// The database's clock, read inside the writing transaction.
+pub(super) const CLOCK: &str = "SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
+
 pub(super) async fn clock(conn: &mut SqliteConnection) -> Result<DateTime<Utc>, sqlx::Error> {
-    let now: String = sqlx::query_scalar("SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')")
+    let now: String = sqlx::query_scalar(CLOCK)
         .fetch_one(conn)
         .await?;
     read_instant(&now)
 }
 
+/// A task's latest version, through the read model (bound: the task).
+pub(super) fn latest_sql() -> String {
+    format!("SELECT {} {CURRENT_FROM}", version_columns!())
+}
+
+/// One version of a task (bound: the task, the version number).
+pub(super) fn version_sql() -> String {
+    format!(
+        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
+        version_columns!()
+    )
+}
+
+/// Records which version a submission's key produced (bound: the key, the version's id).
+pub(super) const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+
 pub(super) async fn latest(
     db: impl SqliteExecutor<'_>,
     entity_id: EntityId,
 ) -> Result<Option<TaskVersion>, sqlx::Error> {
-    let sql = format!("SELECT {} {CURRENT_FROM}", version_columns!());
-    sqlx::query(&sql)
+    sqlx::query(&latest_sql())
         .bind(id_text(entity_id.as_uuid()))
         .fetch_optional(db)
         .await?
@@ -132,11 +150,7 @@ pub(super) async fn version(
     entity_id: EntityId,
     version: i64,
 ) -> Result<Option<TaskVersion>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2",
-        version_columns!()
-    );
-    sqlx::query(&sql)
+    sqlx::query(&version_sql())
         .bind(id_text(entity_id.as_uuid()))
         .bind(version)
         .fetch_optional(db)
@@ -189,7 +203,7 @@ pub(super) async fn insert_idempotency_key(
     key: IdempotencyKey,
     version_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)")
+    sqlx::query(INSERT_KEY)
         .bind(id_text(key.as_uuid()))
         .bind(id_text(version_id))
         .execute(conn)

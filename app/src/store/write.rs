@@ -11,9 +11,12 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use super::recorded::Recorder;
+use super::trace::Traces;
 use super::{
     chain, generate, postgres, seed, sqlite, Backend, BoardSize, Generated, Store, StoreError,
 };
+use crate::learn::ExecutedStatement;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
 
@@ -295,29 +298,42 @@ impl Store {
     }
 
     pub(super) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        Ok(match &self.backend {
+        let mut run = Recorder::default();
+        let conn = match &self.backend {
             Backend::Postgres(pool) => {
-                WriteTx::Postgres(pool.begin().await?, Arc::clone(&self.appended))
+                run.ran("BEGIN", &[], None);
+                WriteConn::Postgres(pool.begin().await?)
             }
-            Backend::Sqlite(pool) => WriteTx::Sqlite(
-                sqlite::begin_immediate(pool).await?,
-                Arc::clone(&self.appended),
-            ),
+            Backend::Sqlite(pool) => {
+                run.ran("BEGIN IMMEDIATE", &[], None);
+                WriteConn::Sqlite(sqlite::begin_immediate(pool).await?)
+            }
+        };
+        Ok(WriteTx {
+            conn,
+            appended: Arc::clone(&self.appended),
+            traces: Arc::clone(&self.traces),
+            run,
+            position: None,
         })
     }
 }
 
-/// An open write transaction. Dropping it without `commit` rolls everything back.
-/// Each carries the process's announcement of appends, made once the append has committed.
-pub(super) enum WriteTx {
-    Postgres(
-        sqlx::Transaction<'static, sqlx::Postgres>,
-        Arc<watch::Sender<()>>,
-    ),
-    Sqlite(
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-        Arc<watch::Sender<()>>,
-    ),
+/// An open write transaction. Dropping it without `commit` rolls everything back. It records
+/// each statement as it runs (for the under-the-hood view) and carries the process's
+/// announcement of appends, made once the append has committed.
+pub(super) struct WriteTx {
+    pub conn: WriteConn,
+    appended: Arc<watch::Sender<()>>,
+    traces: Arc<Traces>,
+    pub run: Recorder,
+    /// The position of the one version appended, once it is.
+    position: Option<i64>,
+}
+
+pub(super) enum WriteConn {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
 }
 
 impl WriteTx {
@@ -326,11 +342,24 @@ impl WriteTx {
         &mut self,
         entity_id: EntityId,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        Ok(match self {
-            WriteTx::Postgres(tx, _) => postgres::lock_latest(tx, entity_id).await?,
+        let id = [entity_id.to_string()];
+        let latest = match &mut self.conn {
+            WriteConn::Postgres(tx) => {
+                let latest = postgres::lock_latest(tx, entity_id).await?;
+                let found = latest.as_ref().map(|_| 1);
+                self.run.ran(postgres::LOCK_CURRENT, &id, found);
+                self.run.ran(&postgres::latest_sql(), &id, found);
+                latest
+            }
             // BEGIN IMMEDIATE already holds SQLite's single write lock.
-            WriteTx::Sqlite(tx, _) => sqlite::latest(&mut **tx, entity_id).await?,
-        })
+            WriteConn::Sqlite(tx) => {
+                let latest = sqlite::latest(&mut **tx, entity_id).await?;
+                let found = latest.as_ref().map_or(0, |_| 1);
+                self.run.ran(&sqlite::latest_sql(), &id, Some(found));
+                latest
+            }
+        };
+        Ok(latest)
     }
 
     /// Like `lock_latest`, for operations that need a task that exists and is not deleted.
@@ -349,61 +378,103 @@ impl WriteTx {
         entity_id: EntityId,
         version: i64,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        Ok(match self {
-            WriteTx::Postgres(tx, _) => postgres::version(&mut **tx, entity_id, version).await?,
-            WriteTx::Sqlite(tx, _) => sqlite::version(&mut **tx, entity_id, version).await?,
-        })
+        let (sql, found) = match &mut self.conn {
+            WriteConn::Postgres(tx) => (
+                postgres::version_sql(),
+                postgres::version(&mut **tx, entity_id, version).await?,
+            ),
+            WriteConn::Sqlite(tx) => (
+                sqlite::version_sql(),
+                sqlite::version(&mut **tx, entity_id, version).await?,
+            ),
+        };
+        let binds = [entity_id.to_string(), version.to_string()];
+        self.run
+            .ran(&sql, &binds, Some(found.as_ref().map_or(0, |_| 1)));
+        Ok(found)
+    }
+
+    /// The database clock, inside the transaction.
+    pub(super) async fn now(&mut self) -> Result<DateTime<Utc>, StoreError> {
+        let (sql, now) = match &mut self.conn {
+            WriteConn::Postgres(tx) => (postgres::CLOCK, postgres::clock(tx).await?),
+            WriteConn::Sqlite(tx) => (sqlite::CLOCK, sqlite::clock(tx).await?),
+        };
+        self.run.ran(sql, &[], Some(1));
+        Ok(now)
+    }
+
+    /// Inserts one sealed version and records the statement with its bind values.
+    pub(super) async fn insert(&mut self, row: TaskVersion) -> Result<TaskVersion, StoreError> {
+        let binds = insert_binds(&row);
+        let (sql, inserted) = match &mut self.conn {
+            WriteConn::Postgres(tx) => (postgres::INSERT_VERSION, postgres::insert(tx, row).await),
+            WriteConn::Sqlite(tx) => (sqlite::INSERT_VERSION, sqlite::insert(tx, row).await),
+        };
+        self.run.ran(sql, &binds, inserted.as_ref().ok().map(|_| 1));
+        inserted
     }
 
     /// Stamps, hashes and inserts the next version.
     async fn append(&mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
         let now = match new.recorded_at {
             Some(at) => at,
-            None => match self {
-                WriteTx::Postgres(tx, _) => postgres::clock(tx).await?,
-                WriteTx::Sqlite(tx, _) => sqlite::clock(tx).await?,
-            },
+            None => self.now().await?,
         };
         let key = new.meta.idempotency_key;
-        let row = chain::seal(new, now);
-        let row = match self {
-            WriteTx::Postgres(tx, _) => postgres::insert(tx, row).await?,
-            WriteTx::Sqlite(tx, _) => sqlite::insert(tx, row).await?,
-        };
+        let row = self.insert(chain::seal(new, now)).await?;
         if let Some(key) = key {
-            match self {
-                WriteTx::Postgres(tx, _) => {
-                    postgres::insert_idempotency_key(tx, key, row.id).await?
+            let sql = match &mut self.conn {
+                WriteConn::Postgres(tx) => {
+                    postgres::insert_idempotency_key(tx, key, row.id).await?;
+                    postgres::INSERT_KEY
                 }
-                WriteTx::Sqlite(tx, _) => sqlite::insert_idempotency_key(tx, key, row.id).await?,
-            }
+                WriteConn::Sqlite(tx) => {
+                    sqlite::insert_idempotency_key(tx, key, row.id).await?;
+                    sqlite::INSERT_KEY
+                }
+            };
+            self.run
+                .ran(sql, &[key.to_string(), row.id.to_string()], Some(1));
         }
+        self.position = Some(row.position);
         Ok(row)
     }
 
     /// Appends versions of distinct tasks in one statement; nothing is committed yet.
     pub(super) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
-        match self {
-            WriteTx::Postgres(tx, _) => postgres::insert_many(tx, rows).await,
-            WriteTx::Sqlite(tx, _) => sqlite::insert_many(tx, rows).await,
+        match &mut self.conn {
+            WriteConn::Postgres(tx) => postgres::insert_many(tx, rows).await,
+            WriteConn::Sqlite(tx) => sqlite::insert_many(tx, rows).await,
         }
     }
 
     /// Commits, then announces the append: to this process's followers directly, and on
-    /// PostgreSQL through the announcer to every process listening on the database.
+    /// PostgreSQL through the announcer to every process listening on the database. A single
+    /// append's statements are kept for the under-the-hood view.
     pub(super) async fn commit(self) -> Result<(), StoreError> {
-        let appended = match self {
-            WriteTx::Postgres(tx, appended) => {
-                tx.commit().await?;
-                appended
-            }
-            WriteTx::Sqlite(tx, appended) => {
-                tx.commit().await?;
-                appended
-            }
-        };
-        appended.send_replace(());
+        match self.conn {
+            WriteConn::Postgres(tx) => tx.commit().await?,
+            WriteConn::Sqlite(tx) => tx.commit().await?,
+        }
+        let mut run = self.run;
+        run.ran("COMMIT", &[], None);
+        if let Some(position) = self.position {
+            self.traces.keep(position, run.0);
+        }
+        self.appended.send_replace(());
         Ok(())
+    }
+
+    /// Rolls back (a demonstration's end); what was recorded is returned.
+    pub(super) async fn rollback(self) -> Result<Vec<ExecutedStatement>, StoreError> {
+        match self.conn {
+            WriteConn::Postgres(tx) => tx.rollback().await?,
+            WriteConn::Sqlite(tx) => tx.rollback().await?,
+        }
+        let mut run = self.run;
+        run.ran("ROLLBACK", &[], None);
+        Ok(run.0)
     }
 
     /// The last step of every write: append the one new version, then commit.
@@ -412,4 +483,32 @@ impl WriteTx {
         self.commit().await?;
         Ok(row)
     }
+}
+
+/// The values `INSERT_VERSION` binds, in order, as text.
+fn insert_binds(row: &TaskVersion) -> Vec<String> {
+    let optional = |value: Option<String>| value.unwrap_or_else(|| "NULL".to_owned());
+    let fields = &row.fields;
+    vec![
+        row.id.to_string(),
+        row.entity_id.to_string(),
+        row.version.to_string(),
+        fields.title.as_str().to_owned(),
+        optional(
+            fields
+                .description
+                .as_ref()
+                .map(|text| text.as_str().to_owned()),
+        ),
+        fields.status.as_str().to_owned(),
+        fields.priority.value().to_string(),
+        optional(fields.due_date.map(|date| date.to_string())),
+        row.op.as_str().to_owned(),
+        row.recorded_at.to_rfc3339(),
+        optional(row.deleted_at.map(|at| at.to_rfc3339())),
+        row.actor.as_str().to_owned(),
+        optional(row.note.as_ref().map(|note| note.as_str().to_owned())),
+        optional(row.prev_hash.clone()),
+        row.hash.clone(),
+    ]
 }
