@@ -37,7 +37,9 @@ pub fn value(cookies: &str, name: &str) -> Option<String> {
 
 /// The value of this request's (or, in the browser, this page's) cookie `name`.
 pub fn named(name: &str) -> Option<String> {
-    cookies().as_deref().and_then(|cookies| value(cookies, name))
+    cookies()
+        .as_deref()
+        .and_then(|cookies| value(cookies, name))
 }
 
 /// Sets a cookie from the page itself, for a preference the server should render with next

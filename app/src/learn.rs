@@ -230,8 +230,14 @@ pub fn read_model_row(version: &TaskVersion) -> Vec<(String, String)> {
         ("title", fields.title.as_str().to_owned()),
         ("status", fields.status.as_str().to_owned()),
         ("priority", fields.priority.value().to_string()),
-        ("due_date", optional(fields.due_date.map(|date| date.to_string()))),
-        ("deleted_at", optional(version.deleted_at.map(|at| at.to_rfc3339()))),
+        (
+            "due_date",
+            optional(fields.due_date.map(|date| date.to_string())),
+        ),
+        (
+            "deleted_at",
+            optional(version.deleted_at.map(|at| at.to_rfc3339())),
+        ),
         ("changed_at", version.recorded_at.to_rfc3339()),
         ("position", version.position.to_string()),
     ]

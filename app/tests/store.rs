@@ -1266,6 +1266,41 @@ on_both_backends! {
         assert!(used_a_snapshot > 0, "some of the changes read lie after a snapshot");
     }
 
+    async fn under_the_hood_shows_the_statements_a_write_ran_and_the_read_model_before_and_after(db) {
+        let store = &db.store;
+        let created = store.create_task(fields("Looked at"), by("ada")).await.unwrap();
+        let report = store.under_the_hood(Some(created.position)).await.unwrap().expect("a change at that position");
+        assert_eq!(report.appended, created);
+        assert_eq!(report.read_model_before, None, "a create has no row before");
+        let sql: Vec<_> = report.statements.clone().expect("this process ran it").into_iter().map(|s| s.sql).collect();
+        assert!(sql[0].starts_with("BEGIN"), "{sql:?}");
+        assert_eq!(sql.last().map(String::as_str), Some("COMMIT"));
+        let insert = report.statements.unwrap().into_iter().find(|s| s.sql.starts_with("INSERT INTO task_versions")).expect("the append");
+        assert_eq!((insert.binds[3].as_str(), insert.rows), ("Looked at", Some(1)));
+
+        let edited = store.update_task(created.entity_id, 1, fields("Looked at again"), by("grace")).await.unwrap();
+        let report = store.under_the_hood(None).await.unwrap().expect("the newest change");
+        assert_eq!(report.appended.position, edited.position);
+        assert_eq!(report.older, Some(created.position));
+        assert_eq!(report.newer, None);
+        let column = |row: &[(String, String)], name: &str| row.iter().find(|(column, _)| column == name).map(|(_, value)| value.clone());
+        assert_eq!(column(&report.read_model_before.unwrap(), "title").as_deref(), Some("Looked at"));
+        assert_eq!(column(&report.read_model_after, "title").as_deref(), Some("Looked at again"));
+        let statements = report.statements.unwrap();
+        assert!(statements.iter().any(|s| s.sql.contains("FROM task_current") && s.binds == [created.entity_id.to_string()]), "the latest version was read under the lock: {statements:?}");
+
+        let deleted = store.delete_task(created.entity_id, by("ada")).await.unwrap();
+        let report = store.under_the_hood(Some(deleted.position)).await.unwrap().unwrap();
+        assert_eq!(column(&report.read_model_before.unwrap(), "deleted_at").as_deref(), Some("NULL"));
+        assert_ne!(column(&report.read_model_after, "deleted_at").as_deref(), Some("NULL"));
+
+        // Another process on the database sees the change, but not the statements it ran.
+        let other = Store::connect(&db.url).await.unwrap();
+        let seen = other.under_the_hood(Some(deleted.position)).await.unwrap().unwrap();
+        assert_eq!((seen.appended.position, seen.statements), (deleted.position, None));
+        assert!(store.under_the_hood(Some(deleted.position + 1_000)).await.unwrap().is_none());
+    }
+
     async fn a_snapshot_is_due_every_n_changes_and_snapshots_are_append_only(db) {
         let store = db.store.clone().with_snapshot_every(3);
         for title in ["One", "Two"] {

@@ -29,7 +29,11 @@ pub fn HoodToggle(open: RwSignal<bool>) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         actor_cookie::set_in_browser(&format!(
             "{HOOD_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            if open.get_untracked() { "open" } else { "closed" }
+            if open.get_untracked() {
+                "open"
+            } else {
+                "closed"
+            }
         ));
     };
     view! {
@@ -185,7 +189,10 @@ fn HoodView(report: HoodReport) -> impl IntoView {
         .read_model_after
         .into_iter()
         .map(|(column, after)| {
-            let was = before.iter().find(|(name, _)| *name == column).map(|(_, value)| value.clone());
+            let was = before
+                .iter()
+                .find(|(name, _)| *name == column)
+                .map(|(_, value)| value.clone());
             let changed = was.as_ref() != Some(&after);
             view! {
                 <tr class:hood-changed=changed>

@@ -304,7 +304,6 @@ impl Store {
         })
     }
 
-
     /// Whether `close` has been called: followers stop then.
     pub fn is_closed(&self) -> bool {
         match &self.backend {

@@ -72,8 +72,7 @@ pub(super) const CLOCK: &str = "SELECT clock_timestamp()";
 pub(super) const LOCK_CURRENT: &str = "SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE";
 
 pub(super) async fn clock(conn: &mut PgConnection) -> Result<DateTime<Utc>, sqlx::Error> {
-    sqlx::query_scalar(CLOCK).fetch_one(conn)
-        .await
+    sqlx::query_scalar(CLOCK).fetch_one(conn).await
 }
 
 pub(super) async fn lock_latest(
@@ -104,7 +103,8 @@ pub(super) fn version_sql() -> String {
 }
 
 /// Records which version a submission's key produced (bound: the key, the version's id).
-pub(super) const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+pub(super) const INSERT_KEY: &str =
+    "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
 
 pub(super) async fn latest(
     db: impl PgExecutor<'_>,

@@ -111,9 +111,7 @@ async fn fetch_all<'q>(
 pub(super) const CLOCK: &str = "SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')";
 
 pub(super) async fn clock(conn: &mut SqliteConnection) -> Result<DateTime<Utc>, sqlx::Error> {
-    let now: String = sqlx::query_scalar(CLOCK)
-        .fetch_one(conn)
-        .await?;
+    let now: String = sqlx::query_scalar(CLOCK).fetch_one(conn).await?;
     read_instant(&now)
 }
 
@@ -131,7 +129,8 @@ pub(super) fn version_sql() -> String {
 }
 
 /// Records which version a submission's key produced (bound: the key, the version's id).
-pub(super) const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+pub(super) const INSERT_KEY: &str =
+    "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
 
 pub(super) async fn latest(
     db: impl SqliteExecutor<'_>,

@@ -19,7 +19,10 @@ pub(super) struct Traces(Mutex<VecDeque<(i64, Vec<ExecutedStatement>)>>);
 
 impl Traces {
     pub fn keep(&self, position: i64, statements: Vec<ExecutedStatement>) {
-        let mut kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if kept.len() == KEPT {
             kept.pop_front();
         }
@@ -27,7 +30,10 @@ impl Traces {
     }
 
     fn find(&self, position: i64) -> Option<Vec<ExecutedStatement>> {
-        let kept = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         kept.iter()
             .find(|(at, _)| *at == position)
             .map(|(_, statements)| statements.clone())

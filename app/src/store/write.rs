@@ -16,8 +16,8 @@ use super::trace::Traces;
 use super::{
     chain, generate, postgres, seed, sqlite, Backend, BoardSize, Generated, Store, StoreError,
 };
-use crate::learn::ExecutedStatement;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::learn::ExecutedStatement;
 use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
 
 /// A version about to be appended, before the database has given it a position.
