@@ -142,3 +142,26 @@ test("[js] the create form gets a new key after each task, so two tasks in a row
   expect(keys[0]).not.toBe(keys[1]);
   for (const title of titles) await expect(page.getByRole("link", { name: title })).toHaveCount(1);
 });
+
+test("snapshots: one taken now, then the board at a change read from it and from the whole log agree", async ({ page, javaScriptEnabled }, testInfo) => {
+  await open(page, "/learn", javaScriptEnabled);
+  await page.getByRole("link", { name: "Snapshots" }).click();
+  await expect(page.getByText(/A snapshot is taken each time the log grows by \d+ changes/)).toBeVisible();
+  await page.getByRole("button", { name: "Take a snapshot now" }).click();
+  if (javaScriptEnabled !== false) {
+    await expect(page.getByText(/Snapshot at change \d+ taken in [\d.]+ ms|No snapshot taken/)).toBeVisible();
+  }
+  const newest = page.locator(".snapshot-list tbody tr").first();
+  await expect(newest).toBeVisible();
+  const position = (await newest.locator("th").innerText()).trim();
+
+  await page.getByLabel("At change (blank: the newest)").fill(position);
+  await page.getByRole("button", { name: "Read the board" }).click();
+  await expect(page).toHaveURL(new RegExp(`at_change=${position}`));
+  const outcome = page.getByRole("region", { name: `The board at change ${position}, from the snapshot at change ${position}` });
+  await expect(outcome).toContainText("Both reads found the same board");
+  await expect(outcome.locator(".statements-run pre").filter({ hasText: "board_snapshot_tasks" })).toBeVisible();
+  const digests = outcome.locator(".replay-digests tbody tr td:nth-child(5)");
+  await expect(digests.nth(0)).toHaveText(await digests.nth(1).innerText());
+  await testInfo.attach("snapshots", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+});

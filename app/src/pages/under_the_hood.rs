@@ -140,10 +140,12 @@ fn HoodView(report: HoodReport) -> impl IntoView {
         .and_then(|raw| raw.parse::<i64>().ok())
         .map(|mine| (mine, mine == position));
     let whose = match yours {
-        Some((_, true)) => view! { <p class="hood-yours">"This is your last change."</p> }.into_any(),
+        Some((_, true)) => {
+            view! { <p class="hood-yours">"This is your last change."</p> }.into_any()
+        }
         Some((mine, false)) => view! {
             <p class="hood-yours">
-                "By someone else. " <a href=format!("/under-the-hood/{mine}")>{format!("Your last change: #{mine}")}</a>
+                <a href=format!("/under-the-hood/{mine}")>{format!("Your last change: #{mine}")}</a>
             </p>
         }
         .into_any(),

@@ -1,0 +1,133 @@
+//! Server functions of the past: the board at an instant and the change feed.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::HistoryEntry;
+use crate::error::AppError;
+use crate::task::{BoardTimeline, TaskVersion};
+
+/// An instant on the board's timeline, chosen by time (`as_of`) or by counting changes
+/// (`at_change`, what the slider sends), with where it sits among all changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimePoint {
+    pub at: DateTime<Utc>,
+    pub timeline: BoardTimeline,
+}
+
+/// One page of the whole board as it stood at one instant: the tasks that existed then, live or
+/// deleted, each at the version that was its latest at that moment, most recently changed first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardSnapshot {
+    pub point: TimePoint,
+    pub tasks: Vec<TaskVersion>,
+    /// The `after` of the next page's link; `None` on the last page.
+    pub next_after: Option<String>,
+    pub backend: String,
+}
+
+/// One page of the change feed: every version of every task, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    pub entries: Vec<HistoryEntry>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next_before: Option<i64>,
+    pub read_at: DateTime<Utc>,
+}
+
+/// How many versions one page of the activity feed shows.
+pub const ACTIVITY_PAGE_SIZE: u32 = 25;
+
+/// Where the time-travel control stands: the instant named by `at_change` or `as_of`, or now.
+#[server(endpoint = "locate_instant")]
+pub async fn locate_instant(
+    #[server(default)] as_of: String,
+    #[server(default)] at_change: String,
+) -> Result<TimePoint, AppError> {
+    let store = super::server::store()?;
+    let at = super::server::instant(&store, &as_of, &at_change).await?;
+    Ok(TimePoint {
+        at,
+        timeline: store.timeline(at).await?,
+    })
+}
+
+/// One page of the board as it was at the instant named by `at_change` or `as_of`.
+#[server(endpoint = "board_as_of")]
+pub async fn board_as_of(
+    #[server(default)] as_of: String,
+    #[server(default)] at_change: String,
+    #[server(default)] after: String,
+) -> Result<BoardSnapshot, AppError> {
+    let after = match after.trim() {
+        "" => None,
+        raw => Some(raw.parse()?),
+    };
+    let store = super::server::store()?;
+    let at = super::server::instant(&store, &as_of, &at_change).await?;
+    let page = store.board_as_of(at, after).await?;
+    Ok(BoardSnapshot {
+        point: TimePoint {
+            at,
+            timeline: store.timeline(at).await?,
+        },
+        tasks: page.rows,
+        next_after: page.next.map(|cursor| cursor.to_string()),
+        backend: super::server::backend_name(&store).to_owned(),
+    })
+}
+
+/// A page of the change feed, optionally only one operation, one person, or changes since an
+/// instant; `before` is the cursor from the previous page.
+#[server(endpoint = "activity")]
+pub async fn activity(
+    #[server(default)] before: String,
+    #[server(default)] op: String,
+    #[server(default)] actor: String,
+    #[server(default)] since: String,
+) -> Result<ActivityPage, AppError> {
+    use crate::task::{Actor, FeedQuery};
+
+    let before = match before.trim() {
+        "" => None,
+        raw => Some(super::server::whole_number(
+            "before",
+            raw,
+            "must be a position from a page link",
+        )?),
+    };
+    let query = FeedQuery {
+        before,
+        op: match op.trim() {
+            "" => None,
+            raw => Some(raw.parse()?),
+        },
+        actor: match actor.trim() {
+            "" => None,
+            raw => Some(Actor::parse(raw)?),
+        },
+        since: match since.trim() {
+            "" => None,
+            raw => Some(crate::time::parse_instant("since", raw)?),
+        },
+        limit: ACTIVITY_PAGE_SIZE,
+        ..FeedQuery::default()
+    };
+    let page = super::server::store()?.change_feed(query).await?;
+    let entries = super::server::off_executor(move || {
+        page.entries
+            .into_iter()
+            .map(|entry| HistoryEntry {
+                changes: crate::diff::changes(entry.previous.as_ref(), &entry.version.fields),
+                version: entry.version,
+            })
+            .collect()
+    })
+    .await?;
+    Ok(ActivityPage {
+        entries,
+        next_before: page.next_before,
+        read_at: chrono::Utc::now(),
+    })
+}
