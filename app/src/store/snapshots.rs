@@ -105,11 +105,16 @@ impl Store {
                 }
             };
             loop {
-                if let Err(error) = store.snapshot_if_due().await {
-                    if store.is_closed() {
-                        return;
-                    }
-                    tracing::warn!(%error, "snapshots: could not take one");
+                match store.snapshot_if_due().await {
+                    Ok(Some(taken)) => tracing::info!(
+                        position = taken.snapshot.position,
+                        tasks = taken.snapshot.tasks,
+                        elapsed_ms = taken.elapsed_ms,
+                        "snapshots: took one"
+                    ),
+                    Ok(None) => {}
+                    Err(_) if store.is_closed() => return,
+                    Err(error) => tracing::warn!(%error, "snapshots: could not take one"),
                 }
                 if appends.next().await.is_err() || store.is_closed() {
                     return;
