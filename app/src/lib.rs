@@ -17,7 +17,7 @@ pub mod live;
 mod pages;
 pub mod paging;
 pub mod task;
-mod time;
+pub mod time;
 
 #[cfg(feature = "ssr")]
 pub mod store;

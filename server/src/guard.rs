@@ -164,8 +164,11 @@ pub async fn well_formed_input(request: Request, next: Next) -> Response {
             format!("The query string {problem}."),
         );
     }
-    let server_function =
-        request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    // The JSON API (`/api/v1`) reads its own media types and answers in problem details.
+    let path = request.uri().path();
+    let server_function = request.method() == Method::POST
+        && path.starts_with("/api/")
+        && !path.starts_with("/api/v1/");
     if !server_function {
         return next.run(request).await;
     }

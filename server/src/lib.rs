@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+mod api_v1;
 mod events;
 pub mod guard;
 
@@ -204,6 +205,7 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 /// tower-http layers.
 pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSettings) -> Router {
     let routes = ROUTES.clone();
+    let api = api_v1::routes(store.clone());
     let context = {
         let hub = hub.clone();
         move || {
@@ -256,6 +258,7 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
             context, shell,
         ))
         .with_state(options)
+        .merge(api)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

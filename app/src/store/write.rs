@@ -129,13 +129,27 @@ impl Store {
         .await
     }
 
+    /// Deletes the task only if its latest version is still `expected_version` (an HTTP
+    /// `If-Match`); otherwise a `Conflict` naming the current version, and nothing appended.
+    pub async fn delete_task_if(
+        &self,
+        entity_id: EntityId,
+        expected_version: i64,
+        meta: ChangeMeta,
+    ) -> Result<TaskVersion, StoreError> {
+        self.once(meta.idempotency_key, Some(entity_id), || {
+            self.copy_latest(entity_id, Op::Deleted, Some(expected_version), meta, None)
+        })
+        .await
+    }
+
     pub(crate) async fn delete_task_at(
         &self,
         entity_id: EntityId,
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        self.copy_latest(entity_id, Op::Deleted, meta, recorded_at)
+        self.copy_latest(entity_id, Op::Deleted, None, meta, recorded_at)
             .await
     }
 
@@ -157,16 +171,18 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        self.copy_latest(entity_id, Op::Restored, meta, recorded_at)
+        self.copy_latest(entity_id, Op::Restored, None, meta, recorded_at)
             .await
     }
 
     /// Deleting and restoring both append the latest content unchanged under a new `op`; only
-    /// a live task can be deleted and only a deleted one restored.
+    /// a live task can be deleted and only a deleted one restored, and, when `expected` names a
+    /// version, only while it is still the latest.
     async fn copy_latest(
         &self,
         entity_id: EntityId,
         op: Op,
+        expected: Option<i64>,
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
@@ -183,6 +199,11 @@ impl Store {
             }
             (Op::Restored, false) => return Err(StoreError::NotDeleted),
             _ => {}
+        }
+        if expected.is_some_and(|expected| expected != latest.version) {
+            return Err(StoreError::Conflict {
+                current_version: latest.version,
+            });
         }
         tx.append_and_commit(NewVersion {
             entity_id,

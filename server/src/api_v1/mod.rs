@@ -1,0 +1,131 @@
+//! `/api/v1`: the same store as the pages, as JSON, in HTTP's own terms. A task's version is
+//! its `ETag`; a write that replaces what a client has seen must send it back in `If-Match`
+//! (missing: 428; stale: 412 with the current ETag and what changed, the conflict screen's HTTP
+//! spelling); errors are RFC 9457 problem details. The OpenAPI document is generated from these
+//! handlers and their types (utoipa) and served at `/api/v1/openapi.json`.
+
+mod problem;
+mod tasks;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+use app::store::Store;
+
+use problem::Problem;
+
+/// What every handler answers: a response, or a problem.
+type Answer = Result<Response, Problem>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Immutable tasks",
+        description = "Tasks whose versions are never changed or removed: every write appends a version. \
+                       A task's ETag is its version; writes that replace it require If-Match.",
+        version = "1"
+    ),
+    paths(
+        tasks::list,
+        tasks::create,
+        tasks::show,
+        tasks::replace,
+        tasks::patch,
+        tasks::delete,
+        tasks::restore,
+        tasks::revert,
+        tasks::versions,
+        tasks::version,
+        tasks::diff,
+        tasks::verify,
+        tasks::changes
+    )
+)]
+struct Document;
+
+/// The routes under `/api/v1`; anything else under it is a 404 problem, not the app's page.
+pub fn routes(store: Store) -> Router {
+    let api = Router::new()
+        .route("/tasks", get(tasks::list).post(tasks::create))
+        .route(
+            "/tasks/{id}",
+            get(tasks::show)
+                .put(tasks::replace)
+                .patch(tasks::patch)
+                .delete(tasks::delete),
+        )
+        .route("/tasks/{id}/restore", post(tasks::restore))
+        .route("/tasks/{id}/revert", post(tasks::revert))
+        .route("/tasks/{id}/versions", get(tasks::versions))
+        .route("/tasks/{id}/versions/{n}", get(tasks::version))
+        .route("/tasks/{id}/versions/{a}/diff/{b}", get(tasks::diff))
+        .route("/tasks/{id}/verify", get(tasks::verify))
+        .route("/changes", get(tasks::changes))
+        .route("/openapi.json", get(openapi))
+        .fallback(not_found)
+        .with_state(store);
+    Router::new().nest("/api/v1", api)
+}
+
+async fn openapi() -> Response {
+    Json(Document::openapi()).into_response()
+}
+
+async fn not_found() -> Response {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-such-route",
+        "No such resource",
+        "See /api/v1/openapi.json for the routes of this API.",
+    )
+    .into_response()
+}
+
+/// A version as an entity tag.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The version named by `If-Match`: required (428 without it), one strong tag.
+fn expected_version(headers: &HeaderMap) -> Result<i64, Problem> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Err(Problem::precondition_required());
+    };
+    raw.to_str()
+        .ok()
+        .and_then(|tag| {
+            tag.trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')?
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| {
+            Problem::bad_request("If-Match must be one ETag of this task, such as \"3\".")
+        })
+}
+
+/// Reads a JSON body of one of the `accepted` media types (415 otherwise; 400 if unreadable).
+fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+    accepted: &[&str],
+) -> Result<T, Problem> {
+    let sent = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("nothing");
+    let media = sent.split(';').next().unwrap_or_default().trim();
+    if !accepted
+        .iter()
+        .any(|accepted| media.eq_ignore_ascii_case(accepted))
+    {
+        return Err(Problem::unsupported_media_type(accepted[0], sent));
+    }
+    serde_json::from_slice(body)
+        .map_err(|error| Problem::bad_request(format!("The JSON body could not be read: {error}.")))
+}
