@@ -44,6 +44,9 @@ if ! command -v npm >/dev/null; then
 fi
 (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 
+step "Swagger UI for the API reference at /api/v1/docs (served by the app itself)"
+(cd server/assets/api-reference && npm ci --no-audit --no-fund)
+
 if $with_test_tools; then
   step "Chromium (Debian package; Playwright's browser download is unreachable)"
   if ! command -v chromium >/dev/null; then

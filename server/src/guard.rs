@@ -31,14 +31,14 @@ impl PublicOrigin {
         let trimmed = raw.trim().trim_end_matches('/');
         let (scheme, authority) = trimmed
             .split_once("://")
-            .ok_or_else(|| format!("PUBLIC_ORIGIN {must}, not {raw:?}"))?;
+            .ok_or_else(|| format!("{must}, not {raw:?}"))?;
         let scheme = scheme.to_ascii_lowercase();
         let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
         if !matches!(scheme.as_str(), "http" | "https")
             || authority.is_empty()
             || !authority.chars().all(plain)
         {
-            return Err(format!("PUBLIC_ORIGIN {must}, not {raw:?}"));
+            return Err(format!("{must}, not {raw:?}"));
         }
         Ok(Self {
             scheme,
@@ -49,6 +49,19 @@ impl PublicOrigin {
     pub fn is_https(&self) -> bool {
         self.scheme == "https"
     }
+
+    /// As the `Origin` header spells it.
+    pub fn as_header(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Whose pages may send writes: the app's own origin (the configured public one, or the host
+/// addressed), and for the JSON API also the origins an operator allowed (CORS).
+#[derive(Clone, Debug, Default)]
+pub struct WriteOrigins {
+    pub public: Option<PublicOrigin>,
+    pub api: Vec<PublicOrigin>,
 }
 
 /// Refuses any state-changing request that a browser sent from another site's page.
@@ -58,10 +71,11 @@ impl PublicOrigin {
 /// carrying none of them did not come from a browser page (curl, a script), so it cannot be a
 /// forged cross-site request and is let through.
 pub async fn same_origin_writes(
-    State(public): State<Arc<Option<PublicOrigin>>>,
+    State(origins): State<Arc<WriteOrigins>>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    let public = &origins.public;
     let https = match public.as_ref() {
         Some(origin) => origin.is_https(),
         None => forwarded_https(&request),
@@ -73,8 +87,11 @@ pub async fn same_origin_writes(
     ) {
         return next.run(request).await;
     }
-    match write_source(&request, public.as_ref().as_ref()) {
+    match write_source(&request, public.as_ref()) {
         Source::ThisSite | Source::NotABrowser => next.run(request).await,
+        Source::Elsewhere(_) if allowed_api_caller(&request, &origins.api) => {
+            next.run(request).await
+        }
         Source::Elsewhere(from) => {
             tracing::warn!(method = %request.method(), path = %request.uri().path(), %from, "refused a cross-site write");
             (
@@ -87,6 +104,20 @@ pub async fn same_origin_writes(
                 .into_response()
         }
     }
+}
+
+/// A call to the JSON API from an origin the operator allowed (and the browser's CORS check let
+/// through: a cross-origin JSON write is preflighted, and the preflight names the allowed
+/// origins only).
+fn allowed_api_caller(request: &Request, allowed: &[PublicOrigin]) -> bool {
+    request.uri().path().starts_with("/api/v1/")
+        && header_text(request, &header::ORIGIN).is_some_and(|origin| {
+            origin_of(origin).is_some_and(|(scheme, authority)| {
+                allowed
+                    .iter()
+                    .any(|ok| ok.scheme == scheme && ok.authority == authority)
+            })
+        })
 }
 
 enum Source {

@@ -61,6 +61,8 @@ pub struct HttpSettings {
     /// compared with the `Host` the browser addressed.
     pub public_origin: Option<PublicOrigin>,
     pub max_event_streams: usize,
+    /// Other sites whose pages may call the JSON API (CORS); none by default.
+    pub api_origins: Vec<PublicOrigin>,
 }
 
 impl Default for HttpSettings {
@@ -68,8 +70,13 @@ impl Default for HttpSettings {
         Self {
             public_origin: None,
             max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
+            api_origins: Vec::new(),
         }
     }
+}
+
+fn origin(setting: &str, raw: &str) -> Result<PublicOrigin, String> {
+    PublicOrigin::parse(raw).map_err(|error| format!("{setting} {error}"))
 }
 
 fn snapshot_interval(raw: &str) -> Result<u64, String> {
@@ -112,9 +119,15 @@ impl Config {
             },
             http: HttpSettings {
                 public_origin: match env("PUBLIC_ORIGIN").filter(|raw| !raw.trim().is_empty()) {
-                    Some(raw) => Some(PublicOrigin::parse(&raw)?),
+                    Some(raw) => Some(origin("PUBLIC_ORIGIN", &raw)?),
                     None => None,
                 },
+                api_origins: env("API_ORIGINS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|raw| !raw.trim().is_empty())
+                    .map(|raw| origin("API_ORIGINS", raw))
+                    .collect::<Result<_, _>>()?,
                 max_event_streams: match env("MAX_EVENT_STREAMS") {
                     Some(raw) => stream_cap(&raw)?,
                     None => DEFAULT_MAX_EVENT_STREAMS,
@@ -139,7 +152,13 @@ impl Config {
                     let raw = args
                         .next()
                         .ok_or("--public-origin needs a value, e.g. https://tasks.example.org")?;
-                    config.http.public_origin = Some(PublicOrigin::parse(&raw)?);
+                    config.http.public_origin = Some(origin("--public-origin", &raw)?);
+                }
+                "--api-origin" => {
+                    let raw = args
+                        .next()
+                        .ok_or("--api-origin needs a value, e.g. https://dashboard.example.org")?;
+                    config.http.api_origins.push(origin("--api-origin", &raw)?);
                 }
                 "--max-event-streams" => {
                     let raw = args.next().ok_or("--max-event-streams needs a number")?;
@@ -160,7 +179,8 @@ impl Config {
                 other => {
                     return Err(format!(
                         "unknown argument {other:?}; expected --database-url URL, --no-seed, \
-                         --public-origin URL, --max-event-streams N, --snapshot-every N or \
+                         --public-origin URL, --api-origin URL, --max-event-streams N, \
+                         --snapshot-every N or \
                          --generate TASKSxVERSIONS"
                     ))
                 }
@@ -205,7 +225,7 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 /// tower-http layers.
 pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSettings) -> Router {
     let routes = ROUTES.clone();
-    let api = api_v1::routes(store.clone());
+    let api = api_v1::routes(store.clone(), &http.api_origins);
     let context = {
         let hub = hub.clone();
         move || {
@@ -270,15 +290,21 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
             "/api/events",
             get(move |headers, query| events::stream(hub.clone(), streams.clone(), headers, query)),
         );
-    protect(routes, http.public_origin)
+    protect(
+        routes,
+        guard::WriteOrigins {
+            public: http.public_origin,
+            api: http.api_origins,
+        },
+    )
 }
 
 /// The layers around every route: well-formed input, same-origin writes, panics caught, compression, security
 /// headers, request traces. Public so tests can put them around a route of their own.
-pub fn protect(routes: Router, public_origin: Option<PublicOrigin>) -> Router {
+pub fn protect(routes: Router, origins: guard::WriteOrigins) -> Router {
     routes
         .layer(axum::middleware::from_fn_with_state(
-            std::sync::Arc::new(public_origin),
+            std::sync::Arc::new(origins),
             guard::same_origin_writes,
         ))
         .layer(axum::middleware::from_fn(guard::well_formed_input))
@@ -401,6 +427,33 @@ mod tests {
         assert!(parse(&["--snapshot-every", "0"], &[])
             .unwrap_err()
             .contains("at least 1"));
+    }
+
+    #[test]
+    fn api_origins_come_from_repeated_flags_or_a_list_and_must_be_origins() {
+        let config = parse(
+            &[
+                "--api-origin",
+                "https://a.example",
+                "--api-origin",
+                "http://b.example:8080",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.http.api_origins.len(), 2);
+        let from_env = parse(
+            &[],
+            &[("API_ORIGINS", "https://a.example, https://c.example")],
+        )
+        .unwrap();
+        assert_eq!(
+            from_env.http.api_origins[1].as_header(),
+            "https://c.example"
+        );
+        assert!(parse(&["--api-origin", "https://a.example/path"], &[])
+            .unwrap_err()
+            .starts_with("--api-origin must be an origin"));
     }
 
     #[test]

@@ -281,4 +281,58 @@ on_both_backends! {
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(db.version_rows().await, 0);
     }
+
+    async fn a_site_an_operator_allowed_may_call_the_api_from_its_pages_and_others_may_not(db) {
+        let allowed = server::guard::PublicOrigin::parse("https://dashboard.example.org").unwrap();
+        let settings = server::HttpSettings { api_origins: vec![allowed], ..server::HttpSettings::default() };
+        let preflight = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/v1/tasks")
+            .header(header::ORIGIN, "https://dashboard.example.org")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type,idempotency-key")
+            .body(Body::empty())
+            .unwrap();
+        let response = raw_http::router(&db, settings.clone()).await.oneshot(preflight).await.unwrap();
+        assert!(response.status().is_success(), "{:?}", response.status());
+        assert_eq!(header_of(response.headers(), "access-control-allow-origin"), "https://dashboard.example.org");
+
+        let write = |origin: &str| {
+            Request::post("/api/v1/tasks")
+                .header(header::ORIGIN, origin)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({ "title": "From the dashboard" }).to_string()))
+                .unwrap()
+        };
+        let response = raw_http::router(&db, settings.clone()).await.oneshot(write("https://dashboard.example.org")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(header_of(response.headers(), "access-control-expose-headers").to_lowercase(), "etag,location,last-modified");
+        let response = raw_http::router(&db, settings.clone()).await.oneshot(write("https://elsewhere.example")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        // The allowance covers the JSON API only, never the pages' form endpoints.
+        let form = Request::post("/api/create_task")
+            .header(header::ORIGIN, "https://dashboard.example.org")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("title=Forged"))
+            .unwrap();
+        let response = raw_http::router(&db, settings).await.oneshot(form).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert_eq!(db.version_rows().await, 1);
+    }
+
+    async fn the_reference_page_is_served_with_its_viewer_and_explains_every_problem_type(db) {
+        let (status, headers, page) = call(&db, Method::GET, "/api/v1/docs", &[], None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(header_of(&headers, "content-security-policy").contains("script-src 'self'"));
+        let page = page.as_str().unwrap().to_owned();
+        for kind in ["validation", "not-applicable", "bad-request", "unsupported-media-type", "precondition-required",
+                     "stale", "deleted", "not-deleted", "not-found", "no-such-version", "no-such-route", "internal"] {
+            assert!(page.contains(&format!("id=\"problem-{kind}\"")), "problem-{kind} is not explained");
+        }
+        for (file, kind) in [("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"), ("reference.js", "text/javascript")] {
+            let (status, headers, _) = call(&db, Method::GET, &format!("/api/v1/docs/{file}"), &[], None).await;
+            assert_eq!((status, header_of(&headers, "content-type")), (StatusCode::OK, kind), "{file}");
+        }
+        is_problem(&call(&db, Method::GET, "/api/v1/docs/secrets.txt", &[], None).await, StatusCode::NOT_FOUND, "no-such-route");
+    }
 }

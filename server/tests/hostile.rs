@@ -623,7 +623,7 @@ on_both_backends! {
     async fn a_panic_in_a_handler_becomes_a_page_that_says_nothing_was_lost(db) {
         let _ = &db;
         let routes = axum::Router::new().route("/boom", axum::routing::get(faulty_handler));
-        let router = server::protect(routes, None);
+        let router = server::protect(routes, server::guard::WriteOrigins::default());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });

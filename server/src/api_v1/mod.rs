@@ -5,9 +5,10 @@
 //! handlers and their types (utoipa) and served at `/api/v1/openapi.json`.
 
 mod problem;
+mod reference;
 mod tasks;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,6 +16,9 @@ use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
 use app::store::Store;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::guard::PublicOrigin;
 
 use problem::Problem;
 
@@ -48,7 +52,7 @@ type Answer = Result<Response, Problem>;
 struct Document;
 
 /// The routes under `/api/v1`; anything else under it is a 404 problem, not the app's page.
-pub fn routes(store: Store) -> Router {
+pub fn routes(store: Store, allowed_origins: &[PublicOrigin]) -> Router {
     let api = Router::new()
         .route("/tasks", get(tasks::list).post(tasks::create))
         .route(
@@ -66,9 +70,40 @@ pub fn routes(store: Store) -> Router {
         .route("/tasks/{id}/verify", get(tasks::verify))
         .route("/changes", get(tasks::changes))
         .route("/openapi.json", get(openapi))
+        .route("/docs", get(reference::page))
+        .route("/docs/{file}", get(reference::asset))
         .fallback(not_found)
         .with_state(store);
+    let api = match allowed_origins {
+        [] => api,
+        origins => api.layer(cors(origins)),
+    };
     Router::new().nest("/api/v1", api)
+}
+
+/// What other sites' pages may do with the API, when an operator allowed them: the methods and
+/// headers of its resources, and reading the validators it answers with.
+fn cors(origins: &[PublicOrigin]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(&origin.as_header()).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::LAST_MODIFIED])
 }
 
 async fn openapi() -> Response {
