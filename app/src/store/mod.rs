@@ -23,6 +23,7 @@ mod replay;
 mod row;
 mod seed;
 mod sqlite;
+mod statistics;
 mod temporal;
 mod write;
 
@@ -36,6 +37,7 @@ pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
 pub use follow::{Appends, FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
+pub use statistics::StatisticsRequest;
 use write::NewVersion;
 
 use crate::paging::{ListCursor, Page, TimeCursor};
