@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/learn/temporal") view={Lazy::<pages::TemporalRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/learn/cqrs") view={Lazy::<pages::CqrsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/learn/concurrency") view={Lazy::<pages::ConcurrencyRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/learn/statistics") view={Lazy::<pages::StatisticsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

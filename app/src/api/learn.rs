@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::learn::{ReadModelRefusal, ReplayReport, TemporalReport};
+use crate::learn::{ReadModelRefusal, ReplayReport, StatisticsReport, TemporalReport};
 
 /// Rebuilds the read model from the log alone, up to position `up_to` (blank: the newest), and
 /// compares it with `task_current`. It writes nothing: the scratch table lives in a transaction
@@ -45,4 +45,20 @@ pub async fn temporal_board(
 #[server(endpoint = "attempt_refused_append")]
 pub async fn attempt_refused_append() -> Result<ReadModelRefusal, AppError> {
     Ok(super::server::store()?.read_model_refusal().await?)
+}
+
+/// The board's statistics from the materialized view (SQLite: the table the store rebuilds),
+/// refreshed first when `refresh` is set or when they are `STATISTICS_REFRESH_EVERY` changes
+/// behind the log; with `compare` set, also computed from the log to show what the view saves.
+#[server(endpoint = "board_statistics")]
+pub async fn board_statistics(
+    #[server(default)] refresh: bool,
+    #[server(default)] compare: bool,
+) -> Result<StatisticsReport, AppError> {
+    let request = crate::store::StatisticsRequest {
+        refresh,
+        compare,
+        refresh_every: crate::learn::STATISTICS_REFRESH_EVERY,
+    };
+    Ok(super::server::store()?.statistics(request).await?)
 }

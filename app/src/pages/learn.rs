@@ -69,6 +69,13 @@ pub fn LearnPage() -> impl IntoView {
                     "started from the same version save: two editors of one task side by side. "
                     "Open a task's edit page in two tabs and save both to see the conflict screen."
                 </dd>
+                <dt><a href="/learn/statistics">"Materialized views"</a></dt>
+                <dd>
+                    "The board's statistics (tasks per status, changes per day and per person, "
+                    "median time to done) stored by a materialized view on PostgreSQL, a rebuilt "
+                    "table on SQLite: cheap to read, as stale as the last refresh, and the page says "
+                    "by how much."
+                </dd>
             </dl>
         </section>
     }
@@ -197,7 +204,7 @@ fn ReplayOutcome(report: ReplayReport) -> impl IntoView {
 
 /// The statements a demonstration ran, as the store sent them, in order.
 #[component]
-fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
+pub(super) fn StatementsRun(statements: Vec<ExecutedStatement>) -> impl IntoView {
     view! {
         <h2>"The SQL the store ran"</h2>
         <ol class="statements-run">
@@ -643,7 +650,7 @@ fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -
 
 /// A pattern page's heading, with the way back to the list of patterns.
 #[component]
-fn LearnHeading(id: &'static str, title: &'static str) -> impl IntoView {
+pub(super) fn LearnHeading(id: &'static str, title: &'static str) -> impl IntoView {
     view! {
         <div class="page-heading">
             <h1 id=id>{title}</h1>

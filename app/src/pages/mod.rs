@@ -9,6 +9,7 @@ mod learn;
 mod live_indicator;
 mod new_task;
 mod not_found;
+mod statistics;
 mod submission;
 mod task_edit;
 mod task_form;
@@ -60,6 +61,7 @@ lazy_pages! {
     TemporalRoute => learn::TemporalPage,
     CqrsRoute => learn::CqrsPage,
     ConcurrencyRoute => learn::ConcurrencyPage,
+    StatisticsRoute => statistics::StatisticsPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).
