@@ -233,14 +233,15 @@ fn DayChart(by_day: Vec<(NaiveDate, u64)>, since: NaiveDate) -> impl IntoView {
         "Bar chart: {total} changes over {} days, at most {highest} in one day.",
         days.len()
     );
-    let labelled = [0, days.len() / 2, days.len().saturating_sub(1)];
-    let day_labels = labelled
+    // The first and last labels line up with the plot's edges, so neither runs off the chart.
+    let last = days.len().saturating_sub(1);
+    let day_labels = [(0, "start", 0.0), (days.len() / 2, "middle", 0.5), (last, "end", 1.0)]
         .into_iter()
-        .filter_map(|at| days.get(at).map(|(day, _)| (at, *day)))
-        .map(|(at, day)| {
-            let x = CHART_LEFT + slot * (at as f64 + 0.5);
+        .filter_map(|(at, anchor, offset)| days.get(at).map(|(day, _)| (at, anchor, offset, *day)))
+        .map(|(at, anchor, offset, day)| {
+            let x = CHART_LEFT + slot * (at as f64 + offset);
             view! {
-                <text x=x y={baseline + 18.0} text-anchor="middle" class="chart-label">{day.format("%b %-d").to_string()}</text>
+                <text x=x y={baseline + 18.0} text-anchor=anchor class="chart-label">{day.format("%b %-d").to_string()}</text>
             }
         })
         .collect_view();
