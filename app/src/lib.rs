@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/learn/snapshots") view={Lazy::<pages::SnapshotsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/under-the-hood") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/under-the-hood/:position") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/learn/statistics") view={Lazy::<pages::StatisticsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
             <pages::HoodPane open=hood_open />

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::learn::{
     HoodReport, ReadModelRefusal, ReplayReport, SnapshotAsOf, SnapshotTaken, SnapshotsReport,
-    TemporalReport,
+    StatisticsReport, TemporalReport,
 };
 
 /// A position in the log as typed into a form; blank means the newest.
@@ -88,4 +88,20 @@ pub async fn board_from_snapshot(
 pub async fn under_the_hood(#[server(default)] at: String) -> Result<Option<HoodReport>, AppError> {
     let position = log_position("at", &at)?;
     Ok(super::server::store()?.under_the_hood(position).await?)
+}
+
+/// The board's statistics from the materialized view (SQLite: the table the store rebuilds),
+/// refreshed first when `refresh` is set or when they are `STATISTICS_REFRESH_EVERY` changes
+/// behind the log; with `compare` set, also computed from the log to show what the view saves.
+#[server(endpoint = "board_statistics")]
+pub async fn board_statistics(
+    #[server(default)] refresh: bool,
+    #[server(default)] compare: bool,
+) -> Result<StatisticsReport, AppError> {
+    let request = crate::store::StatisticsRequest {
+        refresh,
+        compare,
+        refresh_every: crate::learn::STATISTICS_REFRESH_EVERY,
+    };
+    Ok(super::server::store()?.statistics(request).await?)
 }

@@ -74,6 +74,13 @@ pub fn LearnPage() -> impl IntoView {
                     "started from the same version save: two editors of one task side by side. "
                     "Open a task's edit page in two tabs and save both to see the conflict screen."
                 </dd>
+                <dt><a href="/learn/statistics">"Materialized views"</a></dt>
+                <dd>
+                    "The board's statistics (tasks per status, changes per day and per person, "
+                    "median time to done) stored by a materialized view on PostgreSQL, a rebuilt "
+                    "table on SQLite: cheap to read, as stale as the last refresh, and the page says "
+                    "by how much."
+                </dd>
             </dl>
         </section>
     }

@@ -10,6 +10,7 @@ mod live_indicator;
 mod new_task;
 mod not_found;
 mod snapshots;
+mod statistics;
 mod submission;
 mod task_edit;
 mod task_form;
@@ -65,6 +66,7 @@ lazy_pages! {
     ConcurrencyRoute => learn::ConcurrencyPage,
     SnapshotsRoute => snapshots::SnapshotsPage,
     HoodRoute => under_the_hood::HoodPage,
+    StatisticsRoute => statistics::StatisticsPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

@@ -25,6 +25,7 @@ mod row;
 mod seed;
 mod snapshots;
 mod sqlite;
+mod statistics;
 mod temporal;
 mod trace;
 mod write;
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use follow::{Appends, FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
 pub use snapshots::DEFAULT_SNAPSHOT_EVERY;
+pub use statistics::StatisticsRequest;
 use write::NewVersion;
 
 use crate::paging::{ListCursor, Page, TimeCursor};
