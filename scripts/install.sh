@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
 with_test_tools=false
 case "${1:-}" in
   --with-test-tools) with_test_tools=true ;;
@@ -51,6 +52,18 @@ if $with_test_tools; then
   step "Chromium (Debian package; Playwright's browser download is unreachable)"
   if ! command -v chromium >/dev/null; then
     apt-get update && apt-get install -y chromium
+  fi
+  step "jq (the README's curl walkthrough reads JSON with it)"
+  if ! command -v jq >/dev/null; then
+    apt-get update && apt-get install -y jq
+  fi
+  step "Schemathesis $SCHEMATHESIS_VERSION (PyPI), which fuzzes /api/v1 from its OpenAPI document"
+  if [ "$(st --version 2>/dev/null || true)" != "st, version $SCHEMATHESIS_VERSION" ]; then
+    if ! command -v pip3 >/dev/null && ! python3 -m pip --version >/dev/null 2>&1; then
+      apt-get update && apt-get install -y python3-pip
+    fi
+    python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" ||
+      python3 -m pip install --quiet --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   step "PostgreSQL (Debian package)"
   if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

@@ -160,6 +160,9 @@ on_both_backends! {
         assert_eq!(stale.2["changes"][0]["after"], "Mine");
         is_problem(&call(&db, Method::DELETE, &path, &[("if-match", "\"1\"")], None).await, StatusCode::PRECONDITION_FAILED, "stale");
         assert_eq!(db.version_rows().await, 2, "refused writes appended nothing");
+        // `*` asks for whichever version is current.
+        let (status, headers, _) = call(&db, Method::PUT, &path, &[("if-match", "*")], Some(json!({ "title": "Anyone's" }))).await;
+        assert_eq!((status, header_of(&headers, "etag")), (StatusCode::OK, "\"3\""));
     }
 
     async fn a_merge_patch_changes_only_what_it_names_and_null_clears(db) {

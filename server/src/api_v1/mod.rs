@@ -8,6 +8,8 @@ mod problem;
 mod reference;
 mod tasks;
 
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -120,27 +122,59 @@ async fn not_found() -> Response {
     .into_response()
 }
 
+/// `Query`, answering a query string it cannot read with a problem, not axum's plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+    }
+}
+
+/// `Path`, likewise.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+    }
+}
+
 /// A version as an entity tag.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The version named by `If-Match`: required (428 without it), one strong tag.
-fn expected_version(headers: &HeaderMap) -> Result<i64, Problem> {
+/// What `If-Match` asks for: one version, or (`*`) whichever is current.
+pub enum Precondition {
+    Version(i64),
+    Any,
+}
+
+/// Reads `If-Match`: required (428 without it), one strong tag or `*`.
+fn precondition(headers: &HeaderMap) -> Result<Precondition, Problem> {
     let Some(raw) = headers.get(header::IF_MATCH) else {
         return Err(Problem::precondition_required());
     };
-    raw.to_str()
-        .ok()
-        .and_then(|tag| {
-            tag.trim()
-                .strip_prefix('"')?
-                .strip_suffix('"')?
-                .parse()
-                .ok()
-        })
+    let tag = raw.to_str().unwrap_or_default().trim();
+    if tag == "*" {
+        return Ok(Precondition::Any);
+    }
+    tag.strip_prefix('"')
+        .and_then(|tag| tag.strip_suffix('"')?.parse().ok())
+        .map(Precondition::Version)
         .ok_or_else(|| {
-            Problem::bad_request("If-Match must be one ETag of this task, such as \"3\".")
+            Problem::bad_request("If-Match must be one ETag of this task, such as \"3\", or *.")
         })
 }
 

@@ -1,7 +1,7 @@
 //! The task resources: the current board and its past, one task with its ETag, its versions,
 //! and the writes, each guarded by `If-Match` where it replaces what a client has seen.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,7 +19,7 @@ use app::task::{
 };
 
 use super::problem::{ChangedField, Problem, ProblemDetails};
-use super::{etag, expected_version, json_body, Answer};
+use super::{etag, json_body, precondition, Answer, ApiPath, ApiQuery, Precondition};
 
 /// A task as one of its versions: the state after one change.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -75,16 +75,24 @@ impl From<&TaskVersion> for Task {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskDraft {
+    /// One line, not blank; surrounding spaces are trimmed.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
-    /// `todo` (default), `in_progress` or `done`.
+    /// `todo` (the default, also when blank), `in_progress` or `done`.
+    #[schema(pattern = "^(todo|in_progress|done)?$")]
     pub status: Option<String>,
+    #[schema(minimum = 0, maximum = 5)]
     pub priority: Option<i64>,
-    /// `YYYY-MM-DD`.
+    /// `YYYY-MM-DD`; blank for none.
+    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
     pub due_date: Option<String>,
     /// Who makes the change (default `anonymous`).
+    #[schema(max_length = 100)]
     pub actor: Option<String>,
     /// Why, kept with the version.
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -105,14 +113,21 @@ impl TaskDraft {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Option<Option<String>>,
+    #[schema(pattern = "^(todo|in_progress|done)?$")]
     pub status: Option<String>,
+    #[schema(minimum = 0, maximum = 5)]
     pub priority: Option<i64>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
     pub due_date: Option<Option<String>>,
+    #[schema(max_length = 100)]
     pub actor: Option<String>,
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -137,6 +152,7 @@ pub struct ChangeNote {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertTo {
+    #[schema(minimum = 1)]
     pub version: i64,
     pub actor: Option<String>,
     pub note: Option<String>,
@@ -164,6 +180,7 @@ pub struct ListParams {
     /// The board as it was at this instant (RFC 3339), tombstones included.
     pub as_of: Option<String>,
     /// The board as it was right after this change (a position in the log).
+    #[param(minimum = 1)]
     pub at_change: Option<i64>,
 }
 
@@ -205,11 +222,35 @@ fn entity(raw: &str) -> Result<EntityId, Problem> {
 
 /// `Idempotency-Key`: the same mechanism the forms' hidden key uses.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Problem> {
-    let raw = headers
-        .get("idempotency-key")
-        .map(|value| value.to_str().unwrap_or("\u{fffd}"))
-        .unwrap_or_default();
-    IdempotencyKey::parse(raw).map_err(|error| app::error::AppError::Invalid(vec![error]).into())
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let invalid = |error: FieldError| Problem::from(app::error::AppError::Invalid(vec![error]));
+    // A form's blank key means "none"; a header sent blank is a mistake worth saying.
+    match value.to_str().unwrap_or("\u{fffd}").trim() {
+        "" => Err(invalid(FieldError::new(
+            app::idempotency::FIELD,
+            "is blank: send a UUID, or leave the header out",
+        ))),
+        raw => IdempotencyKey::parse(raw).map_err(invalid),
+    }
+}
+
+/// The version a guarded write replaces: the one `If-Match` names, or for `*` the current one
+/// (a deleted task has none: 410).
+async fn expected_version(
+    store: &Store,
+    id: EntityId,
+    headers: &HeaderMap,
+) -> Result<i64, Problem> {
+    match precondition(headers)? {
+        Precondition::Version(version) => Ok(version),
+        Precondition::Any => match store.get_task(id).await? {
+            TaskLookup::Live(current) => Ok(current.version),
+            TaskLookup::Deleted(tombstone) => Err(gone(&tombstone)),
+            TaskLookup::NotFound => Err(app::error::AppError::NotFound.into()),
+        },
+    }
 }
 
 fn location(version: &TaskVersion) -> String {
@@ -284,8 +325,8 @@ async fn guarded(
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", params(ListParams),
-    responses((status = 200, body = TaskPage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn list(State(store): State<Store>, Query(params): Query<ListParams>) -> Answer {
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = TaskPage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListParams>) -> Answer {
     let past = match (&params.as_of, params.at_change) {
         (Some(raw), _) => Some(
             app::time::parse_instant("as_of", raw)
@@ -359,8 +400,8 @@ pub async fn list(State(store): State<Store>, Query(params): Query<ListParams>) 
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks", request_body = TaskDraft,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A UUID; a repeat appends nothing and answers with the version the first produced")),
-    responses((status = 201, body = Task, headers(("Location" = String), ("ETag" = String))),
+    params(("Idempotency-Key" = Option<uuid::Uuid>, Header, description = "A UUID; a repeat appends nothing and answers with the version the first produced")),
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 201, body = Task, headers(("Location" = String), ("ETag" = String))),
         (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn create(
@@ -378,13 +419,13 @@ pub async fn create(
     Ok(response)
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}",
-    responses((status = 200, body = Task, headers(("ETag" = String), ("Last-Modified" = String))),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", params(("id" = String, Path, description = "The task's id (a UUID)")),
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task, headers(("ETag" = String), ("Last-Modified" = String))),
         (status = 304), (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 410, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn show(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Answer {
     match store.get_task(entity(&id)?).await? {
@@ -409,18 +450,18 @@ pub async fn show(
 }
 
 #[utoipa::path(put, path = "/api/v1/tasks/{id}", request_body = TaskDraft,
-    params(("If-Match" = String, Header, description = "The ETag of the version being replaced")),
-    responses((status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+    params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being replaced")),
+    responses((status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 428, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn replace(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&headers)?;
+    let had = expected_version(&store, id, &headers).await?;
     let draft: TaskDraft = json_body(&headers, &body, &["application/json"])?;
     let (fields, meta) = parse_draft(&draft, idempotency_key(&headers)?)?;
     let written = store.update_task(id, had, fields, meta).await;
@@ -428,17 +469,17 @@ pub async fn replace(
 }
 
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", request_body(content = TaskPatch, content_type = "application/merge-patch+json"),
-    params(("If-Match" = String, Header, description = "The ETag of the version being changed")),
-    responses((status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+    params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being changed")),
+    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 428, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn patch(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&headers)?;
+    let had = expected_version(&store, id, &headers).await?;
     let patch: TaskPatch = json_body(
         &headers,
         &body,
@@ -486,27 +527,27 @@ pub async fn patch(
 }
 
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}",
-    params(("If-Match" = String, Header, description = "The ETag of the version being deleted")),
-    responses((status = 200, body = Task, description = "The tombstone"), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+    params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being deleted")),
+    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task, description = "The tombstone"), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 428, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 410, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn delete(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&headers)?;
+    let had = expected_version(&store, id, &headers).await?;
     let meta = meta(None, None, idempotency_key(&headers)?)?;
     let written = store.delete_task_if(id, had, meta).await;
     guarded(&store, id, had, written).await
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/restore", request_body(content = Option<ChangeNote>),
-    responses((status = 200, body = Task), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/restore", params(("id" = String, Path, description = "The task's id (a UUID)")), request_body(content = Option<ChangeNote>),
+    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn restore(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Answer {
@@ -527,11 +568,11 @@ pub async fn restore(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/revert", request_body = RevertTo,
-    responses((status = 200, body = Task), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/revert", params(("id" = String, Path, description = "The task's id (a UUID)")), request_body = RevertTo,
+    responses((status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn revert(
     State(store): State<Store>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Answer {
@@ -559,18 +600,28 @@ pub struct VersionPage {
 #[into_params(parameter_in = Query)]
 pub struct VersionParams {
     /// Versions at or below this number (default: the newest).
+    #[param(minimum = 1)]
     pub through: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions", params(VersionParams),
-    responses((status = 200, body = VersionPage), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions", params(("id" = String, Path, description = "The task's id (a UUID)"), VersionParams),
+    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = VersionPage), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn versions(
     State(store): State<Store>,
-    Path(id): Path<String>,
-    Query(params): Query<VersionParams>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<VersionParams>,
 ) -> Answer {
     let id = entity(&id)?;
-    let through = params.through.unwrap_or(i64::MAX);
+    let through = match params.through {
+        None => i64::MAX,
+        Some(through @ 1..) => through,
+        Some(_) => {
+            let rule = "must be a version number (1, 2, 3, …)";
+            return Err(
+                app::error::AppError::Invalid(vec![FieldError::new("through", rule)]).into(),
+            );
+        }
+    };
     let mut versions = store.history_page(id, through).await?;
     if versions.is_empty() && params.through.is_none() {
         return Err(app::error::AppError::NotFound.into());
@@ -588,9 +639,12 @@ pub async fn versions(
     .into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{n}",
-    responses((status = 200, body = Task), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn version(State(store): State<Store>, Path((id, n)): Path<(String, i64)>) -> Answer {
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{n}", params(("id" = String, Path, description = "The task's id (a UUID)"), ("n" = i64, Path, description = "A version number")),
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn version(
+    State(store): State<Store>,
+    ApiPath((id, n)): ApiPath<(String, i64)>,
+) -> Answer {
     let id = entity(&id)?;
     match store.get_version(id, n).await? {
         Some(version) => Ok(represent(StatusCode::OK, &version)),
@@ -606,11 +660,11 @@ pub struct Diff {
     pub changes: Vec<ChangedField>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{a}/diff/{b}",
-    responses((status = 200, body = Diff), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{a}/diff/{b}", params(("id" = String, Path, description = "The task's id (a UUID)"), ("a" = i64, Path, description = "The earlier version"), ("b" = i64, Path, description = "The later version")),
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Diff), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
 pub async fn diff(
     State(store): State<Store>,
-    Path((id, a, b)): Path<(String, i64, i64)>,
+    ApiPath((id, a, b)): ApiPath<(String, i64, i64)>,
 ) -> Answer {
     let id = entity(&id)?;
     let from = store
@@ -648,9 +702,9 @@ pub struct Verification {
     pub reason: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/verify",
-    responses((status = 200, body = Verification), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn verify(State(store): State<Store>, Path(id): Path<String>) -> Answer {
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/verify", params(("id" = String, Path, description = "The task's id (a UUID)")),
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Verification), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn verify(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> Answer {
     let report = store.verify_task(entity(&id)?).await?;
     Ok(Json(Verification {
         valid: report.is_intact(),
@@ -673,8 +727,10 @@ pub struct ChangePage {
 #[into_params(parameter_in = Query)]
 pub struct ChangeParams {
     /// Only changes after this position (catching up).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Only changes before this position (paging back).
+    #[param(minimum = 1)]
     pub before: Option<i64>,
     /// Only this kind of change: `created`, `updated`, `deleted`, `restored`, `reverted`.
     pub op: Option<String>,
@@ -683,13 +739,38 @@ pub struct ChangeParams {
     /// Only changes recorded at or after this instant (RFC 3339).
     pub since: Option<String>,
     /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/changes", params(ChangeParams),
-    responses((status = 200, body = ChangePage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
-pub async fn changes(State(store): State<Store>, Query(params): Query<ChangeParams>) -> Answer {
+    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = ChangePage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+pub async fn changes(
+    State(store): State<Store>,
+    ApiQuery(params): ApiQuery<ChangeParams>,
+) -> Answer {
     let invalid = |error: FieldError| Problem::from(app::error::AppError::Invalid(vec![error]));
+    if params.after.is_some_and(|after| after < 0) {
+        return Err(invalid(FieldError::new(
+            "after",
+            "must be a position in the log (0, 1, 2, …)",
+        )));
+    }
+    if params
+        .limit
+        .is_some_and(|limit| !(1..=app::store::FEED_PAGE_MAX).contains(&limit))
+    {
+        return Err(invalid(FieldError::new(
+            "limit",
+            "must be a whole number from 1 to 200",
+        )));
+    }
+    if params.before.is_some_and(|before| before < 1) {
+        return Err(invalid(FieldError::new(
+            "before",
+            "must be a position in the log (1, 2, 3, …)",
+        )));
+    }
     let query = FeedQuery {
         after: params.after,
         before: params.before,
