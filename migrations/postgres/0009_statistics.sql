@@ -1,5 +1,5 @@
 -- 0009: board statistics as a materialized view, refreshed on demand and every so many changes.
--- (0008 is taken by another change; the numbers are shared with SQLite's folder.)
+-- (0008 holds the board snapshots.)
 --
 -- Four figures describe the board: live tasks per status, changes per day, changes per person,
 -- and the median time from a task's creation (version 1) to its first version whose status is

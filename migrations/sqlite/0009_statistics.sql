@@ -1,5 +1,5 @@
 -- 0009: board statistics in a table the store rebuilds; PostgreSQL's 0009 uses a materialized
--- view. (0008 is taken by another change; the numbers are shared with PostgreSQL's folder.)
+-- view.
 --
 -- Four figures describe the board: live tasks per status, changes per day, changes per person,
 -- and the median time from a task's creation (version 1) to its first version whose status is
