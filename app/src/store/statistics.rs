@@ -363,3 +363,18 @@ fn statistics(rows: Vec<FigureRow>) -> Result<Statistics, StoreError> {
     figures.by_actor.sort();
     Ok(figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FIGURES_POSTGRES;
+
+    #[test]
+    fn the_figures_computed_from_the_log_are_the_materialized_views_own_select() {
+        let migration = include_str!("../../../migrations/postgres/0009_statistics.sql");
+        let view = format!("CREATE MATERIALIZED VIEW task_statistics AS\n{FIGURES_POSTGRES};\n");
+        assert!(
+            migration.contains(&view),
+            "migration 0009 and FIGURES_POSTGRES differ"
+        );
+    }
+}
