@@ -146,7 +146,7 @@ impl Store {
         let since_text = since.format("%Y-%m-%d").to_string();
 
         let mut last_refresh = self.last_refresh(&mut run).await?;
-        let head = self.head(&mut run).await?;
+        let mut head = self.head(&mut run).await?;
         let trigger = if request.refresh {
             Some(RefreshTrigger::OnDemand)
         } else {
@@ -155,7 +155,10 @@ impl Store {
                 .then_some(RefreshTrigger::Automatic)
         };
         if let Some(trigger) = trigger {
-            last_refresh = Some(self.refresh_statistics(trigger, &mut run).await?);
+            let refresh = self.refresh_statistics(trigger, &mut run).await?;
+            // Changes appended since the head was read are in the refreshed figures already.
+            head = head.max(refresh.head);
+            last_refresh = Some(refresh);
         }
 
         let started = Instant::now();
