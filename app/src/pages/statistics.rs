@@ -1,6 +1,6 @@
 //! `/learn/statistics`: the materialized-views pattern. The board's figures come from a stored
 //! result (PostgreSQL: a materialized view; SQLite: a table the store rebuilds), with how stale
-//! they are, a refresh on demand (`?refresh=1`), and on request (`?compare=1`) the same figures
+//! they are, a refresh on demand (`?refresh=N`), and on request (`?compare=N`) the same figures
 //! computed from the log, so the cost of each road shows. Everything is plain HTML forms and an
 //! inline SVG chart drawn on the server, so it works with JavaScript off.
 
@@ -15,6 +15,7 @@ use super::common::PageError;
 use super::learn::{LearnHeading, StatementsRun};
 use crate::api::board_statistics;
 use crate::learn::{RefreshTrigger, Statistics, StatisticsReport, STATISTICS_DAYS};
+use crate::live::use_live;
 
 #[component]
 pub fn StatisticsPage() -> impl IntoView {
@@ -30,6 +31,11 @@ pub fn StatisticsPage() -> impl IntoView {
     let report = Resource::new(asked, |(refresh, compare)| {
         board_statistics(refresh, compare)
     });
+    // The forms carry the newest change the page has heard of, so pressing one again once the
+    // log has moved is a new address and the router asks the server again; pressed twice with
+    // nothing new in between, it has nothing to do.
+    let live = use_live();
+    let at_change = move || live.board_revision().0.to_string();
     view! {
         <section class="learn" aria-labelledby="statistics-heading">
             <LearnHeading id="statistics-heading" title="Materialized views: the board's statistics" />
@@ -43,11 +49,11 @@ pub fn StatisticsPage() -> impl IntoView {
             </p>
             <div class="statistics-actions">
                 <Form method="GET" action="" attr:class="replay-form">
-                    <input type="hidden" name="refresh" value="1" />
+                    <input type="hidden" name="refresh" value=at_change />
                     <button type="submit" class="button-primary">"Refresh now"</button>
                 </Form>
                 <Form method="GET" action="" attr:class="replay-form">
-                    <input type="hidden" name="compare" value="1" />
+                    <input type="hidden" name="compare" value=at_change />
                     <button type="submit">"Compute from the log as well"</button>
                 </Form>
             </div>

@@ -147,7 +147,7 @@ impl Store {
         let since_text = since.format("%Y-%m-%d").to_string();
 
         let mut last_refresh = self.last_refresh(&mut run).await?;
-        let head = self.head(&mut run).await?;
+        let mut head = self.head(&mut run).await?;
         let trigger = if request.refresh {
             Some(RefreshTrigger::OnDemand)
         } else {
@@ -156,7 +156,10 @@ impl Store {
                 .then_some(RefreshTrigger::Automatic)
         };
         if let Some(trigger) = trigger {
-            last_refresh = Some(self.refresh_statistics(trigger, &mut run).await?);
+            let refresh = self.refresh_statistics(trigger, &mut run).await?;
+            // Changes appended since the head was read are in the refreshed figures already.
+            head = head.max(refresh.head);
+            last_refresh = Some(refresh);
         }
 
         let started = Instant::now();
@@ -363,4 +366,19 @@ fn statistics(rows: Vec<FigureRow>) -> Result<Statistics, StoreError> {
     figures.by_day.sort();
     figures.by_actor.sort();
     Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FIGURES_POSTGRES;
+
+    #[test]
+    fn the_figures_computed_from_the_log_are_the_materialized_views_own_select() {
+        let migration = include_str!("../../../migrations/postgres/0009_statistics.sql");
+        let view = format!("CREATE MATERIALIZED VIEW task_statistics AS\n{FIGURES_POSTGRES};\n");
+        assert!(
+            migration.contains(&view),
+            "migration 0009 and FIGURES_POSTGRES differ"
+        );
+    }
 }
