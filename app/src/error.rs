@@ -30,6 +30,8 @@ pub enum AppError {
     InvalidRevert(String),
     #[error("The request could not be read: {0}")]
     BadRequest(String),
+    #[error("The same submission is still being written. Nothing was written twice; try again in a moment.")]
+    InProgress,
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
 }
@@ -40,7 +42,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidRevert(_) | AppError::NoChanges => 422,
             AppError::BadRequest(_) => 400,
             AppError::NotFound | AppError::NoSuchVersion(_) => 404,
-            AppError::Conflict { .. } | AppError::NotDeleted => 409,
+            AppError::Conflict { .. } | AppError::NotDeleted | AppError::InProgress => 409,
             AppError::Deleted { .. } => 410,
             AppError::Internal => 500,
         }
@@ -147,6 +149,7 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::NoChanges => AppError::NoChanges,
             StoreError::NoSuchVersion(version) => AppError::NoSuchVersion(version),
             StoreError::InvalidRevert(reason) => AppError::InvalidRevert(reason),
+            StoreError::SubmissionInProgress => AppError::InProgress,
             StoreError::Database(error) => {
                 tracing::error!(%error, "store failed");
                 AppError::Internal

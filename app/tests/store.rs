@@ -1279,6 +1279,18 @@ on_both_backends! {
         assert!(store.replay(None).await.unwrap().matches());
     }
 
+    async fn a_key_recorded_for_a_version_not_yet_readable_is_in_progress_and_writes_nothing(db) {
+        // A key whose version cannot be read is what a repeat sees while the first submission
+        // is still committing; here it is made to stay that way.
+        let key = IdempotencyKey::fresh();
+        let dangling = uuid::Uuid::now_v7();
+        let pragma = if db.backend == Backend::Sqlite { "PRAGMA foreign_keys = OFF; " } else { "" };
+        db.raw(&format!("{pragma}INSERT INTO idempotency_keys (key, version_id) VALUES ('{key}', '{dangling}')")).await.unwrap();
+        let repeat = db.store.create_task(fields("Repeat"), by("ada").with_idempotency_key(Some(key))).await;
+        assert!(matches!(repeat, Err(StoreError::SubmissionInProgress)), "{repeat:?}");
+        assert_eq!(db.version_rows().await, 0, "nothing was appended");
+    }
+
     async fn the_record_of_keys_is_append_only(db) {
         let key = by("ada").with_idempotency_key(Some(IdempotencyKey::fresh()));
         db.store.create_task(fields("Keyed"), key).await.unwrap();

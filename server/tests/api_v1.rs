@@ -277,6 +277,14 @@ on_both_backends! {
             assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys());
         }
         assert!(document["components"]["schemas"]["ProblemDetails"].is_object());
+        // The links a client (or Schemathesis's stateful phase) follows: create, read, replace
+        // with the ETag it was given, delete, restore.
+        let created = &document["paths"]["/api/v1/tasks"]["post"]["responses"]["201"]["links"];
+        assert_eq!(created["ReplaceTask"]["operationId"], "replace");
+        assert_eq!(created["ReplaceTask"]["parameters"]["header.If-Match"], "$response.header.ETag");
+        assert_eq!(created["GetTask"]["parameters"]["id"], "$response.body#/id");
+        let deleted = &document["paths"]["/api/v1/tasks/{id}"]["delete"]["responses"]["200"]["links"];
+        assert_eq!(deleted["RestoreTask"]["operationId"], "restore");
     }
 
     async fn a_json_write_from_another_site_is_refused_like_a_form(db) {
@@ -329,7 +337,7 @@ on_both_backends! {
         assert!(header_of(&headers, "content-security-policy").contains("script-src 'self'"));
         let page = page.as_str().unwrap().to_owned();
         for kind in ["validation", "not-applicable", "bad-request", "unsupported-media-type", "precondition-required",
-                     "stale", "deleted", "not-deleted", "not-found", "no-such-version", "no-such-route", "internal"] {
+                     "stale", "deleted", "in-progress", "not-deleted", "not-found", "no-such-version", "no-such-route", "internal"] {
             assert!(page.contains(&format!("id=\"problem-{kind}\"")), "problem-{kind} is not explained");
         }
         for (file, kind) in [("swagger-ui-bundle.js", "text/javascript"), ("swagger-ui.css", "text/css"), ("reference.js", "text/javascript")] {

@@ -22,6 +22,8 @@ pub enum StoreError {
     NoSuchVersion(i64),
     #[error("cannot revert: {0}")]
     InvalidRevert(String),
+    #[error("a submission with this key is still being written")]
+    SubmissionInProgress,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
 }
@@ -111,6 +113,16 @@ impl StoreError {
             Some((_, field, message)) => Self::Invalid(vec![FieldError::new(field, *message)]),
             None => Self::Database(error),
         }
+    }
+}
+
+impl StoreError {
+    /// Whether this is the record of submissions refusing a key it already holds.
+    pub(super) fn is_repeated_key(&self) -> bool {
+        matches!(self, Self::Database(error) if error.as_database_error().is_some_and(|db| {
+            db.constraint() == Some("idempotency_keys_pkey")
+                || db.message().contains("idempotency_keys.key")
+        }))
     }
 }
 

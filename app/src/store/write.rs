@@ -291,6 +291,9 @@ impl Store {
             Ok(written) => Ok(written),
             Err(error) => match self.version_for_key(key, target).await? {
                 Some(done) => Ok(done),
+                // The key is recorded, but its version could not be read back yet: the other
+                // submission has not finished. Nothing was written; a retry gets its answer.
+                None if error.is_repeated_key() => Err(StoreError::SubmissionInProgress),
                 None => Err(error),
             },
         }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use utoipa::OpenApi;
 
 use app::store::Store;
@@ -109,7 +110,45 @@ fn cors(origins: &[PublicOrigin]) -> CorsLayer {
 }
 
 async fn openapi() -> Response {
-    Json(Document::openapi()).into_response()
+    Json(document()).into_response()
+}
+
+/// The OpenAPI document. utoipa 5.5 writes a response link's fields in snake case
+/// (`operation_id`); the specification spells them `operationId`, `operationRef` and
+/// `requestBody`, and clients that follow links (Schemathesis's stateful phase among them) read
+/// only those, so they are renamed here.
+fn document() -> Value {
+    let mut document = serde_json::to_value(Document::openapi()).unwrap_or_default();
+    let operations = document
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|path| path.values_mut());
+    for operation in operations {
+        let links = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|responses| responses.values_mut())
+            .filter_map(|response| response.get_mut("links"))
+            .filter_map(Value::as_object_mut)
+            .flat_map(|links| links.values_mut())
+            .filter_map(Value::as_object_mut);
+        for link in links {
+            for (written, spelled) in [
+                ("operation_id", "operationId"),
+                ("operation_ref", "operationRef"),
+                ("request_body", "requestBody"),
+            ] {
+                if let Some(value) = link.remove(written) {
+                    link.insert(spelled.to_owned(), value);
+                }
+            }
+        }
+    }
+    document
 }
 
 async fn not_found() -> Response {
@@ -195,6 +234,15 @@ fn json_body<T: DeserializeOwned>(
     {
         return Err(Problem::unsupported_media_type(accepted[0], sent));
     }
-    serde_json::from_slice(body)
-        .map_err(|error| Problem::bad_request(format!("The JSON body could not be read: {error}.")))
+    let unreadable = |error: serde_json::Error| {
+        Problem::bad_request(format!("The JSON body could not be read: {error}."))
+    };
+    let value: Value = serde_json::from_slice(body).map_err(unreadable)?;
+    // serde would also read an object's fields from an array, in order; no body here is one.
+    if value.is_array() {
+        return Err(Problem::bad_request(
+            "The JSON body must be an object, not an array.",
+        ));
+    }
+    serde_json::from_value(value).map_err(unreadable)
 }

@@ -173,6 +173,12 @@ impl From<AppError> for Problem {
                 "The task is not deleted",
                 detail,
             ),
+            AppError::InProgress => Problem::new(
+                StatusCode::CONFLICT,
+                "in-progress",
+                "The same submission is still being written",
+                detail,
+            ),
             AppError::Deleted { .. } => {
                 Problem::new(StatusCode::GONE, "deleted", "The task is deleted", detail)
             }

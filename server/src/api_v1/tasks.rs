@@ -241,9 +241,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Proble
 async fn expected_version(
     store: &Store,
     id: EntityId,
-    headers: &HeaderMap,
+    precondition: Precondition,
 ) -> Result<i64, Problem> {
-    match precondition(headers)? {
+    match precondition {
         Precondition::Version(version) => Ok(version),
         Precondition::Any => match store.get_task(id).await? {
             TaskLookup::Live(current) => Ok(current.version),
@@ -325,7 +325,11 @@ async fn guarded(
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks", params(ListParams),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = TaskPage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = TaskPage),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListParams>) -> Answer {
     let past = match (&params.as_of, params.at_change) {
         (Some(raw), _) => Some(
@@ -401,9 +405,19 @@ pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListPar
 
 #[utoipa::path(post, path = "/api/v1/tasks", request_body = TaskDraft,
     params(("Idempotency-Key" = Option<uuid::Uuid>, Header, description = "A UUID; a repeat appends nothing and answers with the version the first produced")),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 201, body = Task, headers(("Location" = String), ("ETag" = String))),
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 201, body = Task, headers(("Location" = String), ("ETag" = String)),
+            links(
+                ("GetTask" = (operation_id = "show", parameters(("id" = "$response.body#/id")))),
+                ("ReplaceTask" = (operation_id = "replace", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+                ("PatchTask" = (operation_id = "patch", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+                ("DeleteTask" = (operation_id = "delete", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+                ("TaskVersions" = (operation_id = "versions", parameters(("id" = "$response.body#/id"))))
+            )),
         (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn create(
     State(store): State<Store>,
     headers: HeaderMap,
@@ -420,9 +434,18 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", params(("id" = String, Path, description = "The task's id (a UUID)")),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task, headers(("ETag" = String), ("Last-Modified" = String))),
-        (status = 304), (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 410, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task, headers(("ETag" = String), ("Last-Modified" = String)),
+            links(
+                ("ReplaceTask" = (operation_id = "replace", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+                ("PatchTask" = (operation_id = "patch", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag")))),
+                ("DeleteTask" = (operation_id = "delete", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag"))))
+            )),
+        (status = 304),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 410, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn show(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -451,9 +474,20 @@ pub async fn show(
 
 #[utoipa::path(put, path = "/api/v1/tasks/{id}", request_body = TaskDraft,
     params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being replaced")),
-    responses((status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+    responses(
+        (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 410, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task,
+            links(
+                ("GetTask" = (operation_id = "show", parameters(("id" = "$response.body#/id")))),
+                ("DeleteTask" = (operation_id = "delete", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag"))))
+            )),
+        (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 428, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn replace(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -461,17 +495,32 @@ pub async fn replace(
     body: axum::body::Bytes,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&store, id, &headers).await?;
+    // If-Match first (428 without it), then the body, and only then the task: a malformed
+    // request is a 400 or 422 whatever state the task is in.
+    let precondition = precondition(&headers)?;
     let draft: TaskDraft = json_body(&headers, &body, &["application/json"])?;
     let (fields, meta) = parse_draft(&draft, idempotency_key(&headers)?)?;
+    let had = expected_version(&store, id, precondition).await?;
     let written = store.update_task(id, had, fields, meta).await;
     guarded(&store, id, had, written).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", request_body(content = TaskPatch, content_type = "application/merge-patch+json"),
     params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being changed")),
-    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 428, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 410, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task,
+            links(
+                ("GetTask" = (operation_id = "show", parameters(("id" = "$response.body#/id")))),
+                ("DeleteTask" = (operation_id = "delete", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag"))))
+            )),
+        (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 428, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn patch(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -479,12 +528,14 @@ pub async fn patch(
     body: axum::body::Bytes,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&store, id, &headers).await?;
+    let precondition = precondition(&headers)?;
     let patch: TaskPatch = json_body(
         &headers,
         &body,
         &["application/merge-patch+json", "application/json"],
     )?;
+    let key = idempotency_key(&headers)?;
+    let had = expected_version(&store, id, precondition).await?;
     let base = match store.get_version(id, had).await? {
         Some(base) => base,
         None => match store.get_task(id).await? {
@@ -521,30 +572,52 @@ pub async fn patch(
         actor: patch.actor,
         note: patch.note,
     };
-    let (fields, meta) = parse_draft(&draft, idempotency_key(&headers)?)?;
+    let (fields, meta) = parse_draft(&draft, key)?;
     let written = store.update_task(id, had, fields, meta).await;
     guarded(&store, id, had, written).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}",
     params(("id" = String, Path, description = "The task's id (a UUID)"), ("If-Match" = String, Header, description = "The ETag of the version being deleted")),
-    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task, description = "The tombstone"), (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
+    responses(
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task, description = "The tombstone",
+            links(
+                ("GetTask" = (operation_id = "show", parameters(("id" = "$response.body#/id")))),
+                ("RestoreTask" = (operation_id = "restore", parameters(("id" = "$response.body#/id"))))
+            )),
+        (status = 412, body = ProblemDetails, content_type = "application/problem+json"),
         (status = 428, body = ProblemDetails, content_type = "application/problem+json"),
-        (status = 410, body = ProblemDetails, content_type = "application/problem+json")))]
+        (status = 410, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn delete(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Answer {
     let id = entity(&id)?;
-    let had = expected_version(&store, id, &headers).await?;
+    let precondition = precondition(&headers)?;
     let meta = meta(None, None, idempotency_key(&headers)?)?;
+    let had = expected_version(&store, id, precondition).await?;
     let written = store.delete_task_if(id, had, meta).await;
     guarded(&store, id, had, written).await
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/restore", params(("id" = String, Path, description = "The task's id (a UUID)")), request_body(content = Option<ChangeNote>),
-    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 409, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task,
+            links(
+                ("GetTask" = (operation_id = "show", parameters(("id" = "$response.body#/id")))),
+                ("DeleteTask" = (operation_id = "delete", parameters(("id" = "$response.body#/id"), ("header.If-Match" = "$response.header.ETag"))))
+            )),
+        (status = 409, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn restore(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -569,7 +642,14 @@ pub async fn restore(
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/revert", params(("id" = String, Path, description = "The task's id (a UUID)")), request_body = RevertTo,
-    responses((status = 415, body = ProblemDetails, content_type = "application/problem+json"), (status = 410, body = ProblemDetails, content_type = "application/problem+json"), (status = 404, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 415, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 410, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn revert(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -578,6 +658,10 @@ pub async fn revert(
 ) -> Answer {
     let id = entity(&id)?;
     let revert: RevertTo = json_body(&headers, &body, &["application/json"])?;
+    if revert.version < 1 {
+        let rule = "must be a version number (1, 2, 3, …)";
+        return Err(app::error::AppError::Invalid(vec![FieldError::new("version", rule)]).into());
+    }
     let meta = meta(
         revert.actor.as_deref(),
         revert.note.as_deref(),
@@ -605,7 +689,12 @@ pub struct VersionParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/versions", params(("id" = String, Path, description = "The task's id (a UUID)"), VersionParams),
-    responses((status = 422, body = ProblemDetails, content_type = "application/problem+json"), (status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = VersionPage), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = VersionPage),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn versions(
     State(store): State<Store>,
     ApiPath(id): ApiPath<String>,
@@ -640,7 +729,11 @@ pub async fn versions(
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{n}", params(("id" = String, Path, description = "The task's id (a UUID)"), ("n" = i64, Path, description = "A version number")),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Task), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Task),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn version(
     State(store): State<Store>,
     ApiPath((id, n)): ApiPath<(String, i64)>,
@@ -661,7 +754,11 @@ pub struct Diff {
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/versions/{a}/diff/{b}", params(("id" = String, Path, description = "The task's id (a UUID)"), ("a" = i64, Path, description = "The earlier version"), ("b" = i64, Path, description = "The later version")),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Diff), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Diff),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn diff(
     State(store): State<Store>,
     ApiPath((id, a, b)): ApiPath<(String, i64, i64)>,
@@ -703,7 +800,11 @@ pub struct Verification {
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}/verify", params(("id" = String, Path, description = "The task's id (a UUID)")),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = Verification), (status = 404, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = Verification),
+        (status = 404, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn verify(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> Answer {
     let report = store.verify_task(entity(&id)?).await?;
     Ok(Json(Verification {
@@ -744,7 +845,11 @@ pub struct ChangeParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/changes", params(ChangeParams),
-    responses((status = 400, body = ProblemDetails, content_type = "application/problem+json"), (status = 200, body = ChangePage), (status = 422, body = ProblemDetails, content_type = "application/problem+json")))]
+    responses(
+        (status = 400, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 200, body = ChangePage),
+        (status = 422, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
 pub async fn changes(
     State(store): State<Store>,
     ApiQuery(params): ApiQuery<ChangeParams>,
