@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
 SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_VALIDATOR_VERSION=0.9.0
 with_test_tools=false
 case "${1:-}" in
   --with-test-tools) with_test_tools=true ;;
@@ -64,6 +65,11 @@ if $with_test_tools; then
     fi
     python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" ||
       python3 -m pip install --quiet --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  step "openapi-spec-validator $OPENAPI_VALIDATOR_VERSION (PyPI), which checks the OpenAPI document"
+  if ! python3 -m pip show openapi-spec-validator 2>/dev/null | grep -qx "Version: $OPENAPI_VALIDATOR_VERSION"; then
+    python3 -m pip install --quiet "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION" ||
+      python3 -m pip install --quiet --break-system-packages "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
   fi
   step "PostgreSQL (Debian package)"
   if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

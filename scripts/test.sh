@@ -85,6 +85,9 @@ for backend in sqlite postgres; do
   (cd end2end && BACKEND=$backend BENCH_WRITES=30 npx playwright test --config bench/playwright.config.ts)
   step "The README's curl walkthrough on $backend"
   scripts/api-walkthrough.sh http://127.0.0.1:3000/api/v1
+  step "The OpenAPI document of $backend's server is valid OpenAPI 3.1"
+  curl -sf http://127.0.0.1:3000/api/v1/openapi.json > "target/e2e/openapi-$backend.json"
+  openapi-spec-validator "target/e2e/openapi-$backend.json"
   step "Schemathesis on $backend: /api/v1 fuzzed from its live OpenAPI document, stateful phase included"
   # Left out, by design: positive_data_acceptance (the field rules, such as trimmed lengths and
   # no control characters, are richer than JSON Schema; server/tests/api_v1.rs tests each) and
