@@ -129,9 +129,8 @@ pub struct SnapshotsReport {
     pub head: i64,
     /// The newest snapshots, newest first.
     pub recent: Vec<SnapshotSummary>,
-    /// How many snapshots there are, and how many task rows they hold together.
+    /// How many snapshots there are.
     pub count: u64,
-    pub rows: u64,
 }
 
 /// One snapshot: the position it answers for, what it was built from, when, and its size.

@@ -1405,7 +1405,8 @@ on_both_backends! {
         let second = store.take_snapshot().await.unwrap().expect("a change since the last snapshot");
         assert_eq!(second.snapshot.base_position, Some(third.position), "built on the one before");
         let report = store.snapshots().await.unwrap();
-        assert_eq!((report.every, report.count, report.rows), (3, 2, 6));
+        assert_eq!((report.every, report.count), (3, 2));
+        assert_eq!(report.recent.iter().map(|snapshot| snapshot.tasks).collect::<Vec<_>>(), [3, 3]);
         assert_eq!(report.recent[0], second.snapshot);
         for sql in [
             "UPDATE board_snapshots SET taken_at = taken_at",

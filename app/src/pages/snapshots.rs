@@ -89,8 +89,8 @@ pub fn SnapshotsPage() -> impl IntoView {
 fn SnapshotList(report: SnapshotsReport) -> impl IntoView {
     let summary = format!(
         "A snapshot is taken each time the log grows by {} changes (the server's --snapshot-every). \
-         The log is at change {}; {} snapshot(s) hold {} task rows in all.",
-        report.every, report.head, report.count, report.rows,
+         The log is at change {}; there are {} snapshot(s), each a row per task.",
+        report.every, report.head, report.count,
     );
     let rows = report
         .recent

@@ -223,23 +223,24 @@ impl Store {
                 (SELECT COUNT(*) FROM board_snapshot_tasks t \
                  WHERE t.snapshot_position = s.position) \
              FROM board_snapshots s ORDER BY s.position DESC LIMIT $1";
-        const TOTALS: &str = "SELECT (SELECT COUNT(*) FROM board_snapshots), \
-                (SELECT COUNT(*) FROM board_snapshot_tasks)";
+        // One row per snapshot; the task rows are counted for the few listed only, since all
+        // of them together grow with tasks × changes.
+        const COUNT: &str = "SELECT COUNT(*) FROM board_snapshots";
         type Recent = (i64, Option<i64>, DateTime<Utc>, i64);
-        let (recent, (count, rows)): (Vec<Recent>, (i64, i64)) = match &self.backend {
+        let (recent, count): (Vec<Recent>, i64) = match &self.backend {
             Backend::Postgres(pool) => (
                 sqlx::query_as(RECENT)
                     .bind(RECENT_SNAPSHOTS)
                     .fetch_all(pool)
                     .await?,
-                sqlx::query_as(TOTALS).fetch_one(pool).await?,
+                sqlx::query_scalar(COUNT).fetch_one(pool).await?,
             ),
             Backend::Sqlite(pool) => (
                 sqlx::query_as(RECENT)
                     .bind(RECENT_SNAPSHOTS)
                     .fetch_all(pool)
                     .await?,
-                sqlx::query_as(TOTALS).fetch_one(pool).await?,
+                sqlx::query_scalar(COUNT).fetch_one(pool).await?,
             ),
         };
         Ok(SnapshotsReport {
@@ -257,7 +258,6 @@ impl Store {
                 )
                 .collect(),
             count: count as u64,
-            rows: rows as u64,
         })
     }
 
