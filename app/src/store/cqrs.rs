@@ -6,23 +6,27 @@
 
 use uuid::Uuid;
 
-use super::replay::HEAD;
-use super::write::{NewVersion, WriteConn, WriteTx};
+use super::backend::PerBackend;
+use super::reads::HEAD;
+use super::statement::Statement;
+use super::write::{NewVersion, WriteTx};
 use super::{chain, Store, StoreError};
 use crate::learn::ReadModelRefusal;
 use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskInput};
 
 const FORBIDDEN_TITLE: &str = "Refused by the read model";
 
-/// PostgreSQL: a CHECK constraint on the read model, `NOT VALID` so existing rows are not
-/// re-checked. Taking it locks `task_current` until the rollback, a few milliseconds.
-const RULE_POSTGRES: &str = "ALTER TABLE task_current ADD CONSTRAINT read_model_demo_rule \
-     CHECK (title <> 'Refused by the read model') NOT VALID";
-
-/// SQLite cannot add a constraint to a table; a temporary trigger on it enforces the same rule.
-const RULE_SQLITE: &str = "CREATE TEMP TRIGGER read_model_demo_rule \
+/// The rule the read model gets for one transaction. PostgreSQL: a CHECK constraint, `NOT
+/// VALID` so existing rows are not re-checked; taking it locks `task_current` until the
+/// rollback, a few milliseconds. SQLite cannot add a constraint to a table; a temporary trigger
+/// on it enforces the same rule.
+const RULE: PerBackend<&str> = PerBackend {
+    postgres: "ALTER TABLE task_current ADD CONSTRAINT read_model_demo_rule \
+     CHECK (title <> 'Refused by the read model') NOT VALID",
+    sqlite: "CREATE TEMP TRIGGER read_model_demo_rule \
      BEFORE INSERT ON main.task_current WHEN NEW.title = 'Refused by the read model' \
-     BEGIN SELECT RAISE(ABORT, 'read_model_demo_rule: the read model refuses this title'); END";
+     BEGIN SELECT RAISE(ABORT, 'read_model_demo_rule: the read model refuses this title'); END",
+};
 
 const SAVEPOINT: &str = "SAVEPOINT before_append";
 const BACK_TO_SAVEPOINT: &str = "ROLLBACK TO SAVEPOINT before_append";
@@ -31,11 +35,7 @@ impl Store {
     pub async fn read_model_refusal(&self) -> Result<ReadModelRefusal, StoreError> {
         let mut tx = self.begin_write().await?;
         let head_before = tx.head().await?;
-        let rule = match tx.conn {
-            WriteConn::Postgres(..) => RULE_POSTGRES,
-            WriteConn::Sqlite(..) => RULE_SQLITE,
-        };
-        tx.execute(rule).await?;
+        tx.execute(RULE.on(tx.tx.kind())).await?;
         tx.execute(SAVEPOINT).await?;
 
         let fields = TaskFields::parse(&TaskInput {
@@ -79,20 +79,11 @@ impl Store {
 
 impl WriteTx {
     async fn execute(&mut self, sql: &str) -> Result<(), sqlx::Error> {
-        match &mut self.conn {
-            WriteConn::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop)?,
-            WriteConn::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop)?,
-        }
-        self.run.ran(sql, &[], None);
-        Ok(())
+        self.tx.execute(&Statement::new(sql)).await.map(drop)
     }
 
     async fn head(&mut self) -> Result<i64, sqlx::Error> {
-        let head = match &mut self.conn {
-            WriteConn::Postgres(tx) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await?,
-            WriteConn::Sqlite(tx) => sqlx::query_scalar(HEAD).fetch_one(&mut **tx).await?,
-        };
-        self.run.ran(HEAD, &[], Some(1));
+        let (head,): (i64,) = self.tx.fetch_one(&Statement::new(HEAD)).await?;
         Ok(head)
     }
 }

@@ -2,10 +2,11 @@
 //! version table. Followers read in an order where nothing can still commit behind them
 //! (`FollowKey`), and wake-ups say only that something was appended.
 
-use sqlx::PgPool;
-use tokio::sync::watch;
-
-use super::{postgres, sqlite, Backend, Store, StoreError, FEED_PAGE_MAX};
+use super::backend::PerBackend;
+use super::reads::{self, HEAD};
+use super::row::{VersionRow, VERSION_COLUMNS};
+use super::statement::{Bind, Statement};
+use super::{Appends, Store, StoreError, FEED_PAGE_MAX};
 use crate::task::TaskVersion;
 
 /// Where a version stands in the order followers read the table: the transaction that appended
@@ -34,6 +35,45 @@ pub struct Followed {
     pub version: TaskVersion,
 }
 
+/// Versions after the one at `$1`, in the followers' order, at most `$2`. PostgreSQL reads below
+/// the horizon (migration 0005): only versions whose transaction is older than every
+/// transaction still running, in (transaction, position) order, after the transaction and
+/// position of the version at `$1`. SQLite commits one writer at a time, so position order is
+/// commit order there, and every key's transaction is 0.
+const CHANGES_AFTER: PerBackend<(&str, &str)> = PerBackend {
+    postgres: (
+        "v.transaction_id::text::bigint",
+        "WHERE (v.transaction_id, v.position) > ( \
+                 COALESCE((SELECT transaction_id FROM task_versions WHERE position = $1), '0'), \
+                 $1) \
+           AND v.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+         ORDER BY v.transaction_id, v.position",
+    ),
+    sqlite: ("0", "WHERE v.position > $1 ORDER BY v.position"),
+};
+
+/// The followers' key of the version at `$1`. SQLite has none to read: its transaction is 0.
+const TRANSACTION_AT: PerBackend<Option<&str>> = PerBackend {
+    postgres: Some("SELECT transaction_id::text::bigint FROM task_versions WHERE position = $1"),
+    sqlite: None,
+};
+
+/// The last version a follower starting now has passed: the newest below the horizon.
+const FOLLOW_HEAD: PerBackend<&str> = PerBackend {
+    postgres: "SELECT transaction_id::text::bigint, position FROM task_versions \
+               WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+               ORDER BY transaction_id DESC, position DESC LIMIT 1",
+    sqlite: "SELECT 0, position FROM task_versions ORDER BY position DESC LIMIT 1",
+};
+
+/// A version as a follower reads it: the version, then its transaction.
+#[derive(sqlx::FromRow)]
+struct FollowedRow {
+    #[sqlx(flatten)]
+    version: VersionRow,
+    transaction_id: i64,
+}
+
 impl Store {
     /// Versions appended after the one at `position`, in the order followers read the table
     /// (see `FollowKey`): how a follower of the stream catches up. A version that commits later
@@ -45,100 +85,71 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Followed>, StoreError> {
         let limit = i64::from(limit.clamp(1, FEED_PAGE_MAX));
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::changes_after(pool, position, limit).await?,
-            Backend::Sqlite(pool) => sqlite::changes_after(pool, position, limit).await?,
-        })
+        let (transaction, order) = CHANGES_AFTER.on(self.kind());
+        let statement = Statement::with(
+            format!(
+                "SELECT {VERSION_COLUMNS}, {transaction} AS transaction_id \
+                 FROM task_versions v {order} LIMIT $2"
+            ),
+            [Bind::int(position), Bind::int(limit)],
+        );
+        let rows: Vec<FollowedRow> = self.pool.fetch_all(&statement).await?;
+        rows.into_iter()
+            .map(|row| {
+                let version = TaskVersion::try_from(row.version)?;
+                Ok(Followed {
+                    key: FollowKey {
+                        transaction: row.transaction_id,
+                        position: version.position,
+                    },
+                    version,
+                })
+            })
+            .collect()
     }
 
     /// The followers' key of the version at `position`: where a follower that was handed that
     /// position stands.
     pub async fn follow_key(&self, position: i64) -> Result<FollowKey, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::follow_key(pool, position).await?,
-            Backend::Sqlite(_) => FollowKey {
-                transaction: 0,
-                position,
-            },
+        let transaction = match TRANSACTION_AT.on(self.kind()) {
+            Some(sql) => {
+                let found: Option<(i64,)> = self
+                    .pool
+                    .fetch_optional(&reads::numbers(sql, &[position]))
+                    .await?;
+                found.map(|(transaction,)| transaction)
+            }
+            None => None,
+        };
+        Ok(FollowKey {
+            transaction: transaction.unwrap_or(0),
+            position,
         })
     }
 
     /// Where a follower starting now begins: the last version it need not be sent.
     pub async fn follow_head(&self) -> Result<FollowKey, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::follow_head(pool).await?,
-            Backend::Sqlite(pool) => FollowKey {
-                transaction: 0,
-                position: sqlite::head_position(pool).await?,
-            },
-        })
+        let head: Option<(i64, i64)> = self
+            .pool
+            .fetch_optional(&Statement::new(FOLLOW_HEAD.on(self.kind())))
+            .await?;
+        Ok(
+            head.map_or(FollowKey::START, |(transaction, position)| FollowKey {
+                transaction,
+                position,
+            }),
+        )
     }
 
     /// The position of the newest version, 0 while the table is empty.
     pub async fn head_position(&self) -> Result<i64, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::head_position(pool).await?,
-            Backend::Sqlite(pool) => sqlite::head_position(pool).await?,
-        })
+        Ok(self.number(HEAD, &[]).await?.unwrap_or(0))
     }
 
     /// Starts following appends: on PostgreSQL, this process's commits and the NOTIFY other
     /// processes send after theirs (so appends made through any server on the database are
     /// heard); on SQLite, this process's own commits.
     pub async fn appends(&self) -> Result<Appends, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => Appends::Postgres(
-                Box::new(postgres::listen(pool).await?),
-                self.appended.subscribe(),
-            ),
-            Backend::Sqlite(_) => Appends::Sqlite(self.appended.subscribe()),
-        })
-    }
-}
-
-/// Tells the other server processes on a PostgreSQL database about this one's appends: one
-/// NOTIFY per wake-up, sent after the commits, so appends made while one is on its way are
-/// folded into the next. A NOTIFY inside each append would make PostgreSQL commit the appends
-/// one at a time (it holds a cluster-wide lock from a notifying transaction's commit to its end).
-pub(super) async fn announce_appends(pool: PgPool, mut appended: watch::Receiver<()>) {
-    // Ends when the last store handle (which owns the sender) is gone.
-    while appended.changed().await.is_ok() {
-        if pool.is_closed() {
-            return;
-        }
-        if let Err(error) = postgres::announce(&pool).await {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!(%error, "could not announce appends to other server processes");
-        }
-    }
-}
-
-/// Wake-ups for whoever follows the version table. A wake-up says "something was appended",
-/// not what: the follower reads everything after its own cursor, so a lost or merged wake-up
-/// delays a change but never loses it.
-pub enum Appends {
-    /// Other processes' announcements, and this process's own commits (heard directly rather
-    /// than by a round trip through the database).
-    Postgres(Box<sqlx::postgres::PgListener>, watch::Receiver<()>),
-    Sqlite(watch::Receiver<()>),
-}
-
-impl Appends {
-    /// Waits for the next append. Cancel-safe, so it can race a timer in `select!`.
-    pub async fn next(&mut self) -> Result<(), StoreError> {
-        match self {
-            // A lost connection is re-established by the next call; what was announced while
-            // it was down is found by the follower's read after its cursor.
-            Appends::Postgres(listener, own) => tokio::select! {
-                heard = listener.recv() => heard.map(drop)?,
-                // The sender lives as long as the store, which outlives every follower.
-                changed = own.changed() => changed.unwrap_or(()),
-            },
-            // The sender lives as long as the store, which outlives every follower.
-            Appends::Sqlite(appended) => appended.changed().await.unwrap_or(()),
-        }
-        Ok(())
+        Ok(self.pool.appends(self.appended.subscribe()).await?)
     }
 }

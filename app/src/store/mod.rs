@@ -11,20 +11,19 @@
 //! path ever issues an UPDATE or DELETE against `task_versions`; the one place that sends them is
 //! `attempt_tamper`, which exists to show the database refusing them and always rolls back.
 
+mod backend;
 mod chain;
 mod cqrs;
 mod error;
 mod follow;
 mod generate;
 mod inspect;
-mod pages;
-mod postgres;
-mod recorded;
+mod reads;
 mod replay;
 mod row;
 mod seed;
 mod snapshots;
-mod sqlite;
+mod statement;
 mod statistics;
 mod temporal;
 mod trace;
@@ -33,69 +32,25 @@ mod write;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, SqlitePool};
 use tokio::sync::watch;
 
+pub use backend::{Appends, BackendKind};
 pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
-pub use follow::{Appends, FollowKey, Followed};
+pub use follow::{FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
 pub use snapshots::DEFAULT_SNAPSHOT_EVERY;
 pub use statistics::StatisticsRequest;
+
+use backend::{DbInstant, Pool};
+use row::{FeedRow, VersionRow};
+use statement::Statement;
 use write::NewVersion;
 
 use crate::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
-    BoardTimeline, EntityId, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
+    BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
 };
-
-/// The columns of `task_versions` in the order every backend's row reader expects them, read
-/// through the table alias `v` (or another alias, for a second version in the same row).
-macro_rules! version_columns {
-    () => {
-        version_columns!(v)
-    };
-    ($alias:ident) => {
-        concat!(
-            stringify!($alias),
-            ".position, ",
-            stringify!($alias),
-            ".id, ",
-            stringify!($alias),
-            ".entity_id, ",
-            stringify!($alias),
-            ".version, ",
-            stringify!($alias),
-            ".title, ",
-            stringify!($alias),
-            ".description, ",
-            stringify!($alias),
-            ".status, ",
-            stringify!($alias),
-            ".priority, ",
-            stringify!($alias),
-            ".due_date, ",
-            stringify!($alias),
-            ".op, ",
-            stringify!($alias),
-            ".recorded_at, ",
-            stringify!($alias),
-            ".deleted_at, ",
-            stringify!($alias),
-            ".actor, ",
-            stringify!($alias),
-            ".note, ",
-            stringify!($alias),
-            ".prev_hash, ",
-            stringify!($alias),
-            ".hash"
-        )
-    };
-}
-pub(crate) use version_columns;
-
-/// How many columns `version_columns!` lists: where a second version starts in a joined row.
-const VERSION_COLUMN_COUNT: usize = 16;
 
 /// Largest page the change feed hands out, whatever the caller asks for.
 pub const FEED_PAGE_MAX: u32 = 200;
@@ -103,7 +58,7 @@ pub const FEED_PAGE_MAX: u32 = 200;
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
 pub struct Store {
-    backend: Backend,
+    pool: Pool,
     /// SQLite has no LISTEN/NOTIFY: this process announces its own commits here instead.
     appended: Arc<watch::Sender<()>>,
     /// A board snapshot is due once the log has grown by this many changes.
@@ -112,34 +67,15 @@ pub struct Store {
     traces: Arc<trace::Traces>,
 }
 
-#[derive(Clone, Debug)]
-enum Backend {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
-}
-
-/// Which database a store talks to; shown in the UI so a class can see what it is looking at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    Postgres,
-    Sqlite,
-}
-
 impl Store {
     /// Opens the database named by `url` (`postgres://...` or `sqlite:...`), creating a SQLite
     /// file if needed, and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(postgres::connect(url).await?)
-        } else {
-            Backend::Sqlite(sqlite::connect(url).await?)
-        };
+        let pool = Pool::connect(url).await?;
         let appended = Arc::new(watch::channel(()).0);
-        if let Backend::Postgres(pool) = &backend {
-            tokio::spawn(follow::announce_appends(pool.clone(), appended.subscribe()));
-        }
+        pool.announce_appends(appended.subscribe());
         Ok(Self {
-            backend,
+            pool,
             appended,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             traces: Arc::default(),
@@ -147,18 +83,11 @@ impl Store {
     }
 
     pub fn kind(&self) -> BackendKind {
-        match self.backend {
-            Backend::Postgres(_) => BackendKind::Postgres,
-            Backend::Sqlite(_) => BackendKind::Sqlite,
-        }
+        self.pool.kind()
     }
 
     pub async fn get_task(&self, entity_id: EntityId) -> Result<TaskLookup, StoreError> {
-        let latest = match &self.backend {
-            Backend::Postgres(pool) => postgres::latest(pool, entity_id).await?,
-            Backend::Sqlite(pool) => sqlite::latest(pool, entity_id).await?,
-        };
-        Ok(match latest {
+        Ok(match self.version_at(&reads::latest(entity_id)).await? {
             None => TaskLookup::NotFound,
             Some(version) if version.is_tombstone() => TaskLookup::Deleted(version),
             Some(version) => TaskLookup::Live(version),
@@ -170,7 +99,7 @@ impl Store {
         &self,
         filter: &TaskFilter,
     ) -> Result<Page<TaskVersion, ListCursor>, StoreError> {
-        let rows = self.versions(&pages::live(self.kind(), filter)).await?;
+        let rows = self.versions(&reads::live(self.kind(), filter)).await?;
         Ok(Page::from_rows(rows, ListCursor::of))
     }
 
@@ -179,16 +108,13 @@ impl Store {
         &self,
         after: Option<TimeCursor>,
     ) -> Result<Page<TaskVersion, TimeCursor>, StoreError> {
-        let rows = self.versions(&pages::deleted(after)).await?;
+        let rows = self.versions(&reads::deleted(after)).await?;
         Ok(Page::from_rows(rows, TimeCursor::of))
     }
 
     /// Every version of one task, oldest first. Empty when the task never existed.
     pub async fn task_history(&self, entity_id: EntityId) -> Result<Vec<TaskVersion>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::history(pool, entity_id).await?,
-            Backend::Sqlite(pool) => sqlite::history(pool, entity_id).await?,
-        })
+        self.versions(&reads::whole_history(entity_id)).await
     }
 
     /// Versions `through` and older of one task, newest first: up to `PAGE_SIZE` of them, plus
@@ -198,7 +124,7 @@ impl Store {
         entity_id: EntityId,
         through: i64,
     ) -> Result<Vec<TaskVersion>, StoreError> {
-        self.versions(&pages::history(entity_id, through)).await
+        self.versions(&reads::history(entity_id, through)).await
     }
 
     /// One version of a task, or `None` if the task never had it.
@@ -207,10 +133,7 @@ impl Store {
         entity_id: EntityId,
         version: i64,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::version(pool, entity_id, version).await?,
-            Backend::Sqlite(pool) => sqlite::version(pool, entity_id, version).await?,
-        })
+        self.version_at(&reads::version(entity_id, version)).await
     }
 
     /// One page of the board as it stood at `at`: for every task that existed then, the version
@@ -221,15 +144,23 @@ impl Store {
         at: DateTime<Utc>,
         after: Option<TimeCursor>,
     ) -> Result<Page<TaskVersion, TimeCursor>, StoreError> {
-        let rows = self.versions(&pages::as_of(at, after)).await?;
+        let rows = self.versions(&reads::as_of(at, after)).await?;
         Ok(Page::from_rows(rows, TimeCursor::of))
     }
 
-    async fn versions(&self, statement: &pages::Statement) -> Result<Vec<TaskVersion>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::versions(pool, statement).await?,
-            Backend::Sqlite(pool) => sqlite::versions(pool, statement).await?,
-        })
+    /// The versions a statement selects (through `row::VERSION_COLUMNS`).
+    async fn versions(&self, statement: &Statement) -> Result<Vec<TaskVersion>, StoreError> {
+        let rows: Vec<VersionRow> = self.pool.fetch_all(statement).await?;
+        Ok(rows
+            .into_iter()
+            .map(TaskVersion::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The one version a statement selects, if any.
+    async fn version_at(&self, statement: &Statement) -> Result<Option<TaskVersion>, StoreError> {
+        let row: Option<VersionRow> = self.pool.fetch_optional(statement).await?;
+        Ok(row.map(TaskVersion::try_from).transpose()?)
     }
 
     /// All versions of all tasks, newest first, one page at a time, each with the fields it
@@ -237,10 +168,11 @@ impl Store {
     pub async fn change_feed(&self, query: FeedQuery) -> Result<FeedPage, StoreError> {
         let limit = query.limit.clamp(1, FEED_PAGE_MAX);
         let query = FeedQuery { limit, ..query };
-        let mut entries = match &self.backend {
-            Backend::Postgres(pool) => postgres::feed(pool, &query).await?,
-            Backend::Sqlite(pool) => sqlite::feed(pool, &query).await?,
-        };
+        let rows: Vec<FeedRow> = self.pool.fetch_all(&reads::feed(&query)).await?;
+        let mut entries = rows
+            .into_iter()
+            .map(FeedEntry::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         // One extra row was fetched to learn whether an older page exists.
         let next_before = if entries.len() > limit as usize {
             entries.truncate(limit as usize);
@@ -261,57 +193,38 @@ impl Store {
         &self,
         position: i64,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let statement = pages::position_instant(position);
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::instant(pool, &statement).await?,
-            Backend::Sqlite(pool) => sqlite::instant(pool, &statement).await?,
-        })
+        self.instant(&reads::position_instant(position)).await
     }
 
     /// When the first change was recorded; `None` while the table is empty.
     pub async fn first_instant(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let statement = pages::first_instant();
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::instant(pool, &statement).await?,
-            Backend::Sqlite(pool) => sqlite::instant(pool, &statement).await?,
-        })
+        self.instant(&reads::first_instant()).await
+    }
+
+    async fn instant(&self, statement: &Statement) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let at: Option<(DbInstant,)> = self.pool.fetch_optional(statement).await?;
+        Ok(at.map(|(at,)| at.0))
     }
 
     /// Where `at` sits among all recorded changes.
     pub async fn timeline(&self, at: DateTime<Utc>) -> Result<BoardTimeline, StoreError> {
-        let statement = pages::timeline(at);
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => postgres::timeline(pool, &statement).await?,
-            Backend::Sqlite(pool) => sqlite::timeline(pool, &statement).await?,
+        let (position, next_position, head) = self.pool.fetch_one(&reads::timeline(at)).await?;
+        Ok(BoardTimeline {
+            position,
+            next_position,
+            head,
         })
     }
 
-    /// One whole number from the pool (outside any transaction).
+    /// One whole number from the pool (outside any transaction); a NULL reads as `None`.
     pub(super) async fn number(&self, sql: &str, binds: &[i64]) -> Result<Option<i64>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => {
-                let mut query = sqlx::query_scalar(sql);
-                for bind in binds {
-                    query = query.bind(bind);
-                }
-                query.fetch_one(pool).await?
-            }
-            Backend::Sqlite(pool) => {
-                let mut query = sqlx::query_scalar(sql);
-                for bind in binds {
-                    query = query.bind(bind);
-                }
-                query.fetch_one(pool).await?
-            }
-        })
+        let (number,): (Option<i64>,) = self.pool.fetch_one(&reads::numbers(sql, binds)).await?;
+        Ok(number)
     }
 
     /// Whether `close` has been called: followers stop then.
     pub fn is_closed(&self) -> bool {
-        match &self.backend {
-            Backend::Postgres(pool) => pool.is_closed(),
-            Backend::Sqlite(pool) => pool.is_closed(),
-        }
+        self.pool.is_closed()
     }
 
     /// Waits for open connections to finish and closes the pool (on shutdown). A follower's
@@ -321,11 +234,10 @@ impl Store {
     /// then is closed when it is dropped.
     pub async fn close(&self) {
         const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
-        let closed = match &self.backend {
-            Backend::Postgres(pool) => tokio::time::timeout(GRACE, pool.close()).await,
-            Backend::Sqlite(pool) => tokio::time::timeout(GRACE, pool.close()).await,
-        };
-        if closed.is_err() {
+        if tokio::time::timeout(GRACE, self.pool.close())
+            .await
+            .is_err()
+        {
             tracing::warn!("connections still in use after {GRACE:?}; closing without them");
         }
     }

@@ -12,15 +12,13 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::recorded::RecordedTx;
-use super::{BackendKind, Store, StoreError};
+use super::backend::PerBackend;
+use super::reads::{numbers, HEAD};
+use super::{Store, StoreError};
 use crate::learn::{ReplayReport, RowDifference, TableDigest};
 
 /// How many differing tasks a report lists; it counts them all.
 const DIFFERENCES_SHOWN: usize = 10;
-
-/// The newest position in the log (an index lookup, not a scan).
-pub(super) const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM task_versions";
 
 /// The fold: each task's newest version at or before `$1`, in the read model's columns.
 const REPLAY: &str = "INSERT INTO replayed_current \
@@ -35,20 +33,26 @@ const REPLAY: &str = "INSERT INTO replayed_current \
 
 /// The scratch table: shaped like `task_current`, gone with the transaction. SQLite has no
 /// `LIKE` clause; an empty `CREATE TABLE … AS SELECT` copies the columns.
-const SCRATCH_POSTGRES: &str =
-    "CREATE TEMP TABLE replayed_current (LIKE task_current) ON COMMIT DROP";
-const SCRATCH_SQLITE: &str =
-    "CREATE TEMP TABLE replayed_current AS SELECT * FROM main.task_current WHERE 0";
+const SCRATCH: PerBackend<&str> = PerBackend {
+    postgres: "CREATE TEMP TABLE replayed_current (LIKE task_current) ON COMMIT DROP",
+    sqlite: "CREATE TEMP TABLE replayed_current AS SELECT * FROM main.task_current WHERE 0",
+};
+
+/// On PostgreSQL at repeatable read, so both tables are read in one snapshot; a SQLite read
+/// transaction is one snapshot already, and its temporary table lives outside the database
+/// file, so creating one takes no write lock.
+const ONE_SNAPSHOT: PerBackend<Option<&str>> = PerBackend {
+    postgres: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
+    sqlite: None,
+};
 
 /// Each table's rows in id order, as `(entity id, the row as text)`. On PostgreSQL a row cast
 /// to text lists every column in the table's order (the copy has the same); SQLite spells the
 /// columns out.
-fn rows_as_text(kind: BackendKind, table: &str) -> String {
-    match kind {
-        BackendKind::Postgres => {
-            format!("SELECT t.entity_id::text, t::text FROM {table} t ORDER BY t.entity_id")
-        }
-        BackendKind::Sqlite => format!(
+fn rows_as_text(table: &str) -> PerBackend<String> {
+    PerBackend {
+        postgres: format!("SELECT t.entity_id::text, t::text FROM {table} t ORDER BY t.entity_id"),
+        sqlite: format!(
             "SELECT entity_id, quote(entity_id) || ',' || quote(version_id) || ',' || \
              quote(version) || ',' || quote(title) || ',' || quote(status) || ',' || \
              quote(priority) || ',' || quote(due_date) || ',' || quote(deleted_at) || ',' || \
@@ -62,29 +66,22 @@ impl Store {
     /// and compares it with `task_current`. Up to the newest position they must be equal; a
     /// difference means the read model no longer follows the log. Always rolled back.
     pub async fn replay(&self, up_to: Option<i64>) -> Result<ReplayReport, StoreError> {
-        const REPEATABLE_READ: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
         let started = Instant::now();
         let kind = self.kind();
-        // On PostgreSQL at repeatable read, so both tables are read in one snapshot; a SQLite
-        // read transaction is one snapshot already, and its temporary table lives outside the
-        // database file, so creating one takes no write lock.
-        let mut tx = RecordedTx::begin(&self.backend).await?;
-        if kind == BackendKind::Postgres {
-            tx.execute(REPEATABLE_READ, &[]).await?;
+        let mut tx = self.pool.begin().await?.record();
+        if let Some(isolation) = ONE_SNAPSHOT.on(kind) {
+            tx.execute(&numbers(isolation, &[])).await?;
         }
-        let head = tx.number(HEAD, &[]).await?.unwrap_or(0);
+        let head = tx.number(&numbers(HEAD, &[])).await?.unwrap_or(0);
         let up_to = up_to.unwrap_or(head);
-        let scratch = match kind {
-            BackendKind::Postgres => SCRATCH_POSTGRES,
-            BackendKind::Sqlite => SCRATCH_SQLITE,
-        };
-        tx.execute(scratch, &[]).await?;
-        tx.execute(REPLAY, &[up_to]).await?;
+        tx.execute(&numbers(SCRATCH.on(kind), &[])).await?;
+        tx.execute(&numbers(REPLAY, &[up_to])).await?;
         let replayed: Vec<(String, String)> = tx
-            .fetch(&rows_as_text(kind, "replayed_current"), &[])
+            .fetch_all(&numbers(&rows_as_text("replayed_current").on(kind), &[]))
             .await?;
-        let current: Vec<(String, String)> =
-            tx.fetch(&rows_as_text(kind, "task_current"), &[]).await?;
+        let current: Vec<(String, String)> = tx
+            .fetch_all(&numbers(&rows_as_text("task_current").on(kind), &[]))
+            .await?;
         let statements = tx.rollback().await?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (differing, first_differences) = differences(&replayed, &current);

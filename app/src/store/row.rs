@@ -1,33 +1,88 @@
-//! Turning a stored row back into a `TaskVersion`. Each backend reads its own column types into
-//! `RawVersion`; the domain parsing that follows is shared, and a value the domain rejects is a
-//! decode error, never a panic.
+//! The version row, named in one place: the columns every query selects (`VERSION_COLUMNS`),
+//! the values an insert binds (`version_values`), and `VersionRow`, which reads them back by
+//! name on either backend. The domain parsing that follows is shared, and a value the domain
+//! rejects is a decode error, never a panic.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
+use chrono::NaiveDate;
 
-use super::VERSION_COLUMN_COUNT;
+use super::backend::{DbId, DbInstant};
+use super::statement::Bind;
 use crate::task::{
-    Actor, BoardTimeline, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields,
-    TaskTitle, TaskVersion,
+    Actor, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields, TaskTitle,
+    TaskVersion,
 };
 
-pub(super) struct RawVersion {
-    pub position: i64,
-    pub id: Uuid,
-    pub entity_id: Uuid,
-    pub version: i64,
-    pub title: String,
-    pub description: Option<String>,
-    pub status: String,
-    pub priority: i64,
-    pub due_date: Option<NaiveDate>,
-    pub op: String,
-    pub recorded_at: DateTime<Utc>,
-    pub deleted_at: Option<DateTime<Utc>>,
-    pub actor: String,
-    pub note: Option<String>,
-    pub prev_hash: Option<String>,
-    pub hash: String,
+/// The columns of `task_versions` a version is read from, through the table alias `v`.
+pub(super) const VERSION_COLUMNS: &str = "v.position, v.id, v.entity_id, v.version, v.title, \
+     v.description, v.status, v.priority, v.due_date, v.op, v.recorded_at, v.deleted_at, \
+     v.actor, v.note, v.prev_hash, v.hash";
+
+/// The fields of the version a change replaced, through the alias `p` (all NULL for a first
+/// version), named apart from the version's own columns.
+pub(super) const PREVIOUS_COLUMNS: &str = "p.version AS previous_version, \
+     p.title AS previous_title, p.description AS previous_description, \
+     p.status AS previous_status, p.priority AS previous_priority, \
+     p.due_date AS previous_due_date";
+
+/// The columns an append writes (the database numbers the position); `version_values` gives
+/// their values in this order.
+pub(super) const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
+     priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash";
+
+/// The values of `INSERT_COLUMNS`, in order.
+pub(super) fn version_values(row: &TaskVersion) -> Vec<Bind> {
+    let fields = &row.fields;
+    vec![
+        Bind::Id(row.id),
+        Bind::Id(row.entity_id.as_uuid()),
+        Bind::int(row.version),
+        Bind::text(fields.title.as_str()),
+        Bind::Text(fields.description.as_ref().map(|d| d.as_str().to_owned())),
+        Bind::text(fields.status.as_str()),
+        Bind::SmallInt(i16::from(fields.priority.value())),
+        Bind::Date(fields.due_date),
+        Bind::text(row.op.as_str()),
+        Bind::instant(row.recorded_at),
+        Bind::Instant(row.deleted_at),
+        Bind::text(row.actor.as_str()),
+        Bind::Text(row.note.as_ref().map(|n| n.as_str().to_owned())),
+        Bind::Text(row.prev_hash.clone()),
+        Bind::text(&row.hash),
+    ]
+}
+
+/// A version as stored, before the domain has read it.
+#[derive(sqlx::FromRow)]
+pub(super) struct VersionRow {
+    position: i64,
+    id: DbId,
+    entity_id: DbId,
+    version: i64,
+    title: String,
+    description: Option<String>,
+    status: String,
+    priority: i16,
+    due_date: Option<NaiveDate>,
+    op: String,
+    recorded_at: DbInstant,
+    deleted_at: Option<DbInstant>,
+    actor: String,
+    note: Option<String>,
+    prev_hash: Option<String>,
+    hash: String,
+}
+
+/// A change-feed row: the version, then the fields of the version it replaced.
+#[derive(sqlx::FromRow)]
+pub(super) struct FeedRow {
+    #[sqlx(flatten)]
+    version: VersionRow,
+    previous_version: Option<i64>,
+    previous_title: Option<String>,
+    previous_description: Option<String>,
+    previous_status: Option<String>,
+    previous_priority: Option<i16>,
+    previous_due_date: Option<NaiveDate>,
 }
 
 fn decode_error(error: FieldError) -> sqlx::Error {
@@ -52,18 +107,37 @@ fn exact<T>(
     }
 }
 
-impl RawVersion {
-    pub(super) fn into_version(self) -> Result<TaskVersion, sqlx::Error> {
-        let description = match &self.description {
-            Some(text) => Some(exact(
-                Description::parse(text)
-                    .and_then(|d| d.ok_or(FieldError::new("description", "is stored blank"))),
-                text,
-                Description::as_str,
-            )?),
-            None => None,
-        };
-        let note = match &self.note {
+/// A task's fields as stored, read by the domain's own rules.
+fn fields(
+    title: &str,
+    description: Option<&str>,
+    status: &str,
+    priority: i16,
+    due_date: Option<NaiveDate>,
+) -> Result<TaskFields, sqlx::Error> {
+    let description = match description {
+        Some(text) => Some(exact(
+            Description::parse(text)
+                .and_then(|d| d.ok_or(FieldError::new("description", "is stored blank"))),
+            text,
+            Description::as_str,
+        )?),
+        None => None,
+    };
+    Ok(TaskFields {
+        title: exact(TaskTitle::parse(title), title, TaskTitle::as_str)?,
+        description,
+        status: status.parse().map_err(decode_error)?,
+        priority: Priority::try_from(i64::from(priority)).map_err(decode_error)?,
+        due_date,
+    })
+}
+
+impl TryFrom<VersionRow> for TaskVersion {
+    type Error = sqlx::Error;
+
+    fn try_from(row: VersionRow) -> Result<Self, Self::Error> {
+        let note = match &row.note {
             Some(text) => Some(exact(
                 Note::parse(text).and_then(|n| n.ok_or(FieldError::new("note", "is stored blank"))),
                 text,
@@ -72,65 +146,55 @@ impl RawVersion {
             None => None,
         };
         Ok(TaskVersion {
-            id: self.id,
-            entity_id: EntityId::from_uuid(self.entity_id),
-            version: self.version,
-            position: self.position,
-            fields: TaskFields {
-                title: exact(
-                    TaskTitle::parse(&self.title),
-                    &self.title,
-                    TaskTitle::as_str,
-                )?,
-                description,
-                status: self.status.parse().map_err(decode_error)?,
-                priority: Priority::try_from(self.priority).map_err(decode_error)?,
-                due_date: self.due_date,
-            },
-            op: self.op.parse().map_err(decode_error)?,
-            recorded_at: self.recorded_at,
-            deleted_at: self.deleted_at,
-            actor: exact(Actor::parse(&self.actor), &self.actor, Actor::as_str)?,
+            id: row.id.0,
+            entity_id: EntityId::from_uuid(row.entity_id.0),
+            version: row.version,
+            position: row.position,
+            fields: fields(
+                &row.title,
+                row.description.as_deref(),
+                &row.status,
+                row.priority,
+                row.due_date,
+            )?,
+            op: row.op.parse().map_err(decode_error)?,
+            recorded_at: row.recorded_at.0,
+            deleted_at: row.deleted_at.map(|at| at.0),
+            actor: exact(Actor::parse(&row.actor), &row.actor, Actor::as_str)?,
             note,
-            prev_hash: self.prev_hash,
-            hash: self.hash,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
         })
     }
 }
 
-/// A change-feed row carries the version and then, LEFT JOINed, the version it replaced: all NULL
-/// for a first version. `read_from` is the backend's reader for the version starting at a column.
-pub(super) fn feed_entry<'r, R>(
-    row: &'r R,
-    read_from: fn(&R, usize) -> Result<TaskVersion, sqlx::Error>,
-) -> Result<FeedEntry, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let has_previous = row
-        .try_get::<Option<i64>, _>(VERSION_COLUMN_COUNT)?
-        .is_some();
-    Ok(FeedEntry {
-        version: read_from(row, 0)?,
-        previous: match has_previous {
-            true => Some(read_from(row, VERSION_COLUMN_COUNT)?.fields),
-            false => None,
-        },
-    })
-}
+impl TryFrom<FeedRow> for FeedEntry {
+    type Error = sqlx::Error;
 
-/// The time-travel control's row (`pages::timeline`): three positions, integers on both backends.
-pub(super) fn timeline<'r, R>(row: &'r R) -> Result<BoardTimeline, sqlx::Error>
-where
-    R: sqlx::Row,
-    usize: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    Ok(BoardTimeline {
-        position: row.try_get(0)?,
-        next_position: row.try_get(1)?,
-        head: row.try_get(2)?,
-    })
+    fn try_from(row: FeedRow) -> Result<Self, Self::Error> {
+        let previous = match (
+            row.previous_version,
+            row.previous_title,
+            row.previous_status,
+            row.previous_priority,
+        ) {
+            (Some(_), Some(title), Some(status), Some(priority)) => Some(fields(
+                &title,
+                row.previous_description.as_deref(),
+                &status,
+                priority,
+                row.previous_due_date,
+            )?),
+            (Some(_), ..) => {
+                return Err(sqlx::Error::Decode(
+                    "the version a change replaced lacks a required field".into(),
+                ))
+            }
+            (None, ..) => None,
+        };
+        Ok(FeedEntry {
+            version: row.version.try_into()?,
+            previous,
+        })
+    }
 }

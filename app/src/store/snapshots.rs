@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::recorded::RecordedTx;
-use super::replay::HEAD;
-use super::{Backend, Store, StoreError};
+use super::backend::{DbInstant, PerBackend};
+use super::reads::{numbers, HEAD};
+use super::statement::Statement;
+use super::{Store, StoreError};
 use crate::learn::{
     BoardRead, BoardTask, ExecutedStatement, SnapshotAsOf, SnapshotSummary, SnapshotTaken,
     SnapshotsReport, TableDigest,
@@ -80,6 +81,25 @@ const SNAPSHOT_ROWS: &str =
 
 type BoardRow = (String, i64, String, bool);
 
+/// How to tell when every transaction that might still commit below the newest position has
+/// ended. SQLite appends one at a time, so it needs none.
+struct Horizon {
+    /// The newest position, and the first transaction id not yet started when it was read.
+    head_and_running: &'static str,
+    /// The oldest transaction still running.
+    oldest_running: &'static str,
+}
+
+const HORIZON: PerBackend<Option<Horizon>> = PerBackend {
+    postgres: Some(Horizon {
+        head_and_running: "SELECT COALESCE(MAX(position), 0), \
+                pg_snapshot_xmax(pg_current_snapshot())::text::bigint \
+         FROM task_versions",
+        oldest_running: "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+    }),
+    sqlite: None,
+};
+
 impl Store {
     /// Snapshots are taken `every` changes apart (at least 1).
     pub fn with_snapshot_every(mut self, every: u64) -> Self {
@@ -144,13 +164,15 @@ impl Store {
         if position == 0 {
             return Ok(None);
         }
-        let mut tx = RecordedTx::begin(&self.backend).await?;
-        if tx.execute(CLAIM, &[position]).await? == 0 {
+        let mut tx = self.pool.begin().await?.record();
+        if tx.execute(&numbers(CLAIM, &[position])).await? == 0 {
             tx.rollback().await?;
             return Ok(None);
         }
-        let base = tx.number(BASE, &[position]).await?;
-        let tasks = tx.execute(FOLD, &[position, base.unwrap_or(0)]).await?;
+        let base = tx.number(&numbers(BASE, &[position])).await?;
+        let tasks = tx
+            .execute(&numbers(FOLD, &[position, base.unwrap_or(0)]))
+            .await?;
         let statements = tx.commit().await?;
         let taken_at = self.snapshot_time(position).await?;
         Ok(Some(SnapshotTaken {
@@ -172,24 +194,20 @@ impl Store {
     /// that moment, and used once every one of them has ended (the horizon followers use,
     /// migration 0005). `None` if they outlast `SETTLE_WAIT`.
     async fn settled_head(&self) -> Result<Option<i64>, StoreError> {
-        let pool = match &self.backend {
-            Backend::Sqlite(_) => return Ok(Some(self.head_position().await?)),
-            Backend::Postgres(pool) => pool,
+        let Some(horizon) = HORIZON.on(self.kind()) else {
+            return Ok(Some(self.head_position().await?));
         };
-        let (head, running_below): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(MAX(position), 0), \
-                    pg_snapshot_xmax(pg_current_snapshot())::text::bigint \
-             FROM task_versions",
-        )
-        .fetch_one(pool)
-        .await?;
+        let (head, running_below): (i64, i64) = self
+            .pool
+            .fetch_one(&Statement::new(horizon.head_and_running))
+            .await?;
         let deadline = Instant::now() + SETTLE_WAIT;
         loop {
-            let horizon: i64 =
-                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-                    .fetch_one(pool)
-                    .await?;
-            if horizon >= running_below {
+            let (oldest_running,): (i64,) = self
+                .pool
+                .fetch_one(&Statement::new(horizon.oldest_running))
+                .await?;
+            if oldest_running >= running_below {
                 return Ok(Some(head));
             }
             if Instant::now() > deadline {
@@ -201,20 +219,9 @@ impl Store {
 
     async fn snapshot_time(&self, position: i64) -> Result<DateTime<Utc>, StoreError> {
         const TAKEN_AT: &str = "SELECT taken_at FROM board_snapshots WHERE position = $1";
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_scalar(TAKEN_AT)
-                    .bind(position)
-                    .fetch_one(pool)
-                    .await?
-            }
-            Backend::Sqlite(pool) => {
-                sqlx::query_scalar(TAKEN_AT)
-                    .bind(position)
-                    .fetch_one(pool)
-                    .await?
-            }
-        })
+        let (taken_at,): (DbInstant,) =
+            self.pool.fetch_one(&numbers(TAKEN_AT, &[position])).await?;
+        Ok(taken_at.0)
     }
 
     /// The snapshots taken so far: the newest few, and how many there are in all.
@@ -226,23 +233,12 @@ impl Store {
         // One row per snapshot; the task rows are counted for the few listed only, since all
         // of them together grow with tasks × changes.
         const COUNT: &str = "SELECT COUNT(*) FROM board_snapshots";
-        type Recent = (i64, Option<i64>, DateTime<Utc>, i64);
-        let (recent, count): (Vec<Recent>, i64) = match &self.backend {
-            Backend::Postgres(pool) => (
-                sqlx::query_as(RECENT)
-                    .bind(RECENT_SNAPSHOTS)
-                    .fetch_all(pool)
-                    .await?,
-                sqlx::query_scalar(COUNT).fetch_one(pool).await?,
-            ),
-            Backend::Sqlite(pool) => (
-                sqlx::query_as(RECENT)
-                    .bind(RECENT_SNAPSHOTS)
-                    .fetch_all(pool)
-                    .await?,
-                sqlx::query_scalar(COUNT).fetch_one(pool).await?,
-            ),
-        };
+        type Recent = (i64, Option<i64>, DbInstant, i64);
+        let recent: Vec<Recent> = self
+            .pool
+            .fetch_all(&numbers(RECENT, &[RECENT_SNAPSHOTS]))
+            .await?;
+        let count = self.number(COUNT, &[]).await?.unwrap_or(0);
         Ok(SnapshotsReport {
             every: self.snapshot_every,
             head: self.number(HEAD, &[]).await?.unwrap_or(0),
@@ -252,7 +248,7 @@ impl Store {
                     |(position, base_position, taken_at, tasks)| SnapshotSummary {
                         position,
                         base_position,
-                        taken_at,
+                        taken_at: taken_at.0,
                         tasks: tasks as u64,
                     },
                 )
@@ -267,18 +263,20 @@ impl Store {
         &self,
         position: Option<i64>,
     ) -> Result<SnapshotAsOf, StoreError> {
-        let mut tx = RecordedTx::begin(&self.backend).await?;
+        let mut tx = self.pool.begin().await?.record();
         let position = match position {
             Some(position) => position,
-            None => tx.number(HEAD, &[]).await?.unwrap_or(0),
+            None => tx.number(&numbers(HEAD, &[])).await?.unwrap_or(0),
         };
-        let snapshot = tx.number(NEAREST, &[position]).await?;
+        let snapshot = tx.number(&numbers(NEAREST, &[position])).await?;
         let base = snapshot.unwrap_or(0);
 
         let started = Instant::now();
-        let rows: Vec<BoardRow> = tx.fetch(BOARD_FROM_SNAPSHOT, &[base, position]).await?;
+        let rows: Vec<BoardRow> = tx
+            .fetch_all(&numbers(BOARD_FROM_SNAPSHOT, &[base, position]))
+            .await?;
         let snapshot_elapsed = started.elapsed();
-        let snapshot_statement = tx.run.0.last().cloned();
+        let snapshot_statement = tx.recorded().last().cloned();
         let from_snapshot_digest = board_digest(&rows);
         let first_tasks = rows
             .iter()
@@ -292,17 +290,20 @@ impl Store {
             .collect();
 
         let started = Instant::now();
-        let log_rows: Vec<BoardRow> = tx.fetch(BOARD_FROM_LOG, &[position]).await?;
+        let log_rows: Vec<BoardRow> = tx.fetch_all(&numbers(BOARD_FROM_LOG, &[position])).await?;
         let log_elapsed = started.elapsed();
-        let log_statement = tx.run.0.last().cloned();
+        let log_statement = tx.recorded().last().cloned();
 
         let after_snapshot = tx
-            .number(VERSIONS_BETWEEN, &[base, position])
+            .number(&numbers(VERSIONS_BETWEEN, &[base, position]))
             .await?
             .unwrap_or(0);
-        let snapshot_rows = tx.number(SNAPSHOT_ROWS, &[base]).await?.unwrap_or(0);
+        let snapshot_rows = tx
+            .number(&numbers(SNAPSHOT_ROWS, &[base]))
+            .await?
+            .unwrap_or(0);
         let whole_log = tx
-            .number(VERSIONS_BETWEEN, &[0, position])
+            .number(&numbers(VERSIONS_BETWEEN, &[0, position]))
             .await?
             .unwrap_or(0);
         tx.rollback().await?;

@@ -13,14 +13,15 @@
 use std::str::FromStr;
 use std::time::Instant;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 
-use super::recorded::Recorder;
-use super::replay::HEAD;
-use super::{sqlite, Backend, BackendKind, Store, StoreError};
+use super::backend::{BackendKind, DbInstant, PerBackend};
+use super::reads::HEAD;
+use super::statement::{Bind, Statement};
+use super::{Store, StoreError};
 use crate::learn::{
-    ComputedStatistics, RefreshTrigger, Statistics, StatisticsRefresh, StatisticsReport,
-    STATISTICS_DAYS,
+    ComputedStatistics, ExecutedStatement, RefreshTrigger, Statistics, StatisticsRefresh,
+    StatisticsReport, STATISTICS_DAYS,
 };
 use crate::task::Status;
 
@@ -100,10 +101,18 @@ const RECORD_REFRESH: &str = "INSERT INTO statistics_refreshes (head, elapsed_ms
 const LAST_REFRESH: &str = "SELECT refreshed_at, head, elapsed_ms, triggered_by \
      FROM statistics_refreshes ORDER BY id DESC LIMIT 1";
 
-fn figures_sql(kind: BackendKind) -> &'static str {
-    match kind {
-        BackendKind::Postgres => FIGURES_POSTGRES,
-        BackendKind::Sqlite => FIGURES_SQLITE,
+/// The figures worked out from the log, in each backend's SQL.
+const FIGURES: PerBackend<&str> = PerBackend {
+    postgres: FIGURES_POSTGRES,
+    sqlite: FIGURES_SQLITE,
+};
+
+/// A refresh: PostgreSQL refreshes its materialized view; SQLite, which has none, empties the
+/// table and fills it again, all in the one write transaction.
+fn refresh_statements() -> PerBackend<Vec<String>> {
+    PerBackend {
+        postgres: vec![REFRESH_VIEW.to_owned()],
+        sqlite: vec![CLEAR_TABLE.to_owned(), fill_table()],
     }
 }
 
@@ -115,7 +124,7 @@ fn fill_table() -> String {
 fn compute_from_log(kind: BackendKind) -> String {
     format!(
         "SELECT kind, key, value FROM (\n{}\n) AS figures WHERE kind <> 'day' OR key >= $1",
-        figures_sql(kind)
+        FIGURES.on(kind)
     )
 }
 
@@ -139,7 +148,7 @@ impl Store {
         &self,
         request: StatisticsRequest,
     ) -> Result<StatisticsReport, StoreError> {
-        let mut run = Recorder::default();
+        let mut run = Vec::new();
         let since = Utc::now()
             .date_naive()
             .checked_sub_days(Days::new(STATISTICS_DAYS as u64 - 1))
@@ -163,21 +172,15 @@ impl Store {
         }
 
         let started = Instant::now();
-        let rows = self.figure_rows(READ_STORED, &since_text).await?;
+        let rows = self.figure_rows(READ_STORED, &since_text, &mut run).await?;
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
-        run.ran(
-            READ_STORED,
-            std::slice::from_ref(&since_text),
-            Some(rows.len() as u64),
-        );
         let figures = statistics(rows)?;
 
         let from_log = if request.compare {
             let sql = compute_from_log(self.kind());
             let started = Instant::now();
-            let rows = self.figure_rows(&sql, &since_text).await?;
+            let rows = self.figure_rows(&sql, &since_text, &mut run).await?;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-            run.ran(&sql, &[since_text], Some(rows.len() as u64));
             Some(ComputedStatistics {
                 figures: statistics(rows)?,
                 elapsed_ms,
@@ -196,7 +199,7 @@ impl Store {
             refreshed_now: trigger.is_some(),
             head,
             refresh_every: request.refresh_every,
-            statements: run.0,
+            statements: run,
         })
     }
 
@@ -207,61 +210,27 @@ impl Store {
     async fn refresh_statistics(
         &self,
         trigger: RefreshTrigger,
-        run: &mut Recorder,
+        run: &mut Vec<ExecutedStatement>,
     ) -> Result<StatisticsRefresh, StoreError> {
         let started = Instant::now();
-        let (refreshed_at, head, elapsed_ms) = match &self.backend {
-            Backend::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                run.ran("BEGIN", &[], None);
-                let head: i64 = sqlx::query_scalar(HEAD).fetch_one(&mut *tx).await?;
-                run.ran(HEAD, &[], Some(1));
-                sqlx::query(REFRESH_VIEW).execute(&mut *tx).await?;
-                run.ran(REFRESH_VIEW, &[], None);
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                let refreshed_at: DateTime<Utc> = sqlx::query_scalar(RECORD_REFRESH)
-                    .bind(head)
-                    .bind(elapsed_ms)
-                    .bind(trigger.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                run.ran(
-                    RECORD_REFRESH,
-                    &record_binds(head, elapsed_ms, trigger),
-                    Some(1),
-                );
-                tx.commit().await?;
-                (refreshed_at, head, elapsed_ms)
-            }
-            Backend::Sqlite(pool) => {
-                let mut tx = sqlite::begin_immediate(pool).await?;
-                run.ran("BEGIN IMMEDIATE", &[], None);
-                let head: i64 = sqlx::query_scalar(HEAD).fetch_one(&mut *tx).await?;
-                run.ran(HEAD, &[], Some(1));
-                let cleared = sqlx::query(CLEAR_TABLE).execute(&mut *tx).await?;
-                run.ran(CLEAR_TABLE, &[], Some(cleared.rows_affected()));
-                let fill = fill_table();
-                let filled = sqlx::query(&fill).execute(&mut *tx).await?;
-                run.ran(&fill, &[], Some(filled.rows_affected()));
-                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-                let refreshed_at: String = sqlx::query_scalar(RECORD_REFRESH)
-                    .bind(head)
-                    .bind(elapsed_ms)
-                    .bind(trigger.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                run.ran(
-                    RECORD_REFRESH,
-                    &record_binds(head, elapsed_ms, trigger),
-                    Some(1),
-                );
-                tx.commit().await?;
-                (sqlite_instant(&refreshed_at)?, head, elapsed_ms)
-            }
-        };
-        run.ran("COMMIT", &[], None);
+        let mut tx = self.pool.begin_write().await?.record();
+        let (head,): (i64,) = tx.fetch_one(&Statement::new(HEAD)).await?;
+        for refresh in refresh_statements().on(self.kind()) {
+            tx.execute(&Statement::new(refresh)).await?;
+        }
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let record = Statement::with(
+            RECORD_REFRESH,
+            [
+                Bind::int(head),
+                Bind::Float(elapsed_ms),
+                Bind::text(trigger.as_str()),
+            ],
+        );
+        let (refreshed_at,): (DbInstant,) = tx.fetch_one(&record).await?;
+        run.extend(tx.commit().await?);
         Ok(StatisticsRefresh {
-            refreshed_at,
+            refreshed_at: refreshed_at.0,
             head,
             elapsed_ms,
             trigger,
@@ -270,30 +239,14 @@ impl Store {
 
     async fn last_refresh(
         &self,
-        run: &mut Recorder,
+        run: &mut Vec<ExecutedStatement>,
     ) -> Result<Option<StatisticsRefresh>, StoreError> {
-        let row = match &self.backend {
-            Backend::Postgres(pool) => {
-                sqlx::query_as::<_, (DateTime<Utc>, i64, f64, String)>(LAST_REFRESH)
-                    .fetch_optional(pool)
-                    .await?
-            }
-            Backend::Sqlite(pool) => {
-                match sqlx::query_as::<_, (String, i64, f64, String)>(LAST_REFRESH)
-                    .fetch_optional(pool)
-                    .await?
-                {
-                    Some((at, head, elapsed_ms, trigger)) => {
-                        Some((sqlite_instant(&at)?, head, elapsed_ms, trigger))
-                    }
-                    None => None,
-                }
-            }
-        };
-        run.ran(LAST_REFRESH, &[], Some(u64::from(row.is_some())));
+        let last = Statement::new(LAST_REFRESH);
+        let row: Option<(DbInstant, i64, f64, String)> = self.pool.fetch_optional(&last).await?;
+        run.push(last.executed(Some(u64::from(row.is_some()))));
         row.map(|(refreshed_at, head, elapsed_ms, trigger)| {
             Ok(StatisticsRefresh {
-                refreshed_at,
+                refreshed_at: refreshed_at.0,
                 head,
                 elapsed_ms,
                 trigger: RefreshTrigger::parse(&trigger)
@@ -303,36 +256,24 @@ impl Store {
         .transpose()
     }
 
-    async fn head(&self, run: &mut Recorder) -> Result<i64, StoreError> {
-        let head = match &self.backend {
-            Backend::Postgres(pool) => sqlx::query_scalar(HEAD).fetch_one(pool).await?,
-            Backend::Sqlite(pool) => sqlx::query_scalar(HEAD).fetch_one(pool).await?,
-        };
-        run.ran(HEAD, &[], Some(1));
+    async fn head(&self, run: &mut Vec<ExecutedStatement>) -> Result<i64, StoreError> {
+        let statement = Statement::new(HEAD);
+        let (head,): (i64,) = self.pool.fetch_one(&statement).await?;
+        run.push(statement.executed(Some(1)));
         Ok(head)
     }
 
-    async fn figure_rows(&self, sql: &str, since: &str) -> Result<Vec<FigureRow>, StoreError> {
-        Ok(match &self.backend {
-            Backend::Postgres(pool) => sqlx::query_as(sql).bind(since).fetch_all(pool).await?,
-            Backend::Sqlite(pool) => sqlx::query_as(sql).bind(since).fetch_all(pool).await?,
-        })
+    async fn figure_rows(
+        &self,
+        sql: &str,
+        since: &str,
+        run: &mut Vec<ExecutedStatement>,
+    ) -> Result<Vec<FigureRow>, StoreError> {
+        let statement = Statement::with(sql, [Bind::text(since)]);
+        let rows: Vec<FigureRow> = self.pool.fetch_all(&statement).await?;
+        run.push(statement.executed(Some(rows.len() as u64)));
+        Ok(rows)
     }
-}
-
-fn record_binds(head: i64, elapsed_ms: f64, trigger: RefreshTrigger) -> Vec<String> {
-    vec![
-        head.to_string(),
-        format!("{elapsed_ms:.3}"),
-        trigger.as_str().to_owned(),
-    ]
-}
-
-/// SQLite keeps instants as UTC text (see sqlite.rs).
-fn sqlite_instant(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|error| undecodable(format!("instant {text:?}: {error}")))
 }
 
 fn undecodable(message: String) -> StoreError {

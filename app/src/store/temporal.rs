@@ -7,8 +7,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::pages::{self, Bind, Statement};
-use super::{postgres, sqlite, version_columns, Backend, Store, StoreError};
+use super::backend::{DbInstant, PerBackend};
+use super::reads;
+use super::row::{VersionRow, VERSION_COLUMNS};
+use super::statement::{Bind, Statement};
+use super::{Store, StoreError};
 use crate::learn::{AsOfRun, Period, TemporalReport};
 use crate::task::{EntityId, TaskVersion};
 
@@ -17,12 +20,12 @@ use crate::task::{EntityId, TaskVersion};
 fn board_through_view(at: DateTime<Utc>) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {}, v.valid_to FROM task_version_periods v",
-        version_columns!()
+        VERSION_COLUMNS
     ));
     statement.push(
         " WHERE v.valid_from <= ? AND (v.valid_to IS NULL OR v.valid_to > ?) \
          ORDER BY v.valid_from DESC, v.position DESC",
-        [Bind::Instant(at), Bind::Instant(at)],
+        [Bind::instant(at), Bind::instant(at)],
     );
     statement.limit_page();
     statement
@@ -32,13 +35,27 @@ fn board_through_view(at: DateTime<Utc>) -> Statement {
 fn task_periods(entity_id: EntityId) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {}, v.valid_to FROM task_version_periods v",
-        version_columns!()
+        VERSION_COLUMNS
     ));
     statement.push(
         " WHERE v.entity_id = ? ORDER BY v.version",
-        [Bind::Id(entity_id)],
+        [Bind::Id(entity_id.as_uuid())],
     );
     statement
+}
+
+/// A view's definition as the catalog holds it (bound: the view's name).
+const VIEW_DEFINITION: PerBackend<&str> = PerBackend {
+    postgres: "SELECT pg_get_viewdef(to_regclass($1), true)",
+    sqlite: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = $1",
+};
+
+/// A version read through the view, with the end of its validity.
+#[derive(sqlx::FromRow)]
+struct PeriodRow {
+    #[sqlx(flatten)]
+    version: VersionRow,
+    valid_to: Option<DbInstant>,
 }
 
 fn period(version: &TaskVersion, valid_to: Option<DateTime<Utc>>) -> Period {
@@ -55,20 +72,19 @@ fn period(version: &TaskVersion, valid_to: Option<DateTime<Utc>>) -> Period {
 impl Store {
     /// The board at `at` read both ways, and the periods of the first task on it.
     pub async fn temporal(&self, at: DateTime<Utc>) -> Result<TemporalReport, StoreError> {
-        let view_definition = match &self.backend {
-            Backend::Postgres(pool) => {
-                postgres::view_definition(pool, "task_version_periods").await?
-            }
-            Backend::Sqlite(pool) => sqlite::view_definition(pool, "task_version_periods").await?,
-        };
+        let definition = Statement::with(
+            VIEW_DEFINITION.on(self.kind()),
+            [Bind::text("task_version_periods")],
+        );
+        let (view_definition,): (String,) = self.pool.fetch_one(&definition).await?;
         let (through_view, first_task) = self.periods_run(&board_through_view(at)).await?;
 
-        let statement = pages::as_of(at, None);
+        let statement = reads::as_of(at, None);
         let started = Instant::now();
         let rows = self.versions(&statement).await?;
         let through_index = AsOfRun {
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-            statement: statement.executed(rows.len()),
+            statement: statement.executed(Some(rows.len() as u64)),
             rows: rows.iter().map(|version| period(version, None)).collect(),
         };
 
@@ -91,13 +107,19 @@ impl Store {
         statement: &Statement,
     ) -> Result<(AsOfRun, Option<EntityId>), StoreError> {
         let started = Instant::now();
-        let rows = match &self.backend {
-            Backend::Postgres(pool) => postgres::periods(pool, statement).await?,
-            Backend::Sqlite(pool) => sqlite::periods(pool, statement).await?,
-        };
+        let rows: Vec<PeriodRow> = self.pool.fetch_all(statement).await?;
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    TaskVersion::try_from(row.version)?,
+                    row.valid_to.map(|at| at.0),
+                ))
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let run = AsOfRun {
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-            statement: statement.executed(rows.len()),
+            statement: statement.executed(Some(rows.len() as u64)),
             rows: rows
                 .iter()
                 .map(|(version, valid_to)| period(version, *valid_to))

@@ -6,8 +6,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use super::pages::{Bind, Statement};
-use super::{postgres, version_columns, BackendKind, Store, StoreError};
+use super::backend::{PerBackend, APPENDED_CHANNEL};
+use super::{reads, Store, StoreError};
 use crate::learn::{read_model_row, ExecutedStatement, HoodReport};
 
 /// How many writes' statements a process keeps.
@@ -51,15 +51,7 @@ impl Store {
             Some(position) => position,
             None => self.head_position().await?,
         };
-        let statement = {
-            let mut statement = Statement::new(format!(
-                "SELECT {} FROM task_versions v WHERE",
-                version_columns!()
-            ));
-            statement.push(" v.position = ?", [Bind::Int(position)]);
-            statement
-        };
-        let Some(appended) = self.versions(&statement).await?.into_iter().next() else {
+        let Some(appended) = self.version_at(&reads::at_position(position)).await? else {
             return Ok(None);
         };
         let before = match appended.version {
@@ -78,18 +70,18 @@ impl Store {
                 &[position],
             )
             .await?;
-        let announcement = match self.kind() {
-            BackendKind::Postgres => format!(
-                "After the commit, this server process sends SELECT pg_notify('{}', '') (several \
-                 commits folded into one). Every process listening on the channel, and so every \
-                 open page, reads the log after its own cursor.",
-                postgres::APPENDED_CHANNEL
+        let announcement = PerBackend {
+            postgres: format!(
+                "After the commit, this server process sends SELECT pg_notify('{APPENDED_CHANNEL}', \
+                 '') (several commits folded into one). Every process listening on the channel, \
+                 and so every open page, reads the log after its own cursor."
             ),
-            BackendKind::Sqlite => "SQLite has no NOTIFY: after the commit, the server process \
-                 wakes its own followers through an in-memory channel, and every open page reads \
-                 the log after its own cursor."
+            sqlite: "SQLite has no NOTIFY: after the commit, the server process wakes its own \
+                 followers through an in-memory channel, and every open page reads the log after \
+                 its own cursor."
                 .to_owned(),
-        };
+        }
+        .on(self.kind());
         Ok(Some(HoodReport {
             statements: self.traces.find(position),
             read_model_before: before.as_ref().map(read_model_row),

@@ -11,14 +11,30 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::recorded::Recorder;
+use super::backend::{DbInstant, PerBackend, Tx};
+use super::row::{version_values, VersionRow, INSERT_COLUMNS};
+use super::statement::{Bind, Statement};
 use super::trace::Traces;
-use super::{
-    chain, generate, postgres, seed, sqlite, Backend, BoardSize, Generated, Store, StoreError,
-};
+use super::{chain, generate, reads, seed, BoardSize, Generated, Store, StoreError};
 use crate::idempotency::{self, IdempotencyKey};
 use crate::learn::ExecutedStatement;
 use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
+
+/// The database's clock, read inside the writing transaction.
+const CLOCK: PerBackend<&str> = PerBackend {
+    postgres: "SELECT clock_timestamp()",
+    sqlite: "SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')",
+};
+
+/// Locks the task's read-model row until commit. SQLite needs none: BEGIN IMMEDIATE already
+/// holds its single write lock.
+const LOCK_CURRENT: PerBackend<Option<&str>> = PerBackend {
+    postgres: Some("SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE"),
+    sqlite: None,
+};
+
+/// Records which version a submission's key produced (bound: the key, the version's id).
+const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
 
 /// A version about to be appended, before the database has given it a position.
 pub(crate) struct NewVersion<'a> {
@@ -306,10 +322,7 @@ impl Store {
         key: IdempotencyKey,
         target: Option<EntityId>,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        let found = match &self.backend {
-            Backend::Postgres(pool) => postgres::version_for_key(pool, key).await?,
-            Backend::Sqlite(pool) => sqlite::version_for_key(pool, key).await?,
-        };
+        let found = self.version_at(&reads::version_for_key(key)).await?;
         match (found, target) {
             (Some(done), Some(target)) if done.entity_id != target => {
                 Err(StoreError::Invalid(vec![FieldError::new(
@@ -322,22 +335,10 @@ impl Store {
     }
 
     pub(super) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        let mut run = Recorder::default();
-        let conn = match &self.backend {
-            Backend::Postgres(pool) => {
-                run.ran("BEGIN", &[], None);
-                WriteConn::Postgres(pool.begin().await?)
-            }
-            Backend::Sqlite(pool) => {
-                run.ran("BEGIN IMMEDIATE", &[], None);
-                WriteConn::Sqlite(sqlite::begin_immediate(pool).await?)
-            }
-        };
         Ok(WriteTx {
-            conn,
+            tx: self.pool.begin_write().await?.record(),
             appended: Arc::clone(&self.appended),
             traces: Arc::clone(&self.traces),
-            run,
             position: None,
         })
     }
@@ -347,17 +348,11 @@ impl Store {
 /// each statement as it runs (for the under-the-hood view) and carries the process's
 /// announcement of appends, made once the append has committed.
 pub(super) struct WriteTx {
-    pub conn: WriteConn,
+    pub tx: Tx,
     appended: Arc<watch::Sender<()>>,
     traces: Arc<Traces>,
-    pub run: Recorder,
     /// The position of the one version appended, once it is.
     position: Option<i64>,
-}
-
-pub(super) enum WriteConn {
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
 }
 
 impl WriteTx {
@@ -366,24 +361,15 @@ impl WriteTx {
         &mut self,
         entity_id: EntityId,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        let id = [entity_id.to_string()];
-        let latest = match &mut self.conn {
-            WriteConn::Postgres(tx) => {
-                let latest = postgres::lock_latest(tx, entity_id).await?;
-                let found = latest.as_ref().map(|_| 1);
-                self.run.ran(postgres::LOCK_CURRENT, &id, found);
-                self.run.ran(&postgres::latest_sql(), &id, found);
-                latest
-            }
-            // BEGIN IMMEDIATE already holds SQLite's single write lock.
-            WriteConn::Sqlite(tx) => {
-                let latest = sqlite::latest(&mut **tx, entity_id).await?;
-                let found = latest.as_ref().map_or(0, |_| 1);
-                self.run.ran(&sqlite::latest_sql(), &id, Some(found));
-                latest
-            }
-        };
-        Ok(latest)
+        // Lock first, read second. A writer queued on this lock wakes up after the winner
+        // commits; under READ COMMITTED only a new statement sees the winner's version row, so
+        // the read cannot be folded into the locking statement.
+        if let Some(lock) = LOCK_CURRENT.on(self.tx.kind()) {
+            let lock = Statement::with(lock, [Bind::Id(entity_id.as_uuid())]);
+            self.tx.fetch_optional::<(i32,)>(&lock).await?;
+        }
+        let latest: Option<VersionRow> = self.tx.fetch_optional(&reads::latest(entity_id)).await?;
+        Ok(latest.map(TaskVersion::try_from).transpose()?)
     }
 
     /// Like `lock_latest`, for operations that need a task that exists and is not deleted.
@@ -402,41 +388,35 @@ impl WriteTx {
         entity_id: EntityId,
         version: i64,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        let (sql, found) = match &mut self.conn {
-            WriteConn::Postgres(tx) => (
-                postgres::version_sql(),
-                postgres::version(&mut **tx, entity_id, version).await?,
-            ),
-            WriteConn::Sqlite(tx) => (
-                sqlite::version_sql(),
-                sqlite::version(&mut **tx, entity_id, version).await?,
-            ),
-        };
-        let binds = [entity_id.to_string(), version.to_string()];
-        self.run
-            .ran(&sql, &binds, Some(found.as_ref().map_or(0, |_| 1)));
-        Ok(found)
+        let found: Option<VersionRow> = self
+            .tx
+            .fetch_optional(&reads::version(entity_id, version))
+            .await?;
+        Ok(found.map(TaskVersion::try_from).transpose()?)
     }
 
     /// The database clock, inside the transaction.
     pub(super) async fn now(&mut self) -> Result<DateTime<Utc>, StoreError> {
-        let (sql, now) = match &mut self.conn {
-            WriteConn::Postgres(tx) => (postgres::CLOCK, postgres::clock(tx).await?),
-            WriteConn::Sqlite(tx) => (sqlite::CLOCK, sqlite::clock(tx).await?),
-        };
-        self.run.ran(sql, &[], Some(1));
-        Ok(now)
+        let clock = Statement::new(CLOCK.on(self.tx.kind()));
+        let (now,): (DbInstant,) = self.tx.fetch_one(&clock).await?;
+        Ok(now.0)
     }
 
-    /// Inserts one sealed version and records the statement with its bind values.
-    pub(super) async fn insert(&mut self, row: TaskVersion) -> Result<TaskVersion, StoreError> {
-        let binds = insert_binds(&row);
-        let (sql, inserted) = match &mut self.conn {
-            WriteConn::Postgres(tx) => (postgres::INSERT_VERSION, postgres::insert(tx, row).await),
-            WriteConn::Sqlite(tx) => (sqlite::INSERT_VERSION, sqlite::insert(tx, row).await),
-        };
-        self.run.ran(sql, &binds, inserted.as_ref().ok().map(|_| 1));
-        inserted
+    /// Inserts one sealed version; the database gives it its position.
+    pub(super) async fn insert(&mut self, mut row: TaskVersion) -> Result<TaskVersion, StoreError> {
+        let insert = Statement::with(
+            format!(
+                "INSERT INTO task_versions ({INSERT_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 RETURNING position"
+            ),
+            version_values(&row),
+        );
+        let inserted: Result<(i64,), _> = self.tx.fetch_one(&insert).await;
+        row.position = inserted
+            .map(|(position,)| position)
+            .map_err(|error| StoreError::from_insert(error, row.version))?;
+        Ok(row)
     }
 
     /// Stamps, hashes and inserts the next version.
@@ -448,43 +428,38 @@ impl WriteTx {
         let key = new.meta.idempotency_key;
         let row = self.insert(chain::seal(new, now)).await?;
         if let Some(key) = key {
-            let sql = match &mut self.conn {
-                WriteConn::Postgres(tx) => {
-                    postgres::insert_idempotency_key(tx, key, row.id).await?;
-                    postgres::INSERT_KEY
-                }
-                WriteConn::Sqlite(tx) => {
-                    sqlite::insert_idempotency_key(tx, key, row.id).await?;
-                    sqlite::INSERT_KEY
-                }
-            };
-            self.run
-                .ran(sql, &[key.to_string(), row.id.to_string()], Some(1));
+            let record = Statement::with(INSERT_KEY, [Bind::Id(key.as_uuid()), Bind::Id(row.id)]);
+            self.tx.execute(&record).await?;
         }
         self.position = Some(row.position);
         Ok(row)
     }
 
-    /// Appends versions of distinct tasks in one statement; nothing is committed yet.
+    /// Appends versions of distinct tasks in one statement (the board generator's path); nothing
+    /// is committed yet. The triggers run for every row as they do for a single append; a
+    /// statement may hold each task at most once, because a row's version check reads the read
+    /// model as it stood before the statement.
     pub(super) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
-        match &mut self.conn {
-            WriteConn::Postgres(tx) => postgres::insert_many(tx, rows).await,
-            WriteConn::Sqlite(tx) => sqlite::insert_many(tx, rows).await,
+        let mut insert = Statement::new(format!(
+            "INSERT INTO task_versions ({INSERT_COLUMNS}) VALUES "
+        ));
+        for (i, row) in rows.iter().enumerate() {
+            let values = version_values(row);
+            let placeholders = vec!["?"; values.len()].join(", ");
+            let separator = if i == 0 { "" } else { ", " };
+            insert.push(&format!("{separator}({placeholders})"), values);
         }
+        self.tx.execute(&insert).await?;
+        Ok(())
     }
 
     /// Commits, then announces the append: to this process's followers directly, and on
     /// PostgreSQL through the announcer to every process listening on the database. A single
     /// append's statements are kept for the under-the-hood view.
     pub(super) async fn commit(self) -> Result<(), StoreError> {
-        match self.conn {
-            WriteConn::Postgres(tx) => tx.commit().await?,
-            WriteConn::Sqlite(tx) => tx.commit().await?,
-        }
-        let mut run = self.run;
-        run.ran("COMMIT", &[], None);
+        let statements = self.tx.commit().await?;
         if let Some(position) = self.position {
-            self.traces.keep(position, run.0);
+            self.traces.keep(position, statements);
         }
         self.appended.send_replace(());
         Ok(())
@@ -492,13 +467,7 @@ impl WriteTx {
 
     /// Rolls back (a demonstration's end); what was recorded is returned.
     pub(super) async fn rollback(self) -> Result<Vec<ExecutedStatement>, StoreError> {
-        match self.conn {
-            WriteConn::Postgres(tx) => tx.rollback().await?,
-            WriteConn::Sqlite(tx) => tx.rollback().await?,
-        }
-        let mut run = self.run;
-        run.ran("ROLLBACK", &[], None);
-        Ok(run.0)
+        Ok(self.tx.rollback().await?)
     }
 
     /// The last step of every write: append the one new version, then commit.
@@ -507,32 +476,4 @@ impl WriteTx {
         self.commit().await?;
         Ok(row)
     }
-}
-
-/// The values `INSERT_VERSION` binds, in order, as text.
-fn insert_binds(row: &TaskVersion) -> Vec<String> {
-    let optional = |value: Option<String>| value.unwrap_or_else(|| "NULL".to_owned());
-    let fields = &row.fields;
-    vec![
-        row.id.to_string(),
-        row.entity_id.to_string(),
-        row.version.to_string(),
-        fields.title.as_str().to_owned(),
-        optional(
-            fields
-                .description
-                .as_ref()
-                .map(|text| text.as_str().to_owned()),
-        ),
-        fields.status.as_str().to_owned(),
-        fields.priority.value().to_string(),
-        optional(fields.due_date.map(|date| date.to_string())),
-        row.op.as_str().to_owned(),
-        row.recorded_at.to_rfc3339(),
-        optional(row.deleted_at.map(|at| at.to_rfc3339())),
-        row.actor.as_str().to_owned(),
-        optional(row.note.as_ref().map(|note| note.as_str().to_owned())),
-        optional(row.prev_hash.clone()),
-        row.hash.clone(),
-    ]
 }

@@ -1,0 +1,404 @@
+//! The seam between the store and its two databases, and the only place that tells them apart
+//! by type. Everything above it is written once: a `Statement` goes in, rows decoded by column
+//! name come out. What truly differs lives here as code (opening a pool, SQLite's write lock,
+//! PostgreSQL's LISTEN/NOTIFY, the column types in `columns`) or as data in `PerBackend` (SQL
+//! text that reads differently on each). A new operation needs no change here.
+
+mod columns;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{FromRow, PgPool, SqlitePool};
+use tokio::sync::watch;
+
+pub(super) use columns::{DbId, DbInstant};
+
+use super::statement::{Bind, Statement};
+use super::StoreError;
+use crate::learn::ExecutedStatement;
+
+/// The channel each server process announces its committed appends on (migration 0005).
+pub(super) const APPENDED_CHANNEL: &str = "task_versions_appended";
+
+/// Which database a store talks to; shown in the UI so a class can see what it is looking at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Postgres,
+    Sqlite,
+}
+
+/// A value (usually SQL text) written once per backend, side by side; `on` picks one.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PerBackend<T> {
+    pub postgres: T,
+    pub sqlite: T,
+}
+
+impl<T> PerBackend<T> {
+    pub fn on(self, kind: BackendKind) -> T {
+        match kind {
+            BackendKind::Postgres => self.postgres,
+            BackendKind::Sqlite => self.sqlite,
+        }
+    }
+}
+
+/// A row type the store reads from either database, by column name.
+pub(super) trait StoredRow:
+    for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+
+impl<T> StoredRow for T where
+    T: for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
+{
+}
+
+/// Binds a statement's values in the backend's column types; expanded once per backend.
+macro_rules! bound {
+    ($query:expr, $statement:expr) => {{
+        let mut query = $query;
+        for bind in &$statement.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_deref()),
+                Bind::Int(number) => query.bind(*number),
+                Bind::SmallInt(number) => query.bind(*number),
+                Bind::Float(number) => query.bind(*number),
+                Bind::Instant(at) => query.bind(at.map(DbInstant)),
+                Bind::Date(date) => query.bind(*date),
+                Bind::Id(id) => query.bind(DbId(*id)),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs one body against whichever database a value holds: the body is written once and
+/// compiled for each backend's types.
+macro_rules! on_each {
+    ($value:expr, $enum:ident, $inner:ident => $body:expr) => {
+        match $value {
+            $enum::Postgres($inner) => $body,
+            $enum::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// A connection pool to one of the two supported databases.
+#[derive(Clone, Debug)]
+pub(super) enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+impl Pool {
+    /// Opens the database named by `url` (`postgres://...` or `sqlite:...`), creating a SQLite
+    /// file if needed, and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            return Ok(Self::Postgres(pool));
+        }
+        // WAL lets readers go on while one writer appends; the busy timeout makes concurrent
+        // writers queue for SQLite's one write lock instead of failing.
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        if let Some(dir) = Path::new(options.get_filename()).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|error| StoreError::Database(error.into()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Pool::Postgres(_) => BackendKind::Postgres,
+            Pool::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    pub async fn fetch_all<T: StoredRow>(
+        &self,
+        statement: &Statement,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+            .fetch_all(pool)
+            .await)
+    }
+
+    pub async fn fetch_optional<T: StoredRow>(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<T>, sqlx::Error> {
+        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+            .fetch_optional(pool)
+            .await)
+    }
+
+    pub async fn fetch_one<T: StoredRow>(&self, statement: &Statement) -> Result<T, sqlx::Error> {
+        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+            .fetch_one(pool)
+            .await)
+    }
+
+    /// A transaction that only reads, or writes what no other writer touches (a demonstration's
+    /// scratch table, a snapshot claimed by its primary key).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let conn = on_each!(self, Pool, pool => pool.begin().await?.into());
+        Ok(Tx::started(conn, "BEGIN"))
+    }
+
+    /// A transaction that appends. On SQLite it takes the one write lock up front (BEGIN
+    /// IMMEDIATE), so concurrent writers queue on the busy timeout instead of failing mid-way;
+    /// PostgreSQL writers lock the rows they change instead.
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Pool::Postgres(_) => self.begin().await,
+            Pool::Sqlite(pool) => Ok(Tx::started(
+                pool.begin_with("BEGIN IMMEDIATE").await?.into(),
+                "BEGIN IMMEDIATE",
+            )),
+        }
+    }
+
+    /// Starts following appends: on PostgreSQL, this process's commits and the NOTIFY other
+    /// processes send after theirs (so appends made through any server on the database are
+    /// heard); on SQLite, this process's own commits.
+    pub async fn appends(&self, own: watch::Receiver<()>) -> Result<Appends, sqlx::Error> {
+        Ok(match self {
+            Pool::Postgres(pool) => {
+                let mut listener = PgListener::connect_with(pool).await?;
+                listener.listen(APPENDED_CHANNEL).await?;
+                Appends::Postgres(Box::new(listener), own)
+            }
+            Pool::Sqlite(_) => Appends::Sqlite(own),
+        })
+    }
+
+    /// On PostgreSQL, starts telling the other server processes on the database about this
+    /// one's appends. SQLite has no NOTIFY, and other processes on the file are not followed.
+    pub fn announce_appends(&self, appended: watch::Receiver<()>) {
+        if let Pool::Postgres(pool) = self {
+            tokio::spawn(announce_appends(pool.clone(), appended));
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        on_each!(self, Pool, pool => pool.is_closed())
+    }
+
+    pub async fn close(&self) {
+        on_each!(self, Pool, pool => pool.close().await)
+    }
+}
+
+/// Tells the other server processes on a PostgreSQL database about this one's appends: one
+/// NOTIFY per wake-up, sent after the commits, so appends made while one is on its way are
+/// folded into the next. A NOTIFY inside each append would make PostgreSQL commit the appends
+/// one at a time (it holds a cluster-wide lock from a notifying transaction's commit to its end).
+async fn announce_appends(pool: PgPool, mut appended: watch::Receiver<()>) {
+    // Ends when the last store handle (which owns the sender) is gone.
+    while appended.changed().await.is_ok() {
+        if pool.is_closed() {
+            return;
+        }
+        let notified = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(APPENDED_CHANNEL)
+            .execute(&pool)
+            .await;
+        if let Err(error) = notified {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "could not announce appends to other server processes");
+        }
+    }
+}
+
+/// Wake-ups for whoever follows the version table. A wake-up says "something was appended",
+/// not what: the follower reads everything after its own cursor, so a lost or merged wake-up
+/// delays a change but never loses it.
+pub enum Appends {
+    /// Other processes' announcements, and this process's own commits (heard directly rather
+    /// than by a round trip through the database).
+    Postgres(Box<PgListener>, watch::Receiver<()>),
+    Sqlite(watch::Receiver<()>),
+}
+
+impl Appends {
+    /// Waits for the next append. Cancel-safe, so it can race a timer in `select!`.
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        match self {
+            // A lost connection is re-established by the next call; what was announced while
+            // it was down is found by the follower's read after its cursor.
+            Appends::Postgres(listener, own) => tokio::select! {
+                heard = listener.recv() => heard.map(drop)?,
+                // The sender lives as long as the store, which outlives every follower.
+                changed = own.changed() => changed.unwrap_or(()),
+            },
+            // The sender lives as long as the store, which outlives every follower.
+            Appends::Sqlite(appended) => appended.changed().await.unwrap_or(()),
+        }
+        Ok(())
+    }
+}
+
+/// An open transaction on either database. Dropping it without `commit` rolls it back. When
+/// `record` has been called it keeps each statement with its values and the rows it touched,
+/// so a page can show exactly what ran; otherwise recording costs nothing.
+pub(super) struct Tx {
+    conn: Conn,
+    begun_with: &'static str,
+    recorded: Option<Vec<ExecutedStatement>>,
+}
+
+enum Conn {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Conn {
+    fn from(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Self {
+        Conn::Postgres(tx)
+    }
+}
+
+impl From<sqlx::Transaction<'static, sqlx::Sqlite>> for Conn {
+    fn from(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Self {
+        Conn::Sqlite(tx)
+    }
+}
+
+/// Statements that report how many rows they touched; DDL and the like are shown without.
+fn is_dml(sql: &str) -> bool {
+    ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|verb| sql.trim_start().starts_with(verb))
+}
+
+impl Tx {
+    fn started(conn: Conn, begun_with: &'static str) -> Self {
+        Self {
+            conn,
+            begun_with,
+            recorded: None,
+        }
+    }
+
+    /// Keeps every statement from here on, starting with the one that began the transaction.
+    pub fn record(mut self) -> Self {
+        self.recorded = Some(vec![Statement::new(self.begun_with).executed(None)]);
+        self
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        match self.conn {
+            Conn::Postgres(_) => BackendKind::Postgres,
+            Conn::Sqlite(_) => BackendKind::Sqlite,
+        }
+    }
+
+    /// What has been recorded so far (nothing unless `record` was called).
+    pub fn recorded(&self) -> &[ExecutedStatement] {
+        self.recorded.as_deref().unwrap_or_default()
+    }
+
+    fn note(&mut self, statement: &Statement, rows: Option<u64>) {
+        if let Some(recorded) = &mut self.recorded {
+            recorded.push(statement.executed(rows));
+        }
+    }
+
+    pub async fn fetch_all<T: StoredRow>(
+        &mut self,
+        statement: &Statement,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let rows = on_each!(&mut self.conn, Conn, tx =>
+            bound!(sqlx::query_as(&statement.sql), statement).fetch_all(&mut **tx).await);
+        self.note(statement, rows.as_ref().ok().map(|rows| rows.len() as u64));
+        rows
+    }
+
+    pub async fn fetch_optional<T: StoredRow>(
+        &mut self,
+        statement: &Statement,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let row = on_each!(&mut self.conn, Conn, tx =>
+            bound!(sqlx::query_as(&statement.sql), statement).fetch_optional(&mut **tx).await);
+        self.note(
+            statement,
+            row.as_ref().ok().map(|row| u64::from(row.is_some())),
+        );
+        row
+    }
+
+    /// Runs a statement that must return exactly one row. A failed statement is recorded
+    /// without a row count (a demonstration may go on after a refusal).
+    pub async fn fetch_one<T: StoredRow>(
+        &mut self,
+        statement: &Statement,
+    ) -> Result<T, sqlx::Error> {
+        let row = on_each!(&mut self.conn, Conn, tx =>
+            bound!(sqlx::query_as(&statement.sql), statement).fetch_one(&mut **tx).await);
+        self.note(statement, row.as_ref().ok().map(|_| 1));
+        row
+    }
+
+    /// Runs a query that returns one whole number at most (no row or a NULL reads as `None`).
+    pub async fn number(&mut self, statement: &Statement) -> Result<Option<i64>, sqlx::Error> {
+        let row: Option<(Option<i64>,)> = self.fetch_optional(statement).await?;
+        Ok(row.and_then(|(number,)| number))
+    }
+
+    /// Runs a statement that returns no rows; how many it touched.
+    pub async fn execute(&mut self, statement: &Statement) -> Result<u64, sqlx::Error> {
+        let touched = on_each!(&mut self.conn, Conn, tx =>
+            bound!(sqlx::query(&statement.sql), statement)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected());
+        self.note(statement, is_dml(&statement.sql).then_some(touched));
+        Ok(touched)
+    }
+
+    /// Commits; returns what was recorded, ending with the COMMIT.
+    pub async fn commit(self) -> Result<Vec<ExecutedStatement>, sqlx::Error> {
+        let Self { conn, recorded, .. } = self;
+        on_each!(conn, Conn, tx => tx.commit().await)?;
+        Ok(ended(recorded, "COMMIT"))
+    }
+
+    /// Rolls back; returns what was recorded, ending with the ROLLBACK.
+    pub async fn rollback(self) -> Result<Vec<ExecutedStatement>, sqlx::Error> {
+        let Self { conn, recorded, .. } = self;
+        on_each!(conn, Conn, tx => tx.rollback().await)?;
+        Ok(ended(recorded, "ROLLBACK"))
+    }
+}
+
+/// What a transaction recorded, with the statement that ended it.
+fn ended(recorded: Option<Vec<ExecutedStatement>>, last: &str) -> Vec<ExecutedStatement> {
+    let mut recorded = recorded.unwrap_or_default();
+    if !recorded.is_empty() {
+        recorded.push(Statement::new(last).executed(None));
+    }
+    recorded
+}

@@ -1,0 +1,273 @@
+//! The SQL of every read, written once for both backends. Each list that grows with the data
+//! is read a page at a time (keyset pagination, see `crate::paging`): the statement orders by an
+//! index's exact key, ends in a unique tie-breaker, and continues after the previous page's last
+//! key with one row comparison, so every page is an index seek plus `PAGE_SIZE + 1` rows. The
+//! statements are built with only the conditions a request uses (no `$1 IS NULL OR …`, which
+//! would keep PostgreSQL from planning for the actual values).
+
+use chrono::{DateTime, Utc};
+
+use super::backend::{BackendKind, PerBackend};
+use super::row::{PREVIOUS_COLUMNS, VERSION_COLUMNS};
+use super::statement::{Bind, Statement};
+use crate::idempotency::IdempotencyKey;
+use crate::paging::{TimeCursor, NO_DUE_DATE};
+use crate::task::{EntityId, FeedQuery, TaskFilter, TaskSort};
+
+/// A task's latest version, through the read model.
+pub(super) fn latest(entity_id: EntityId) -> Statement {
+    Statement::with(
+        format!(
+            "SELECT {VERSION_COLUMNS} FROM task_current c JOIN task_versions v \
+             ON v.id = c.version_id WHERE c.entity_id = $1"
+        ),
+        [Bind::Id(entity_id.as_uuid())],
+    )
+}
+
+/// One version of a task.
+pub(super) fn version(entity_id: EntityId, version: i64) -> Statement {
+    Statement::with(
+        format!(
+            "SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2"
+        ),
+        [Bind::Id(entity_id.as_uuid()), Bind::int(version)],
+    )
+}
+
+/// The version at one position of the log.
+pub(super) fn at_position(position: i64) -> Statement {
+    Statement::with(
+        format!("SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.position = $1"),
+        [Bind::int(position)],
+    )
+}
+
+/// Every version of one task, oldest first.
+pub(super) fn whole_history(entity_id: EntityId) -> Statement {
+    Statement::with(
+        format!(
+            "SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.entity_id = $1 ORDER BY v.version"
+        ),
+        [Bind::Id(entity_id.as_uuid())],
+    )
+}
+
+/// The version an earlier submission with `key` appended.
+pub(super) fn version_for_key(key: IdempotencyKey) -> Statement {
+    Statement::with(
+        format!(
+            "SELECT {VERSION_COLUMNS} FROM idempotency_keys k JOIN task_versions v \
+             ON v.id = k.version_id WHERE k.key = $1"
+        ),
+        [Bind::Id(key.as_uuid())],
+    )
+}
+
+/// One page of the change feed, newest first, each version with the fields it replaced; one
+/// row more than asked for, to learn whether an older page exists.
+pub(super) fn feed(query: &FeedQuery) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {VERSION_COLUMNS}, {PREVIOUS_COLUMNS} FROM task_versions v \
+         LEFT JOIN task_versions p ON p.entity_id = v.entity_id AND p.version = v.version - 1 \
+         WHERE TRUE"
+    ));
+    if let Some(after) = query.after {
+        statement.push(" AND v.position > ?", [Bind::int(after)]);
+    }
+    if let Some(before) = query.before {
+        statement.push(" AND v.position < ?", [Bind::int(before)]);
+    }
+    if let Some(op) = query.op {
+        statement.push(" AND v.op = ?", [Bind::text(op.as_str())]);
+    }
+    if let Some(actor) = &query.actor {
+        statement.push(" AND v.actor = ?", [Bind::text(actor.as_str())]);
+    }
+    if let Some(since) = query.since {
+        statement.push(" AND v.recorded_at >= ?", [Bind::instant(since)]);
+    }
+    statement.push(
+        " ORDER BY v.position DESC LIMIT ?",
+        [Bind::int(i64::from(query.limit) + 1)],
+    );
+    statement
+}
+
+/// The newest position in the log, 0 while it is empty (an index lookup, not a scan).
+pub(super) const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM task_versions";
+
+/// A statement of whole numbers only, such as the log's positions.
+pub(super) fn numbers(sql: &str, binds: &[i64]) -> Statement {
+    Statement::with(sql, binds.iter().map(|number| Bind::int(*number)))
+}
+
+/// Tasks without a due date sort after every dated one: the same stand-in as the index in
+/// migration 0004, written exactly as the index's expression so the planner can use it.
+const DUE_KEY: PerBackend<&str> = PerBackend {
+    postgres: "COALESCE(c.due_date, DATE '9999-12-31')",
+    sqlite: "COALESCE(c.due_date, '9999-12-31')",
+};
+
+/// Titles containing the search text. PostgreSQL matches case-insensitively with ILIKE; SQLite
+/// asks its trigram index, which only serves strings of three characters or more, and reads the
+/// titles for shorter ones.
+fn push_search(statement: &mut Statement, kind: BackendKind, search: &crate::paging::TitleSearch) {
+    let trigram = kind == BackendKind::Sqlite && search.as_str().chars().count() >= 3;
+    if trigram {
+        let phrase = format!("\"{}\"", search.as_str().replace('"', "\"\""));
+        statement.push(
+            " AND c.rowid IN (SELECT rowid FROM task_title_search WHERE title MATCH ?)",
+            [Bind::text(phrase)],
+        );
+    } else {
+        let like = PerBackend {
+            postgres: " AND c.title ILIKE ?",
+            sqlite: " AND c.title LIKE ? ESCAPE '\\'",
+        };
+        statement.push(like.on(kind), [Bind::text(search.like_pattern())]);
+    }
+}
+
+/// One page of the live list, from the read model, joined to each row's version.
+pub(super) fn live(kind: BackendKind, filter: &TaskFilter) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NULL",
+        VERSION_COLUMNS
+    ));
+    if let Some(status) = filter.status {
+        statement.push(" AND c.status = ?", [Bind::text(status.as_str())]);
+    }
+    if let Some(search) = &filter.search {
+        push_search(&mut statement, kind, search);
+    }
+    if let Some(after) = &filter.after {
+        let id = Bind::Id(after.entity_id.as_uuid());
+        let changed = Bind::instant(after.changed_at);
+        match filter.sort {
+            TaskSort::RecentlyChanged => {
+                statement.push(" AND (c.changed_at, c.entity_id) < (?, ?)", [changed, id]);
+            }
+            TaskSort::Priority => {
+                let priority = Bind::int(i64::from(after.priority));
+                statement.push(
+                    " AND (c.priority, c.changed_at, c.entity_id) < (?, ?, ?)",
+                    [priority, changed, id],
+                );
+            }
+            TaskSort::DueDate => {
+                let due = Bind::date(after.due_date.unwrap_or(NO_DUE_DATE));
+                statement.push(
+                    &format!(" AND ({}, c.entity_id) > (?, ?)", DUE_KEY.on(kind)),
+                    [due, id],
+                );
+            }
+        }
+    }
+    let order = match filter.sort {
+        TaskSort::RecentlyChanged => "c.changed_at DESC, c.entity_id DESC".to_owned(),
+        TaskSort::Priority => "c.priority DESC, c.changed_at DESC, c.entity_id DESC".to_owned(),
+        TaskSort::DueDate => format!("{} ASC, c.entity_id ASC", DUE_KEY.on(kind)),
+    };
+    statement.push(&format!(" ORDER BY {order}"), []);
+    statement.limit_page();
+    statement
+}
+
+/// One page of the deleted tasks, most recently deleted first.
+pub(super) fn deleted(after: Option<TimeCursor>) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
+         WHERE c.deleted_at IS NOT NULL",
+        VERSION_COLUMNS
+    ));
+    if let Some(after) = after {
+        statement.push(
+            " AND (c.deleted_at, c.position) < (?, ?)",
+            [Bind::instant(after.at), Bind::int(after.position)],
+        );
+    }
+    statement.push(" ORDER BY c.deleted_at DESC, c.position DESC", []);
+    statement.limit_page();
+    statement
+}
+
+/// One page of the board as it stood at `at`, most recently changed first, deleted tasks
+/// included. A version belongs to that board when it was recorded by `at` and its successor (if
+/// any) was not: the walk goes down the `(recorded_at, position)` index from `at` and checks each
+/// version's successor through UNIQUE (entity_id, version), so a page reads about a page of
+/// versions instead of every version before `at`.
+pub(super) fn as_of(at: DateTime<Utc>, after: Option<TimeCursor>) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {} FROM task_versions v WHERE",
+        VERSION_COLUMNS
+    ));
+    match after {
+        None => statement.push(" v.recorded_at <= ?", [Bind::instant(at)]),
+        Some(after) => statement.push(
+            " v.recorded_at <= ? AND (v.recorded_at, v.position) < (?, ?)",
+            [
+                Bind::instant(at),
+                Bind::instant(after.at),
+                Bind::int(after.position),
+            ],
+        ),
+    };
+    statement.push(
+        " AND NOT EXISTS (SELECT 1 FROM task_versions n \
+           WHERE n.entity_id = v.entity_id AND n.version = v.version + 1 AND n.recorded_at <= ?) \
+         ORDER BY v.recorded_at DESC, v.position DESC",
+        [Bind::instant(at)],
+    );
+    statement.limit_page();
+    statement
+}
+
+/// Versions of one task from `through` down, newest first: a page and the version before it
+/// (which the oldest row on the page is compared with, and which says an older page exists).
+pub(super) fn history(entity_id: EntityId, through: i64) -> Statement {
+    let mut statement = Statement::new(format!(
+        "SELECT {} FROM task_versions v WHERE",
+        VERSION_COLUMNS
+    ));
+    statement.push(
+        " v.entity_id = ? AND v.version <= ? ORDER BY v.version DESC",
+        [Bind::Id(entity_id.as_uuid()), Bind::int(through)],
+    );
+    statement.limit_page();
+    statement
+}
+
+/// Where an instant sits among all changes, from indexes only: the last change at or before it,
+/// the first after it, and the newest position.
+pub(super) fn timeline(at: DateTime<Utc>) -> Statement {
+    let mut statement = Statement::new("SELECT ");
+    statement.push(
+        "COALESCE((SELECT position FROM task_versions WHERE recorded_at <= ? \
+                   ORDER BY recorded_at DESC, position DESC LIMIT 1), 0), \
+         (SELECT position FROM task_versions WHERE recorded_at > ? \
+          ORDER BY recorded_at ASC, position ASC LIMIT 1), \
+         COALESCE((SELECT max(position) FROM task_versions), 0)",
+        [Bind::instant(at), Bind::instant(at)],
+    );
+    statement
+}
+
+/// When the change at `position` was recorded (or the last one before it, if that position was
+/// never committed: PostgreSQL's identity skips the numbers of rolled-back appends).
+pub(super) fn position_instant(position: i64) -> Statement {
+    let mut statement = Statement::new("SELECT recorded_at FROM task_versions");
+    statement.push(
+        " WHERE position <= ? ORDER BY position DESC LIMIT 1",
+        [Bind::int(position)],
+    );
+    statement
+}
+
+/// When the first change was recorded.
+pub(super) fn first_instant() -> Statement {
+    Statement::new(
+        "SELECT recorded_at FROM task_versions ORDER BY recorded_at ASC, position ASC LIMIT 1",
+    )
+}
