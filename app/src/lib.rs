@@ -12,7 +12,7 @@ pub mod database;
 pub mod diff;
 pub mod error;
 pub mod idempotency;
-pub mod learn;
+pub mod lessons;
 pub mod live;
 mod pages;
 pub mod paging;
@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
     provide_context(live);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| live::browser::connect(live));
-    let hood_open = RwSignal::new(pages::hood_remembered_open());
+    let hood_open = RwSignal::new(lessons::under_the_hood::remembered_open());
     view! {
         <Title text="Immutable tasks" />
         <Router>
@@ -73,7 +73,7 @@ pub fn App() -> impl IntoView {
                     <a href="/database">"Database"</a>
                     <a href="/learn">"Learn"</a>
                 </nav>
-                <pages::HoodToggle open=hood_open />
+                <lessons::under_the_hood::HoodToggle open=hood_open />
                 <pages::LiveIndicator />
                 <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
@@ -104,7 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/learn/statistics") view={Lazy::<pages::StatisticsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
-            <pages::HoodPane open=hood_open />
+            <lessons::under_the_hood::HoodPane open=hood_open />
             </div>
         </Router>
     }

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use app::database::Tamper;
 use app::idempotency::IdempotencyKey;
-use app::learn::{RefreshTrigger, Statistics};
+use app::lessons::statistics::{RefreshTrigger, Statistics, StatisticsRequest};
 use app::live::hub::{LiveEvent, LiveHub};
 use app::live::Change;
-use app::store::{StatisticsRequest, Store, StoreError};
+use app::store::{Store, StoreError};
 use app::task::{
     Actor, FeedPage, FeedQuery, Op, Status, TaskFilter, TaskInput, TaskLookup, TaskSort,
 };
@@ -1472,7 +1472,7 @@ on_both_backends! {
     async fn the_statistics_say_how_stale_they_are_and_refresh_themselves_every_k_changes(db) {
         let store = &db.store;
         let read = |refresh| store.statistics(StatisticsRequest { refresh, compare: false, refresh_every: 5 });
-        let live = |report: &app::learn::StatisticsReport| report.figures.by_status.iter().map(|(_, count)| count).sum::<u64>();
+        let live = |report: &app::lessons::statistics::StatisticsReport| report.figures.by_status.iter().map(|(_, count)| count).sum::<u64>();
         let first = read(false).await.unwrap();
         assert!(first.refreshed_now, "figures never computed are computed on the first read");
         assert_eq!(first.last_refresh.as_ref().map(|r| (r.head, r.trigger)), Some((0, RefreshTrigger::Automatic)));

@@ -21,14 +21,12 @@ use crate::error::AppError;
 use crate::task::{ChainReport, TaskVersion};
 
 mod database;
-mod learn;
 mod past;
 #[cfg(feature = "ssr")]
-mod server;
+pub(crate) mod server;
 mod writes;
 
 pub use database::*;
-pub use learn::*;
 pub use past::*;
 pub use writes::*;
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 
 use crate::error::{is_plain_form_post, AppError};
-use crate::store::{BackendKind, Store};
+use crate::store::Store;
 use chrono::{DateTime, Utc};
 
 use crate::task::{EntityId, TaskVersion};
@@ -19,10 +19,7 @@ pub fn store() -> Result<Store, AppError> {
 }
 
 pub fn backend_name(store: &Store) -> &'static str {
-    match store.kind() {
-        BackendKind::Postgres => "PostgreSQL",
-        BackendKind::Sqlite => "SQLite",
-    }
+    store.kind().name()
 }
 
 /// The instant a time-travel request names: `at_change` (a position in the version table,
@@ -148,7 +145,7 @@ fn written(written: &TaskVersion, return_to: Option<&str>, actor: &str) {
     let secure = if over_https() { "; Secure" } else { "" };
     set_cookie(&format!(
         "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}",
-        crate::learn::LAST_CHANGE_COOKIE,
+        crate::lessons::under_the_hood::LAST_CHANGE_COOKIE,
         written.position
     ));
 }

@@ -9,20 +9,17 @@ mod learn;
 mod live_indicator;
 mod new_task;
 mod not_found;
-mod snapshots;
-mod statistics;
 mod submission;
 mod task_edit;
 mod task_form;
 mod task_list;
 mod task_show;
 mod time_travel;
-mod under_the_hood;
 
 pub use common::FlashBanner;
+pub(crate) use common::PageError;
 pub use live_indicator::LiveIndicator;
 pub use not_found::NotFound;
-pub use under_the_hood::{remembered_open as hood_remembered_open, HoodPane, HoodToggle};
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -59,14 +56,14 @@ lazy_pages! {
     EditRoute => task_edit::EditPage,
     HistoryRoute => history::HistoryPage,
     LearnRoute => learn::LearnPage,
-    ReplayRoute => learn::ReplayPage,
+    ReplayRoute => crate::lessons::replay::ReplayPage,
     IdempotencyRoute => learn::IdempotencyPage,
-    TemporalRoute => learn::TemporalPage,
-    CqrsRoute => learn::CqrsPage,
+    TemporalRoute => crate::lessons::temporal::TemporalPage,
+    CqrsRoute => crate::lessons::cqrs::CqrsPage,
     ConcurrencyRoute => learn::ConcurrencyPage,
-    SnapshotsRoute => snapshots::SnapshotsPage,
-    HoodRoute => under_the_hood::HoodPage,
-    StatisticsRoute => statistics::StatisticsPage,
+    SnapshotsRoute => crate::lessons::snapshots::SnapshotsPage,
+    HoodRoute => crate::lessons::under_the_hood::HoodPage,
+    StatisticsRoute => crate::lessons::statistics::StatisticsPage,
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

@@ -36,7 +36,7 @@ fn instant(at: DateTime<Utc>) -> String {
 }
 
 /// Truncates to what both databases store, so the hash is computed over what is read back.
-pub(super) fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
 }
 
@@ -66,7 +66,7 @@ fn content_hash(version: &TaskVersion) -> String {
 
 /// Turns a planned version into the exact row to insert: id, number, timestamps and hash.
 /// `position` stays 0 until the database assigns it.
-pub(super) fn seal(new: NewVersion<'_>, now: DateTime<Utc>) -> TaskVersion {
+pub(crate) fn seal(new: NewVersion<'_>, now: DateTime<Utc>) -> TaskVersion {
     let recorded_at = to_micros(match new.previous {
         // Never stamp a version earlier than the one it follows, even if a clock steps back.
         Some(previous) => now.max(previous.recorded_at),

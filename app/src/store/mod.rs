@@ -13,19 +13,14 @@
 
 mod backend;
 mod chain;
-mod cqrs;
 mod error;
 mod follow;
 mod generate;
 mod inspect;
 mod reads;
-mod replay;
 mod row;
 mod seed;
-mod snapshots;
 mod statement;
-mod statistics;
-mod temporal;
 mod trace;
 mod write;
 
@@ -39,8 +34,6 @@ pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
 pub use follow::{FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
-pub use snapshots::DEFAULT_SNAPSHOT_EVERY;
-pub use statistics::StatisticsRequest;
 
 use backend::{DbInstant, Pool};
 use row::{FeedRow, VersionRow};
@@ -51,6 +44,21 @@ use crate::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
     BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
 };
+
+/// How many changes apart snapshots are taken unless the server is told otherwise.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1000;
+
+/// What the lessons beside the store (`crate::lessons`) build their SQL from: the statement and
+/// its values, the version row, the seam's per-backend values and transactions, and the write
+/// path's own steps for a demonstration that runs them and rolls back.
+pub(crate) mod sql {
+    pub(crate) use super::backend::{DbInstant, PerBackend, APPENDED_CHANNEL};
+    pub(crate) use super::chain::seal;
+    pub(crate) use super::reads::{as_of, at_position, numbers, HEAD};
+    pub(crate) use super::row::{VersionRow, VERSION_COLUMNS};
+    pub(crate) use super::statement::{Bind, Statement};
+    pub(crate) use super::write::{NewVersion, WriteTx};
+}
 
 /// Largest page the change feed hands out, whatever the caller asks for.
 pub const FEED_PAGE_MAX: u32 = 200;
@@ -84,6 +92,26 @@ impl Store {
 
     pub fn kind(&self) -> BackendKind {
         self.pool.kind()
+    }
+
+    /// Snapshots are taken `every` changes apart (at least 1).
+    pub fn with_snapshot_every(mut self, every: u64) -> Self {
+        self.snapshot_every = every.max(1);
+        self
+    }
+
+    pub fn snapshot_every(&self) -> u64 {
+        self.snapshot_every
+    }
+
+    /// The pool, for a lesson's own SQL.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The statements this process's latest writes ran.
+    pub(crate) fn traces(&self) -> &trace::Traces {
+        &self.traces
     }
 
     pub async fn get_task(&self, entity_id: EntityId) -> Result<TaskLookup, StoreError> {
@@ -149,7 +177,10 @@ impl Store {
     }
 
     /// The versions a statement selects (through `row::VERSION_COLUMNS`).
-    async fn versions(&self, statement: &Statement) -> Result<Vec<TaskVersion>, StoreError> {
+    pub(crate) async fn versions(
+        &self,
+        statement: &Statement,
+    ) -> Result<Vec<TaskVersion>, StoreError> {
         let rows: Vec<VersionRow> = self.pool.fetch_all(statement).await?;
         Ok(rows
             .into_iter()
@@ -158,7 +189,10 @@ impl Store {
     }
 
     /// The one version a statement selects, if any.
-    async fn version_at(&self, statement: &Statement) -> Result<Option<TaskVersion>, StoreError> {
+    pub(crate) async fn version_at(
+        &self,
+        statement: &Statement,
+    ) -> Result<Option<TaskVersion>, StoreError> {
         let row: Option<VersionRow> = self.pool.fetch_optional(statement).await?;
         Ok(row.map(TaskVersion::try_from).transpose()?)
     }
@@ -217,7 +251,7 @@ impl Store {
     }
 
     /// One whole number from the pool (outside any transaction); a NULL reads as `None`.
-    pub(super) async fn number(&self, sql: &str, binds: &[i64]) -> Result<Option<i64>, StoreError> {
+    pub(crate) async fn number(&self, sql: &str, binds: &[i64]) -> Result<Option<i64>, StoreError> {
         let (number,): (Option<i64>,) = self.pool.fetch_one(&reads::numbers(sql, binds)).await?;
         Ok(number)
     }

@@ -15,7 +15,7 @@ use crate::paging::{TimeCursor, NO_DUE_DATE};
 use crate::task::{EntityId, FeedQuery, TaskFilter, TaskSort};
 
 /// A task's latest version, through the read model.
-pub(super) fn latest(entity_id: EntityId) -> Statement {
+pub(crate) fn latest(entity_id: EntityId) -> Statement {
     Statement::with(
         format!(
             "SELECT {VERSION_COLUMNS} FROM task_current c JOIN task_versions v \
@@ -26,7 +26,7 @@ pub(super) fn latest(entity_id: EntityId) -> Statement {
 }
 
 /// One version of a task.
-pub(super) fn version(entity_id: EntityId, version: i64) -> Statement {
+pub(crate) fn version(entity_id: EntityId, version: i64) -> Statement {
     Statement::with(
         format!(
             "SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.entity_id = $1 AND v.version = $2"
@@ -36,7 +36,7 @@ pub(super) fn version(entity_id: EntityId, version: i64) -> Statement {
 }
 
 /// The version at one position of the log.
-pub(super) fn at_position(position: i64) -> Statement {
+pub(crate) fn at_position(position: i64) -> Statement {
     Statement::with(
         format!("SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.position = $1"),
         [Bind::int(position)],
@@ -44,7 +44,7 @@ pub(super) fn at_position(position: i64) -> Statement {
 }
 
 /// Every version of one task, oldest first.
-pub(super) fn whole_history(entity_id: EntityId) -> Statement {
+pub(crate) fn whole_history(entity_id: EntityId) -> Statement {
     Statement::with(
         format!(
             "SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.entity_id = $1 ORDER BY v.version"
@@ -54,7 +54,7 @@ pub(super) fn whole_history(entity_id: EntityId) -> Statement {
 }
 
 /// The version an earlier submission with `key` appended.
-pub(super) fn version_for_key(key: IdempotencyKey) -> Statement {
+pub(crate) fn version_for_key(key: IdempotencyKey) -> Statement {
     Statement::with(
         format!(
             "SELECT {VERSION_COLUMNS} FROM idempotency_keys k JOIN task_versions v \
@@ -66,7 +66,7 @@ pub(super) fn version_for_key(key: IdempotencyKey) -> Statement {
 
 /// One page of the change feed, newest first, each version with the fields it replaced; one
 /// row more than asked for, to learn whether an older page exists.
-pub(super) fn feed(query: &FeedQuery) -> Statement {
+pub(crate) fn feed(query: &FeedQuery) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {VERSION_COLUMNS}, {PREVIOUS_COLUMNS} FROM task_versions v \
          LEFT JOIN task_versions p ON p.entity_id = v.entity_id AND p.version = v.version - 1 \
@@ -95,10 +95,10 @@ pub(super) fn feed(query: &FeedQuery) -> Statement {
 }
 
 /// The newest position in the log, 0 while it is empty (an index lookup, not a scan).
-pub(super) const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM task_versions";
+pub(crate) const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM task_versions";
 
 /// A statement of whole numbers only, such as the log's positions.
-pub(super) fn numbers(sql: &str, binds: &[i64]) -> Statement {
+pub(crate) fn numbers(sql: &str, binds: &[i64]) -> Statement {
     Statement::with(sql, binds.iter().map(|number| Bind::int(*number)))
 }
 
@@ -130,7 +130,7 @@ fn push_search(statement: &mut Statement, kind: BackendKind, search: &crate::pag
 }
 
 /// One page of the live list, from the read model, joined to each row's version.
-pub(super) fn live(kind: BackendKind, filter: &TaskFilter) -> Statement {
+pub(crate) fn live(kind: BackendKind, filter: &TaskFilter) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
          WHERE c.deleted_at IS NULL",
@@ -176,7 +176,7 @@ pub(super) fn live(kind: BackendKind, filter: &TaskFilter) -> Statement {
 }
 
 /// One page of the deleted tasks, most recently deleted first.
-pub(super) fn deleted(after: Option<TimeCursor>) -> Statement {
+pub(crate) fn deleted(after: Option<TimeCursor>) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {} FROM task_current c JOIN task_versions v ON v.id = c.version_id \
          WHERE c.deleted_at IS NOT NULL",
@@ -198,7 +198,7 @@ pub(super) fn deleted(after: Option<TimeCursor>) -> Statement {
 /// any) was not: the walk goes down the `(recorded_at, position)` index from `at` and checks each
 /// version's successor through UNIQUE (entity_id, version), so a page reads about a page of
 /// versions instead of every version before `at`.
-pub(super) fn as_of(at: DateTime<Utc>, after: Option<TimeCursor>) -> Statement {
+pub(crate) fn as_of(at: DateTime<Utc>, after: Option<TimeCursor>) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {} FROM task_versions v WHERE",
         VERSION_COLUMNS
@@ -226,7 +226,7 @@ pub(super) fn as_of(at: DateTime<Utc>, after: Option<TimeCursor>) -> Statement {
 
 /// Versions of one task from `through` down, newest first: a page and the version before it
 /// (which the oldest row on the page is compared with, and which says an older page exists).
-pub(super) fn history(entity_id: EntityId, through: i64) -> Statement {
+pub(crate) fn history(entity_id: EntityId, through: i64) -> Statement {
     let mut statement = Statement::new(format!(
         "SELECT {} FROM task_versions v WHERE",
         VERSION_COLUMNS
@@ -241,7 +241,7 @@ pub(super) fn history(entity_id: EntityId, through: i64) -> Statement {
 
 /// Where an instant sits among all changes, from indexes only: the last change at or before it,
 /// the first after it, and the newest position.
-pub(super) fn timeline(at: DateTime<Utc>) -> Statement {
+pub(crate) fn timeline(at: DateTime<Utc>) -> Statement {
     let mut statement = Statement::new("SELECT ");
     statement.push(
         "COALESCE((SELECT position FROM task_versions WHERE recorded_at <= ? \
@@ -256,7 +256,7 @@ pub(super) fn timeline(at: DateTime<Utc>) -> Statement {
 
 /// When the change at `position` was recorded (or the last one before it, if that position was
 /// never committed: PostgreSQL's identity skips the numbers of rolled-back appends).
-pub(super) fn position_instant(position: i64) -> Statement {
+pub(crate) fn position_instant(position: i64) -> Statement {
     let mut statement = Statement::new("SELECT recorded_at FROM task_versions");
     statement.push(
         " WHERE position <= ? ORDER BY position DESC LIMIT 1",
@@ -266,7 +266,7 @@ pub(super) fn position_instant(position: i64) -> Statement {
 }
 
 /// When the first change was recorded.
-pub(super) fn first_instant() -> Statement {
+pub(crate) fn first_instant() -> Statement {
     Statement::new(
         "SELECT recorded_at FROM task_versions ORDER BY recorded_at ASC, position ASC LIMIT 1",
     )

@@ -13,24 +13,24 @@ use crate::task::{
 };
 
 /// The columns of `task_versions` a version is read from, through the table alias `v`.
-pub(super) const VERSION_COLUMNS: &str = "v.position, v.id, v.entity_id, v.version, v.title, \
+pub(crate) const VERSION_COLUMNS: &str = "v.position, v.id, v.entity_id, v.version, v.title, \
      v.description, v.status, v.priority, v.due_date, v.op, v.recorded_at, v.deleted_at, \
      v.actor, v.note, v.prev_hash, v.hash";
 
 /// The fields of the version a change replaced, through the alias `p` (all NULL for a first
 /// version), named apart from the version's own columns.
-pub(super) const PREVIOUS_COLUMNS: &str = "p.version AS previous_version, \
+pub(crate) const PREVIOUS_COLUMNS: &str = "p.version AS previous_version, \
      p.title AS previous_title, p.description AS previous_description, \
      p.status AS previous_status, p.priority AS previous_priority, \
      p.due_date AS previous_due_date";
 
 /// The columns an append writes (the database numbers the position); `version_values` gives
 /// their values in this order.
-pub(super) const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
+pub(crate) const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
      priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash";
 
 /// The values of `INSERT_COLUMNS`, in order.
-pub(super) fn version_values(row: &TaskVersion) -> Vec<Bind> {
+pub(crate) fn version_values(row: &TaskVersion) -> Vec<Bind> {
     let fields = &row.fields;
     vec![
         Bind::Id(row.id),
@@ -53,7 +53,7 @@ pub(super) fn version_values(row: &TaskVersion) -> Vec<Bind> {
 
 /// A version as stored, before the domain has read it.
 #[derive(sqlx::FromRow)]
-pub(super) struct VersionRow {
+pub(crate) struct VersionRow {
     position: i64,
     id: DbId,
     entity_id: DbId,
@@ -74,7 +74,7 @@ pub(super) struct VersionRow {
 
 /// A change-feed row: the version, then the fields of the version it replaced.
 #[derive(sqlx::FromRow)]
-pub(super) struct FeedRow {
+pub(crate) struct FeedRow {
     #[sqlx(flatten)]
     version: VersionRow,
     previous_version: Option<i64>,

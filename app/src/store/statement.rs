@@ -6,13 +6,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::learn::ExecutedStatement;
+use crate::lessons::ExecutedStatement;
 use crate::paging::PAGE_SIZE;
 
 /// A value to bind. Optional values carry their type, because PostgreSQL needs to know the type
 /// of a NULL it is sent.
 #[derive(Clone, Debug)]
-pub(super) enum Bind {
+pub(crate) enum Bind {
     Text(Option<String>),
     Int(Option<i64>),
     SmallInt(i16),
@@ -58,7 +58,7 @@ impl Bind {
 
 /// A statement and the values for its numbered placeholders, in order.
 #[derive(Clone, Debug)]
-pub(super) struct Statement {
+pub(crate) struct Statement {
     pub sql: String,
     pub binds: Vec<Bind>,
 }

@@ -17,7 +17,7 @@ use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::{chain, generate, reads, seed, BoardSize, Generated, Store, StoreError};
 use crate::idempotency::{self, IdempotencyKey};
-use crate::learn::ExecutedStatement;
+use crate::lessons::ExecutedStatement;
 use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
 
 /// The database's clock, read inside the writing transaction.
@@ -334,7 +334,7 @@ impl Store {
         }
     }
 
-    pub(super) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(WriteTx {
             tx: self.pool.begin_write().await?.record(),
             appended: Arc::clone(&self.appended),
@@ -347,7 +347,7 @@ impl Store {
 /// An open write transaction. Dropping it without `commit` rolls everything back. It records
 /// each statement as it runs (for the under-the-hood view) and carries the process's
 /// announcement of appends, made once the append has committed.
-pub(super) struct WriteTx {
+pub(crate) struct WriteTx {
     pub tx: Tx,
     appended: Arc<watch::Sender<()>>,
     traces: Arc<Traces>,
@@ -396,14 +396,14 @@ impl WriteTx {
     }
 
     /// The database clock, inside the transaction.
-    pub(super) async fn now(&mut self) -> Result<DateTime<Utc>, StoreError> {
+    pub(crate) async fn now(&mut self) -> Result<DateTime<Utc>, StoreError> {
         let clock = Statement::new(CLOCK.on(self.tx.kind()));
         let (now,): (DbInstant,) = self.tx.fetch_one(&clock).await?;
         Ok(now.0)
     }
 
     /// Inserts one sealed version; the database gives it its position.
-    pub(super) async fn insert(&mut self, mut row: TaskVersion) -> Result<TaskVersion, StoreError> {
+    pub(crate) async fn insert(&mut self, mut row: TaskVersion) -> Result<TaskVersion, StoreError> {
         let insert = Statement::with(
             format!(
                 "INSERT INTO task_versions ({INSERT_COLUMNS}) \
@@ -439,7 +439,7 @@ impl WriteTx {
     /// is committed yet. The triggers run for every row as they do for a single append; a
     /// statement may hold each task at most once, because a row's version check reads the read
     /// model as it stood before the statement.
-    pub(super) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
+    pub(crate) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
         let mut insert = Statement::new(format!(
             "INSERT INTO task_versions ({INSERT_COLUMNS}) VALUES "
         ));
@@ -456,7 +456,7 @@ impl WriteTx {
     /// Commits, then announces the append: to this process's followers directly, and on
     /// PostgreSQL through the announcer to every process listening on the database. A single
     /// append's statements are kept for the under-the-hood view.
-    pub(super) async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
         let statements = self.tx.commit().await?;
         if let Some(position) = self.position {
             self.traces.keep(position, statements);
@@ -466,7 +466,7 @@ impl WriteTx {
     }
 
     /// Rolls back (a demonstration's end); what was recorded is returned.
-    pub(super) async fn rollback(self) -> Result<Vec<ExecutedStatement>, StoreError> {
+    pub(crate) async fn rollback(self) -> Result<Vec<ExecutedStatement>, StoreError> {
         Ok(self.tx.rollback().await?)
     }
 

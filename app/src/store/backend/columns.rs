@@ -16,11 +16,11 @@ const INSTANT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// An id column: `uuid` on PostgreSQL, hyphenated text on SQLite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::store) struct DbId(pub Uuid);
+pub(crate) struct DbId(pub Uuid);
 
 /// An instant column: `timestamptz` on PostgreSQL, fixed-width RFC 3339 text on SQLite.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::store) struct DbInstant(pub DateTime<Utc>);
+pub(crate) struct DbInstant(pub DateTime<Utc>);
 
 impl Type<Postgres> for DbId {
     fn type_info() -> PgTypeInfo {

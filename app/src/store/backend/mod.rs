@@ -15,14 +15,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{FromRow, PgPool, SqlitePool};
 use tokio::sync::watch;
 
-pub(super) use columns::{DbId, DbInstant};
+pub(crate) use columns::{DbId, DbInstant};
 
 use super::statement::{Bind, Statement};
 use super::StoreError;
-use crate::learn::ExecutedStatement;
+use crate::lessons::ExecutedStatement;
 
 /// The channel each server process announces its committed appends on (migration 0005).
-pub(super) const APPENDED_CHANNEL: &str = "task_versions_appended";
+pub(crate) const APPENDED_CHANNEL: &str = "task_versions_appended";
 
 /// Which database a store talks to; shown in the UI so a class can see what it is looking at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,9 +31,20 @@ pub enum BackendKind {
     Sqlite,
 }
 
+impl BackendKind {
+    /// The database's name as people know it.
+    pub fn name(self) -> &'static str {
+        PerBackend {
+            postgres: "PostgreSQL",
+            sqlite: "SQLite",
+        }
+        .on(self)
+    }
+}
+
 /// A value (usually SQL text) written once per backend, side by side; `on` picks one.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct PerBackend<T> {
+pub(crate) struct PerBackend<T> {
     pub postgres: T,
     pub sqlite: T,
 }
@@ -48,7 +59,7 @@ impl<T> PerBackend<T> {
 }
 
 /// A row type the store reads from either database, by column name.
-pub(super) trait StoredRow:
+pub(crate) trait StoredRow:
     for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow> + Send + Unpin
 {
 }
@@ -90,7 +101,7 @@ macro_rules! on_each {
 
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
-pub(super) enum Pool {
+pub(crate) enum Pool {
     Postgres(PgPool),
     Sqlite(SqlitePool),
 }
@@ -264,7 +275,7 @@ impl Appends {
 /// An open transaction on either database. Dropping it without `commit` rolls it back. When
 /// `record` has been called it keeps each statement with its values and the rows it touched,
 /// so a page can show exactly what ran; otherwise recording costs nothing.
-pub(super) struct Tx {
+pub(crate) struct Tx {
     conn: Conn,
     begun_with: &'static str,
     recorded: Option<Vec<ExecutedStatement>>,

@@ -7,11 +7,13 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::PageError;
-use super::learn::{LearnHeading, StatementsRun};
-use crate::api::{board_from_snapshot, board_snapshots, TakeBoardSnapshot};
-use crate::learn::{BoardRead, SnapshotAsOf, SnapshotTaken, SnapshotsReport};
+use super::{
+    board_from_snapshot, board_snapshots, BoardRead, SnapshotAsOf, SnapshotTaken, SnapshotsReport,
+    TakeBoardSnapshot,
+};
+use crate::lessons::{LearnHeading, StatementsRun};
 use crate::live::use_live;
+use crate::pages::PageError;
 use crate::time;
 
 #[component]

@@ -6,12 +6,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_params_map};
 
-use super::common::PageError;
-use super::learn::StatementsRun;
+use super::{under_the_hood, HoodReport, HOOD_COOKIE, LAST_CHANGE_COOKIE};
 use crate::actor_cookie;
-use crate::api::under_the_hood;
-use crate::learn::{HoodReport, HOOD_COOKIE, LAST_CHANGE_COOKIE};
+use crate::lessons::StatementsRun;
 use crate::live::use_live;
+use crate::pages::PageError;
 use crate::time;
 
 /// Whether the pane is open, as this browser last left it.

@@ -15,14 +15,13 @@ use std::time::Instant;
 
 use chrono::{Days, NaiveDate, Utc};
 
-use super::backend::{BackendKind, DbInstant, PerBackend};
-use super::reads::HEAD;
-use super::statement::{Bind, Statement};
-use super::{Store, StoreError};
-use crate::learn::{
-    ComputedStatistics, ExecutedStatement, RefreshTrigger, Statistics, StatisticsRefresh,
-    StatisticsReport, STATISTICS_DAYS,
+use super::{
+    ComputedStatistics, RefreshTrigger, Statistics, StatisticsRefresh, StatisticsReport,
+    STATISTICS_DAYS,
 };
+use crate::lessons::ExecutedStatement;
+use crate::store::sql::{Bind, DbInstant, PerBackend, Statement, HEAD};
+use crate::store::{BackendKind, Store, StoreError};
 use crate::task::Status;
 
 /// The figures from the log, as (kind, key, value) rows: the SELECT of PostgreSQL's view in
@@ -213,7 +212,7 @@ impl Store {
         run: &mut Vec<ExecutedStatement>,
     ) -> Result<StatisticsRefresh, StoreError> {
         let started = Instant::now();
-        let mut tx = self.pool.begin_write().await?.record();
+        let mut tx = self.pool().begin_write().await?.record();
         let (head,): (i64,) = tx.fetch_one(&Statement::new(HEAD)).await?;
         for refresh in refresh_statements().on(self.kind()) {
             tx.execute(&Statement::new(refresh)).await?;
@@ -242,7 +241,7 @@ impl Store {
         run: &mut Vec<ExecutedStatement>,
     ) -> Result<Option<StatisticsRefresh>, StoreError> {
         let last = Statement::new(LAST_REFRESH);
-        let row: Option<(DbInstant, i64, f64, String)> = self.pool.fetch_optional(&last).await?;
+        let row: Option<(DbInstant, i64, f64, String)> = self.pool().fetch_optional(&last).await?;
         run.push(last.executed(Some(u64::from(row.is_some()))));
         row.map(|(refreshed_at, head, elapsed_ms, trigger)| {
             Ok(StatisticsRefresh {
@@ -258,7 +257,7 @@ impl Store {
 
     async fn head(&self, run: &mut Vec<ExecutedStatement>) -> Result<i64, StoreError> {
         let statement = Statement::new(HEAD);
-        let (head,): (i64,) = self.pool.fetch_one(&statement).await?;
+        let (head,): (i64,) = self.pool().fetch_one(&statement).await?;
         run.push(statement.executed(Some(1)));
         Ok(head)
     }
@@ -270,7 +269,7 @@ impl Store {
         run: &mut Vec<ExecutedStatement>,
     ) -> Result<Vec<FigureRow>, StoreError> {
         let statement = Statement::with(sql, [Bind::text(since)]);
-        let rows: Vec<FigureRow> = self.pool.fetch_all(&statement).await?;
+        let rows: Vec<FigureRow> = self.pool().fetch_all(&statement).await?;
         run.push(statement.executed(Some(rows.len() as u64)));
         Ok(rows)
     }
@@ -315,7 +314,7 @@ mod tests {
 
     #[test]
     fn the_figures_computed_from_the_log_are_the_materialized_views_own_select() {
-        let migration = include_str!("../../../migrations/postgres/0009_statistics.sql");
+        let migration = include_str!("../../../../migrations/postgres/0009_statistics.sql");
         let view = format!("CREATE MATERIALIZED VIEW task_statistics AS\n{FIGURES_POSTGRES};\n");
         assert!(
             migration.contains(&view),

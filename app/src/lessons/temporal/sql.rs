@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::backend::{DbInstant, PerBackend};
-use super::reads;
-use super::row::{VersionRow, VERSION_COLUMNS};
-use super::statement::{Bind, Statement};
-use super::{Store, StoreError};
-use crate::learn::{AsOfRun, Period, TemporalReport};
+use super::{AsOfRun, Period, TemporalReport};
+use crate::store::sql::{
+    as_of, Bind, DbInstant, PerBackend, Statement, VersionRow, VERSION_COLUMNS,
+};
+use crate::store::{Store, StoreError};
 use crate::task::{EntityId, TaskVersion};
 
 /// The board at `at` through the view: every version whose period contains `at`, in the same
@@ -76,10 +75,10 @@ impl Store {
             VIEW_DEFINITION.on(self.kind()),
             [Bind::text("task_version_periods")],
         );
-        let (view_definition,): (String,) = self.pool.fetch_one(&definition).await?;
+        let (view_definition,): (String,) = self.pool().fetch_one(&definition).await?;
         let (through_view, first_task) = self.periods_run(&board_through_view(at)).await?;
 
-        let statement = reads::as_of(at, None);
+        let statement = as_of(at, None);
         let started = Instant::now();
         let rows = self.versions(&statement).await?;
         let through_index = AsOfRun {
@@ -107,7 +106,7 @@ impl Store {
         statement: &Statement,
     ) -> Result<(AsOfRun, Option<EntityId>), StoreError> {
         let started = Instant::now();
-        let rows: Vec<PeriodRow> = self.pool.fetch_all(statement).await?;
+        let rows: Vec<PeriodRow> = self.pool().fetch_all(statement).await?;
         let rows = rows
             .into_iter()
             .map(|row| {

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use super::backend::PerBackend;
-use super::reads::{numbers, HEAD};
-use super::{Store, StoreError};
-use crate::learn::{ReplayReport, RowDifference, TableDigest};
+use super::{ReplayReport, RowDifference};
+use crate::lessons::TableDigest;
+use crate::store::sql::{numbers, PerBackend, HEAD};
+use crate::store::{Store, StoreError};
 
 /// How many differing tasks a report lists; it counts them all.
 const DIFFERENCES_SHOWN: usize = 10;
@@ -68,7 +68,7 @@ impl Store {
     pub async fn replay(&self, up_to: Option<i64>) -> Result<ReplayReport, StoreError> {
         let started = Instant::now();
         let kind = self.kind();
-        let mut tx = self.pool.begin().await?.record();
+        let mut tx = self.pool().begin().await?.record();
         if let Some(isolation) = ONE_SNAPSHOT.on(kind) {
             tx.execute(&numbers(isolation, &[])).await?;
         }

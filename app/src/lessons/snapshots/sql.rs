@@ -9,17 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::backend::{DbInstant, PerBackend};
-use super::reads::{numbers, HEAD};
-use super::statement::Statement;
-use super::{Store, StoreError};
-use crate::learn::{
-    BoardRead, BoardTask, ExecutedStatement, SnapshotAsOf, SnapshotSummary, SnapshotTaken,
-    SnapshotsReport, TableDigest,
-};
-
-/// How many changes apart snapshots are taken unless the server is told otherwise.
-pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1000;
+use super::{BoardRead, BoardTask, SnapshotAsOf, SnapshotSummary, SnapshotTaken, SnapshotsReport};
+use crate::lessons::{ExecutedStatement, TableDigest};
+use crate::store::sql::{numbers, DbInstant, PerBackend, Statement, HEAD};
+use crate::store::{Store, StoreError};
 
 /// How many snapshots the report lists, and how many tasks of a board a comparison shows.
 const RECENT_SNAPSHOTS: i64 = 10;
@@ -101,16 +94,6 @@ const HORIZON: PerBackend<Option<Horizon>> = PerBackend {
 };
 
 impl Store {
-    /// Snapshots are taken `every` changes apart (at least 1).
-    pub fn with_snapshot_every(mut self, every: u64) -> Self {
-        self.snapshot_every = every.max(1);
-        self
-    }
-
-    pub fn snapshot_every(&self) -> u64 {
-        self.snapshot_every
-    }
-
     /// Takes a snapshot whenever this or another process appends and the log has grown by
     /// `snapshot_every` changes since the newest one, until the store is closed. Runs beside the
     /// server; a failed attempt is logged and tried again at the next append.
@@ -147,7 +130,7 @@ impl Store {
     pub async fn snapshot_if_due(&self) -> Result<Option<SnapshotTaken>, StoreError> {
         let head = self.head_position().await?;
         let newest = self.number(NEAREST, &[head]).await?.unwrap_or(0);
-        if head - newest < self.snapshot_every as i64 {
+        if head - newest < self.snapshot_every() as i64 {
             return Ok(None);
         }
         self.take_snapshot().await
@@ -164,7 +147,7 @@ impl Store {
         if position == 0 {
             return Ok(None);
         }
-        let mut tx = self.pool.begin().await?.record();
+        let mut tx = self.pool().begin().await?.record();
         if tx.execute(&numbers(CLAIM, &[position])).await? == 0 {
             tx.rollback().await?;
             return Ok(None);
@@ -198,13 +181,13 @@ impl Store {
             return Ok(Some(self.head_position().await?));
         };
         let (head, running_below): (i64, i64) = self
-            .pool
+            .pool()
             .fetch_one(&Statement::new(horizon.head_and_running))
             .await?;
         let deadline = Instant::now() + SETTLE_WAIT;
         loop {
             let (oldest_running,): (i64,) = self
-                .pool
+                .pool()
                 .fetch_one(&Statement::new(horizon.oldest_running))
                 .await?;
             if oldest_running >= running_below {
@@ -219,8 +202,10 @@ impl Store {
 
     async fn snapshot_time(&self, position: i64) -> Result<DateTime<Utc>, StoreError> {
         const TAKEN_AT: &str = "SELECT taken_at FROM board_snapshots WHERE position = $1";
-        let (taken_at,): (DbInstant,) =
-            self.pool.fetch_one(&numbers(TAKEN_AT, &[position])).await?;
+        let (taken_at,): (DbInstant,) = self
+            .pool()
+            .fetch_one(&numbers(TAKEN_AT, &[position]))
+            .await?;
         Ok(taken_at.0)
     }
 
@@ -235,12 +220,12 @@ impl Store {
         const COUNT: &str = "SELECT COUNT(*) FROM board_snapshots";
         type Recent = (i64, Option<i64>, DbInstant, i64);
         let recent: Vec<Recent> = self
-            .pool
+            .pool()
             .fetch_all(&numbers(RECENT, &[RECENT_SNAPSHOTS]))
             .await?;
         let count = self.number(COUNT, &[]).await?.unwrap_or(0);
         Ok(SnapshotsReport {
-            every: self.snapshot_every,
+            every: self.snapshot_every(),
             head: self.number(HEAD, &[]).await?.unwrap_or(0),
             recent: recent
                 .into_iter()
@@ -263,7 +248,7 @@ impl Store {
         &self,
         position: Option<i64>,
     ) -> Result<SnapshotAsOf, StoreError> {
-        let mut tx = self.pool.begin().await?.record();
+        let mut tx = self.pool().begin().await?.record();
         let position = match position {
             Some(position) => position,
             None => tx.number(&numbers(HEAD, &[])).await?.unwrap_or(0),

@@ -11,11 +11,10 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::PageError;
-use super::learn::{LearnHeading, StatementsRun};
-use crate::api::board_statistics;
-use crate::learn::{RefreshTrigger, Statistics, StatisticsReport, STATISTICS_DAYS};
+use super::{board_statistics, RefreshTrigger, Statistics, StatisticsReport, STATISTICS_DAYS};
+use crate::lessons::{LearnHeading, StatementsRun};
 use crate::live::use_live;
+use crate::pages::PageError;
 
 #[component]
 pub fn StatisticsPage() -> impl IntoView {

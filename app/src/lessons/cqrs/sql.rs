@@ -6,12 +6,9 @@
 
 use uuid::Uuid;
 
-use super::backend::PerBackend;
-use super::reads::HEAD;
-use super::statement::Statement;
-use super::write::{NewVersion, WriteTx};
-use super::{chain, Store, StoreError};
-use crate::learn::ReadModelRefusal;
+use super::ReadModelRefusal;
+use crate::store::sql::{seal, NewVersion, PerBackend, Statement, WriteTx, HEAD};
+use crate::store::{Store, StoreError};
 use crate::task::{ChangeMeta, EntityId, Op, TaskFields, TaskInput};
 
 const FORBIDDEN_TITLE: &str = "Refused by the read model";
@@ -46,7 +43,7 @@ impl Store {
         let meta =
             ChangeMeta::parse("learn", "the CQRS demonstration").map_err(StoreError::Invalid)?;
         let now = tx.now().await?;
-        let row = chain::seal(
+        let row = seal(
             NewVersion {
                 entity_id: EntityId::from_uuid(Uuid::now_v7()),
                 op: Op::Created,
