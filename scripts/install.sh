@@ -54,6 +54,10 @@ if $with_test_tools; then
   if ! command -v chromium >/dev/null; then
     apt-get update && apt-get install -y chromium
   fi
+  step "ss (iproute2): scripts/test.sh checks that the server answering on its port is its own"
+  if ! command -v ss >/dev/null; then
+    apt-get update && apt-get install -y iproute2
+  fi
   step "jq (the README's curl walkthrough reads JSON with it)"
   if ! command -v jq >/dev/null; then
     apt-get update && apt-get install -y jq

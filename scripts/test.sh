@@ -47,22 +47,36 @@ SCALE=200x10 SECONDS=1 cargo test -p server --bench render
 step "End-to-end tests in Chromium"
 cargo leptos build --split
 export LEPTOS_OUTPUT_NAME=immutable-tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
-export LEPTOS_SITE_ADDR=127.0.0.1:3000
 server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap stop_server EXIT
 
-# Starts the server on a fresh database and waits until it accepts connections (migrations and
-# the demo seed run before it binds, so an open port means ready).
+# A port nothing listens on, chosen by the kernel: a fixed one (3000) may already be served by
+# scripts/run.sh or a second run of this script, and the tests would then test that server.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts the server on a fresh database and a free port, exported as LEPTOS_SITE_ADDR and as
+# BASE_URL (read by the Playwright configs and used below), and waits until it answers HTTP.
+# Ready means the listening socket belongs to this server's pid and it answers: the port could
+# have been taken between choosing it and the bind. Migrations and the demo seed run before the
+# bind, so an answer means ready.
 start_server() {
+  local port owner
+  port=$(free_port)
+  export LEPTOS_SITE_ADDR="127.0.0.1:$port" BASE_URL="http://127.0.0.1:$port"
   DATABASE_URL=$1 target/debug/server >"target/e2e/server-$2.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 60); do
-    if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then return 0; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+    owner=$(ss -Hltnp "sport = :$port")
+    if [[ $owner == *"pid=$server_pid,"* ]] && curl -sf -o /dev/null --max-time 5 "$BASE_URL/"; then
+      return 0
+    fi
     sleep 0.5
   done
-  echo "the server did not start on $2; its log:" >&2
+  echo "the server did not start on $2 at $BASE_URL; its log:" >&2
   cat "target/e2e/server-$2.log" >&2
   exit 1
 }
@@ -84,16 +98,16 @@ for backend in sqlite postgres; do
   step "Benchmarks on $backend: write-to-visible latency (one tab, and the last of 20), bundle bytes per page"
   (cd end2end && BACKEND=$backend BENCH_WRITES=30 npx playwright test --config bench/playwright.config.ts)
   step "The README's curl walkthrough on $backend"
-  scripts/api-walkthrough.sh http://127.0.0.1:3000/api/v1
+  scripts/api-walkthrough.sh "$BASE_URL/api/v1"
   step "The OpenAPI document of $backend's server is valid OpenAPI 3.1"
-  curl -sf http://127.0.0.1:3000/api/v1/openapi.json > "target/e2e/openapi-$backend.json"
+  curl -sf "$BASE_URL/api/v1/openapi.json" > "target/e2e/openapi-$backend.json"
   openapi-spec-validator "target/e2e/openapi-$backend.json"
   step "Schemathesis on $backend: /api/v1 fuzzed from its live OpenAPI document, stateful phase included"
   # Left out, by design: positive_data_acceptance (the field rules, such as trimmed lengths and
   # no control characters, are richer than JSON Schema; server/tests/api_v1.rs tests each) and
   # use_after_free (a deleted task's history and hash chain stay readable: its tombstone is a
   # version, and GET /tasks/{id} answers 410).
-  st --config-file end2end/schemathesis.toml run http://127.0.0.1:3000/api/v1/openapi.json \
+  st --config-file end2end/schemathesis.toml run "$BASE_URL/api/v1/openapi.json" \
     --checks all --exclude-checks positive_data_acceptance,use_after_free \
     --max-examples 100 --generation-deterministic
   stop_server

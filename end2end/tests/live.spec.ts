@@ -1,6 +1,6 @@
 import path from "node:path";
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
-import { startServer, type ServerHandle } from "./servers";
+import { freePort, startServer, type ServerHandle } from "./servers";
 import { open, test as base, uniqueTitle, watchForErrors } from "./support";
 
 // Title tags pick the projects (see playwright.config.ts): "[js]" needs a hydrated page,
@@ -9,9 +9,10 @@ import { open, test as base, uniqueTitle, watchForErrors } from "./support";
 const test = base.extend<{
   /// A second person: a page in its own browser context, failing the test if its scripts throw.
   otherPage: Page;
-  /// Starts an extra server on the shared e2e database, with extra settings in its environment;
-  /// every one started is stopped afterwards.
-  extraServer: (port: number, settings?: Record<string, string>) => Promise<ServerHandle>;
+  /// Starts an extra server on the shared e2e database, on a free port unless given one (to
+  /// restart a server where its pages expect it), with extra settings in its environment; every
+  /// one started is stopped afterwards.
+  extraServer: (options?: { port?: number; settings?: Record<string, string> }) => Promise<ServerHandle>;
 }>({
   otherPage: async ({ browser }, use) => {
     const context = await browser.newContext();
@@ -23,8 +24,9 @@ const test = base.extend<{
   },
   extraServer: async ({}, use, testInfo) => {
     const started: ServerHandle[] = [];
-    await use(async (port, settings) => {
-      const server = await startServer(port, e2eDatabaseUrl(), testInfo.outputPath(`server-${port}.log`), settings);
+    await use(async ({ port, settings } = {}) => {
+      const chosen = port ?? (await freePort());
+      const server = await startServer(chosen, e2eDatabaseUrl(), testInfo.outputPath(`server-${chosen}.log`), settings);
       started.push(server);
       return server;
     });
@@ -234,7 +236,7 @@ test("[js] an editor is told at once when someone else saves the task", async ({
 
 test("[js][postgres] two server processes on one database stay in sync", async ({ page, request, extraServer }) => {
   expect(e2eDatabaseUrl(), "this test shares a PostgreSQL database between processes").toMatch(/^postgres(ql)?:/);
-  const second = await extraServer(3002);
+  const second = await extraServer();
   await open(page, `${second.url}/`, true);
   await expectLive(page);
   await markDocument(page);
@@ -252,7 +254,7 @@ test("[js] after the server restarts the page reconnects and shows what it misse
   extraServer,
 }) => {
   test.setTimeout(120_000);
-  const server = await extraServer(3003);
+  const server = await extraServer();
   await open(page, `${server.url}/`, true);
   await expectLive(page);
   await markDocument(page);
@@ -265,7 +267,7 @@ test("[js] after the server restarts the page reconnects and shows what it misse
 
   const missed = await createTask(request, uniqueTitle("Written while the server was down"));
 
-  await extraServer(3003);
+  await extraServer({ port: server.port });
   await expect(row(page, missed.entity_id)).toBeVisible({ timeout: 20_000 });
   await expectLive(page);
   await expectSameDocument(page);
@@ -435,7 +437,7 @@ test("[js] /activity shows new changes live", async ({ page, request }) => {
 });
 
 test("[js] a page turned away at the server's cap of live connections says live is paused", async ({ page, otherPage, extraServer }) => {
-  const server = await extraServer(3004, { MAX_EVENT_STREAMS: "1" });
+  const server = await extraServer({ settings: { MAX_EVENT_STREAMS: "1" } });
   await open(page, `${server.url}/`, true);
   await expectLive(page);
 
@@ -455,7 +457,7 @@ test("[js] twenty tabs in one browser share one live connection and all show a w
   test.setTimeout(180_000);
   // A server that admits a single stream: a browser holding one stream per tab would leave
   // every tab but the first refused.
-  const server = await extraServer(3005, { MAX_EVENT_STREAMS: "1" });
+  const server = await extraServer({ settings: { MAX_EVENT_STREAMS: "1" } });
   const tabs = [page];
   for (let n = 1; n < 20; n++) tabs.push(await page.context().newPage());
   const errors = tabs.slice(1).map((tab) => watchForErrors(tab));

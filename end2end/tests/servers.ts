@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 
 /// The server resolves `target/site` and relative SQLite paths against its working directory,
@@ -25,6 +26,19 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/// A port nothing listens on, chosen by the kernel. Fixed ports collide with whatever else runs on
+/// the machine (scripts/run.sh, a second run of the suite), and startServer refuses a busy port.
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /// Starts `target/debug/server --no-seed` on 127.0.0.1:`port` against `databaseUrl` and resolves

@@ -10,16 +10,18 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 mod api_v1;
+mod config;
 mod events;
 pub mod guard;
 
+pub use config::{Config, HttpSettings};
+
 use app::live::hub::LiveHub;
-use app::store::{BoardSize, Store, StoreError, DEFAULT_SNAPSHOT_EVERY};
+use app::store::{BoardSize, Store, StoreError};
 use app::{shell, App};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use guard::PublicOrigin;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
 use tower::ServiceBuilder;
@@ -29,8 +31,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// The SQLite file used when no `DATABASE_URL` is given: zero set-up on a fresh machine.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/tasks.db";
 /// Largest request body accepted: a full 10,000-character description in 4-byte UTF-8 fits.
 pub(crate) const BODY_LIMIT_BYTES: usize = 256 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,157 +38,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 /// The shared worker that holds a browser's one change stream for all its tabs.
 const LIVE_WORKER_JS: &str = include_str!("../assets/live-worker.js");
-/// Open change streams one process serves at most, unless configured otherwise. Each costs a
-/// task, a buffer of up to 64 changes and a socket; beyond the cap a browser is told to retry.
-pub const DEFAULT_MAX_EVENT_STREAMS: usize = 500;
-
-/// Everything the server needs to start, parsed once from flags and environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Config {
-    pub database_url: String,
-    pub seed_demo: bool,
-    pub http: HttpSettings,
-    /// `--generate TASKSxVERSIONS`: append a generated board and exit instead of serving.
-    pub generate: Option<BoardSize>,
-    /// A board snapshot is taken each time the log has grown by this many changes.
-    pub snapshot_every: u64,
-}
-
-/// How the HTTP surface guards itself; the defaults suit a server browsers reach directly.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpSettings {
-    /// The origin browsers see when the server sits behind a proxy; without it, writes are
-    /// compared with the `Host` the browser addressed.
-    pub public_origin: Option<PublicOrigin>,
-    pub max_event_streams: usize,
-    /// Other sites whose pages may call the JSON API (CORS); none by default.
-    pub api_origins: Vec<PublicOrigin>,
-}
-
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            public_origin: None,
-            max_event_streams: DEFAULT_MAX_EVENT_STREAMS,
-            api_origins: Vec::new(),
-        }
-    }
-}
-
-fn origin(setting: &str, raw: &str) -> Result<PublicOrigin, String> {
-    PublicOrigin::parse(raw).map_err(|error| format!("{setting} {error}"))
-}
-
-fn snapshot_interval(raw: &str) -> Result<u64, String> {
-    match raw.trim().parse::<u64>() {
-        Ok(every @ 1..) => Ok(every),
-        _ => Err(format!(
-            "the snapshot interval must be a whole number of changes, at least 1, not {raw:?}"
-        )),
-    }
-}
-
-fn stream_cap(raw: &str) -> Result<usize, String> {
-    match raw.trim().parse::<usize>() {
-        Ok(cap @ 1..) => Ok(cap),
-        _ => Err(format!(
-            "the event stream cap must be a whole number of at least 1, not {raw:?}"
-        )),
-    }
-}
-
-impl Config {
-    /// Flags win over environment variables, which win over defaults.
-    /// `--database-url URL` / `DATABASE_URL`; `--no-seed` / `SEED_DEMO=false`;
-    /// `--public-origin URL` / `PUBLIC_ORIGIN`; `--max-event-streams N` / `MAX_EVENT_STREAMS`;
-    /// `--snapshot-every N` / `SNAPSHOT_EVERY`; `--generate TASKSxVERSIONS`.
-    pub fn parse(
-        args: impl IntoIterator<Item = String>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
-        let mut config = Config {
-            database_url: env("DATABASE_URL")
-                .filter(|url| !url.trim().is_empty())
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            seed_demo: match env("SEED_DEMO").as_deref().map(str::trim) {
-                None | Some("" | "1" | "true" | "yes") => true,
-                Some("0" | "false" | "no") => false,
-                Some(other) => {
-                    return Err(format!("SEED_DEMO must be true or false, not {other:?}"))
-                }
-            },
-            http: HttpSettings {
-                public_origin: match env("PUBLIC_ORIGIN").filter(|raw| !raw.trim().is_empty()) {
-                    Some(raw) => Some(origin("PUBLIC_ORIGIN", &raw)?),
-                    None => None,
-                },
-                api_origins: env("API_ORIGINS")
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter(|raw| !raw.trim().is_empty())
-                    .map(|raw| origin("API_ORIGINS", raw))
-                    .collect::<Result<_, _>>()?,
-                max_event_streams: match env("MAX_EVENT_STREAMS") {
-                    Some(raw) => stream_cap(&raw)?,
-                    None => DEFAULT_MAX_EVENT_STREAMS,
-                },
-            },
-            generate: None,
-            snapshot_every: match env("SNAPSHOT_EVERY") {
-                Some(raw) => snapshot_interval(&raw)?,
-                None => DEFAULT_SNAPSHOT_EVERY,
-            },
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--database-url" => {
-                    config.database_url = args
-                        .next()
-                        .ok_or("--database-url needs a value, e.g. sqlite:data/tasks.db")?;
-                }
-                "--no-seed" => config.seed_demo = false,
-                "--public-origin" => {
-                    let raw = args
-                        .next()
-                        .ok_or("--public-origin needs a value, e.g. https://tasks.example.org")?;
-                    config.http.public_origin = Some(origin("--public-origin", &raw)?);
-                }
-                "--api-origin" => {
-                    let raw = args
-                        .next()
-                        .ok_or("--api-origin needs a value, e.g. https://dashboard.example.org")?;
-                    config.http.api_origins.push(origin("--api-origin", &raw)?);
-                }
-                "--max-event-streams" => {
-                    let raw = args.next().ok_or("--max-event-streams needs a number")?;
-                    config.http.max_event_streams = stream_cap(&raw)?;
-                }
-                "--snapshot-every" => {
-                    let raw = args
-                        .next()
-                        .ok_or("--snapshot-every needs a number of changes")?;
-                    config.snapshot_every = snapshot_interval(&raw)?;
-                }
-                "--generate" => {
-                    let raw = args
-                        .next()
-                        .ok_or("--generate needs a board size, e.g. 10000x100")?;
-                    config.generate = Some(raw.parse()?);
-                }
-                other => {
-                    return Err(format!(
-                        "unknown argument {other:?}; expected --database-url URL, --no-seed, \
-                         --public-origin URL, --api-origin URL, --max-event-streams N, \
-                         --snapshot-every N or \
-                         --generate TASKSxVERSIONS"
-                    ))
-                }
-            }
-        }
-        Ok(config)
-    }
-}
 
 /// Appends a generated board of `size` to the configured database and reports what it wrote.
 pub async fn generate_board(store: &Store, size: BoardSize) -> Result<String, StoreError> {
@@ -382,89 +231,5 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::parse(args.iter().map(|a| a.to_string()), |key| {
-            env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-        })
-    }
-
-    #[test]
-    fn with_nothing_set_the_server_uses_a_seeded_sqlite_file() {
-        let config = parse(&[], &[]).unwrap();
-        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
-        assert!(config.seed_demo);
-    }
-
-    #[test]
-    fn flags_override_the_environment() {
-        let config = parse(
-            &["--database-url", "postgres://localhost/tasks", "--no-seed"],
-            &[("DATABASE_URL", "sqlite:other.db"), ("SEED_DEMO", "true")],
-        )
-        .unwrap();
-        assert_eq!(config.database_url, "postgres://localhost/tasks");
-        assert!(!config.seed_demo);
-    }
-
-    #[test]
-    fn unknown_flags_and_bad_values_are_reported_not_ignored() {
-        assert!(parse(&["--port"], &[]).unwrap_err().contains("--port"));
-        assert!(parse(&[], &[("SEED_DEMO", "maybe")])
-            .unwrap_err()
-            .contains("SEED_DEMO"));
-        assert!(parse(&["--database-url"], &[]).is_err());
-        assert!(parse(&["--snapshot-every", "0"], &[])
-            .unwrap_err()
-            .contains("at least 1"));
-    }
-
-    #[test]
-    fn api_origins_come_from_repeated_flags_or_a_list_and_must_be_origins() {
-        let config = parse(
-            &[
-                "--api-origin",
-                "https://a.example",
-                "--api-origin",
-                "http://b.example:8080",
-            ],
-            &[],
-        )
-        .unwrap();
-        assert_eq!(config.http.api_origins.len(), 2);
-        let from_env = parse(
-            &[],
-            &[("API_ORIGINS", "https://a.example, https://c.example")],
-        )
-        .unwrap();
-        assert_eq!(
-            from_env.http.api_origins[1].as_header(),
-            "https://c.example"
-        );
-        assert!(parse(&["--api-origin", "https://a.example/path"], &[])
-            .unwrap_err()
-            .starts_with("--api-origin must be an origin"));
-    }
-
-    #[test]
-    fn the_snapshot_interval_comes_from_the_flag_then_the_environment_then_the_default() {
-        assert_eq!(
-            parse(&[], &[]).unwrap().snapshot_every,
-            DEFAULT_SNAPSHOT_EVERY
-        );
-        let from_env = parse(&[], &[("SNAPSHOT_EVERY", "50")]).unwrap();
-        assert_eq!(from_env.snapshot_every, 50);
-        let from_flag = parse(&["--snapshot-every", "7"], &[("SNAPSHOT_EVERY", "50")]).unwrap();
-        assert_eq!(from_flag.snapshot_every, 7);
     }
 }

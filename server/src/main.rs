@@ -14,13 +14,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
-    let config = match Config::parse(std::env::args().skip(1), |key| std::env::var(key).ok()) {
-        Ok(config) => config,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let config = Config::parse();
     let options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {
