@@ -370,10 +370,16 @@ async fn main() {
         );
 
         let ours = store_appends(store).await;
+        let untraced = store_appends(&store.without_write_traces()).await;
         let baseline = raw_inserts(raw).await;
         println!(
             "P3 {WRITERS} writers           {ours:>7.0} appends/s   raw INSERT {baseline:.0}/s   ratio {:.2}",
             ours / baseline
+        );
+        println!(
+            "P3 without statement traces {untraced:>7.0} appends/s   ratio {:.2}   traced ÷ untraced {:.2}",
+            untraced / baseline,
+            ours / untraced
         );
 
         let recent = "SELECT v.* FROM task_current c JOIN task_versions v ON v.id = c.version_id \

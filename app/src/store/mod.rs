@@ -73,6 +73,8 @@ pub struct Store {
     snapshot_every: u64,
     /// The statements of this process's latest writes, for the under-the-hood view.
     traces: Arc<trace::Traces>,
+    /// Whether writes record their statements for that view (they do unless told otherwise).
+    trace_writes: bool,
 }
 
 impl Store {
@@ -87,6 +89,7 @@ impl Store {
             appended,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             traces: Arc::default(),
+            trace_writes: true,
         })
     }
 
@@ -102,6 +105,15 @@ impl Store {
 
     pub fn snapshot_every(&self) -> u64 {
         self.snapshot_every
+    }
+
+    /// A handle on the same database whose writes do not record their statements, so the
+    /// under-the-hood view shows them without; what recording costs an append is measured with it.
+    pub fn without_write_traces(&self) -> Self {
+        Self {
+            trace_writes: false,
+            ..self.clone()
+        }
     }
 
     /// The pool, for a lesson's own SQL.

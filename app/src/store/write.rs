@@ -335,8 +335,9 @@ impl Store {
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let tx = self.pool.begin_write().await?;
         Ok(WriteTx {
-            tx: self.pool.begin_write().await?.record(),
+            tx: if self.trace_writes { tx.record() } else { tx },
             appended: Arc::clone(&self.appended),
             traces: Arc::clone(&self.traces),
             position: None,
@@ -458,7 +459,7 @@ impl WriteTx {
     /// append's statements are kept for the under-the-hood view.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         let statements = self.tx.commit().await?;
-        if let Some(position) = self.position {
+        if let (Some(position), false) = (self.position, statements.is_empty()) {
             self.traces.keep(position, statements);
         }
         self.appended.send_replace(());
