@@ -13,7 +13,7 @@ use super::submission::IdempotencyKeyInput;
 use super::task_form::FormValues;
 use crate::api::{
     attempt_refused_append, create_task, get_task, list_tasks, replay_log, temporal_board,
-    CreateTask, UpdateTask,
+    CreateTask, NewTaskForm, UpdateTask,
 };
 use crate::error::AppError;
 use crate::idempotency;
@@ -244,19 +244,15 @@ pub fn IdempotencyPage() -> impl IntoView {
         let (title, key) = (title.clone(), key.clone());
         async move {
             let send = || {
-                create_task(
-                    title.clone(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "sent twice from the idempotency lab".to_owned(),
+                create_task(NewTaskForm {
+                    title: title.clone(),
+                    note: "sent twice from the idempotency lab".to_owned(),
                     // A write answers with a redirect, which the router follows: back to this
                     // page, which stays mounted and keeps the answers on screen.
-                    LAB_PATH.to_owned(),
-                    key.clone(),
-                )
+                    return_to: LAB_PATH.to_owned(),
+                    idempotency_key: key.clone(),
+                    ..NewTaskForm::default()
+                })
             };
             let (first, second) = futures::future::join(send(), send()).await;
             TwoAnswers { key, first, second }
