@@ -1,7 +1,8 @@
-//! The error type of the server-function boundary: what the browser may learn about a failed
-//! call. It crosses the wire as JSON; its HTTP status comes from `status_code`, the one place
-//! that decides it. Internal details (SQL, driver messages) are logged on the server and replaced
-//! by `Internal` before anything is sent.
+//! The application's error: what a client may learn about a failed request, through either
+//! door. A server function sends it to the browser as JSON (a page shows its message); the JSON
+//! API tells it as problem details. Its HTTP status comes from `status_code`, the one place that
+//! decides it for both. Internal details (SQL, driver messages) are logged on the server and
+//! replaced by `Internal` before anything is sent.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -34,17 +35,41 @@ pub enum AppError {
     InProgress,
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
+    // Only the JSON API answers these: they name HTTP's own preconditions, media types and
+    // resources, which a form never meets.
+    /// A write named the version it replaces (`If-Match`), and a newer one exists.
+    #[error("Someone else saved version {current_version} first. Nothing was overwritten.")]
+    PreconditionFailed { current_version: i64 },
+    #[error("Send the task's current ETag in If-Match (GET the task to learn it), so a change made meanwhile by someone else is never overwritten.")]
+    PreconditionRequired,
+    #[error("Send the body as {expected}, not {sent}.")]
+    UnsupportedMediaType { expected: String, sent: String },
+    #[error("See /api/v1/openapi.json for the routes of this API.")]
+    NoSuchRoute,
+    #[error("The reference page uses only its own script and style and Swagger UI's.")]
+    NoSuchFile,
+    #[error("Swagger UI's files are missing on the server: run scripts/install.sh.")]
+    ReferenceViewerMissing,
 }
 
 impl AppError {
+    /// The HTTP status of this error, for a page, a server function's answer and problem
+    /// details alike: the one place it is decided.
     pub fn status_code(&self) -> u16 {
         match self {
-            AppError::Invalid(_) | AppError::InvalidRevert(_) | AppError::NoChanges => 422,
             AppError::BadRequest(_) => 400,
-            AppError::NotFound | AppError::NoSuchVersion(_) => 404,
+            AppError::NotFound
+            | AppError::NoSuchVersion(_)
+            | AppError::NoSuchRoute
+            | AppError::NoSuchFile => 404,
             AppError::Conflict { .. } | AppError::NotDeleted | AppError::InProgress => 409,
             AppError::Deleted { .. } => 410,
+            AppError::PreconditionFailed { .. } => 412,
+            AppError::UnsupportedMediaType { .. } => 415,
+            AppError::Invalid(_) | AppError::InvalidRevert(_) | AppError::NoChanges => 422,
+            AppError::PreconditionRequired => 428,
             AppError::Internal => 500,
+            AppError::ReferenceViewerMissing => 503,
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod actor_cookie;
 pub mod api;
+pub mod command;
 pub mod database;
 pub mod diff;
 pub mod error;

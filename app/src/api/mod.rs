@@ -1,16 +1,12 @@
 //! Server functions: the only door from the browser to the store. Each parses its raw arguments
-//! with the shared newtypes (the server has the final word), calls one store operation, and maps
-//! the outcome to an `AppError` (whose HTTP status `AppError` sets itself).
+//! with the shared newtypes (the server has the final word; writes parse into the commands the
+//! JSON API builds too), calls the store, and maps the outcome to an `AppError` (whose HTTP
+//! status `AppError` sets itself).
 //!
 //! Writes answer with a redirect to the page named by `return_to`, carrying a flash message in
 //! the query string (`?flash=updated.5`), so the same forms work as plain HTML posts and as
 //! Leptos actions. A plain post that fails is sent back to its form with what was typed
 //! (`draft_*` parameters) and the error, so nothing entered is lost.
-
-// A server function takes a form post's fields as its arguments, one each, and the edit form
-// has eleven; the `#[server]` macro also writes the browser's copy, which an item-level allow
-// does not reach.
-#![allow(clippy::too_many_arguments)]
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -113,7 +109,7 @@ pub async fn list_tasks(
 pub async fn get_task(entity_id: String) -> Result<TaskDetail, AppError> {
     use crate::task::TaskLookup;
 
-    let entity_id = server::entity_id(&entity_id)?;
+    let entity_id = crate::command::parse_entity_id(&entity_id)?;
     match server::store()?.get_task(entity_id).await? {
         TaskLookup::Live(task) | TaskLookup::Deleted(task) => Ok(TaskDetail {
             task,
@@ -135,7 +131,7 @@ pub async fn get_history(
     use crate::paging::PAGE_SIZE;
     use crate::task::TaskLookup;
 
-    let entity_id = server::entity_id(&entity_id)?;
+    let entity_id = crate::command::parse_entity_id(&entity_id)?;
     let store = server::store()?;
     let latest = match store.get_task(entity_id).await? {
         TaskLookup::Live(task) | TaskLookup::Deleted(task) => task,
@@ -191,7 +187,7 @@ pub async fn compare_versions(
     from: String,
     to: String,
 ) -> Result<Comparison, AppError> {
-    let entity_id = server::entity_id(&entity_id)?;
+    let entity_id = crate::command::parse_entity_id(&entity_id)?;
     let (from, to) = (
         server::version_number("from", &from)?,
         server::version_number("to", &to)?,

@@ -9,7 +9,7 @@ use crate::error::{is_plain_form_post, AppError};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 
-use crate::task::{EntityId, TaskVersion};
+use crate::task::TaskVersion;
 
 pub fn store() -> Result<Store, AppError> {
     use_context::<Store>().ok_or_else(|| {
@@ -51,10 +51,6 @@ pub async fn instant(
     }
 }
 
-pub fn entity_id(raw: &str) -> Result<EntityId, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 /// A whole number (0 or more) from a form or query string, or an error naming the field and
 /// what it `must` be. Negative counts and positions mean nothing, so they are refused too.
 pub fn whole_number(field: &str, raw: &str, must: &str) -> Result<i64, AppError> {
@@ -65,28 +61,7 @@ pub fn whole_number(field: &str, raw: &str, must: &str) -> Result<i64, AppError>
 }
 
 pub fn version_number(field: &str, raw: &str) -> Result<i64, AppError> {
-    const MUST: &str = "must be a version number (1, 2, 3, …)";
-    match whole_number(field, raw, MUST)? {
-        version @ 1.. => Ok(version),
-        _ => Err(crate::task::FieldError::new(field, MUST).into()),
-    }
-}
-
-/// The task a delete, restore or revert names, and who makes the change and why.
-pub fn target_and_meta(
-    entity_id: &str,
-    actor: &str,
-    note: &str,
-    idempotency_key: &str,
-) -> Result<(EntityId, crate::task::ChangeMeta), AppError> {
-    let id = self::entity_id(entity_id)?;
-    let meta = crate::task::ChangeMeta::parse(&actor_or_remembered(actor), note)?
-        .with_idempotency_key(self::idempotency_key(idempotency_key)?);
-    Ok((id, meta))
-}
-
-pub fn idempotency_key(raw: &str) -> Result<Option<crate::idempotency::IdempotencyKey>, AppError> {
-    crate::idempotency::IdempotencyKey::parse(raw).map_err(|error| AppError::Invalid(vec![error]))
+    Ok(crate::command::VersionNumber::from_text(field, raw)?.get())
 }
 
 fn request_header(name: http::header::HeaderName) -> Option<String> {

@@ -1,138 +1,191 @@
-//! Server functions that append: create, update, delete, restore and revert. Each parses its
-//! form once, calls one store write, and answers as every write does (see `server::answer`).
+//! Server functions that append: create, update, delete, restore and revert. Each takes its
+//! form as posted (one struct, flattened so the field names are the form's own), parses it into
+//! a command, runs it, and answers as every write does (see `server::answer`).
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::task::TaskVersion;
 
+/// The new-task form. `return_to` is where the browser goes next (default: the new task's page).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTaskForm {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub return_to: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+/// The edit form: the task, the version the edit was made from, and its fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditTaskForm {
+    pub entity_id: String,
+    pub expected_version: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub return_to: String,
+}
+
+/// A delete or restore button's form: the task, and who changes it and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTargetForm {
+    pub entity_id: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub return_to: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
+/// A revert button's form: the task and the version whose fields it copies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevertTaskForm {
+    pub entity_id: String,
+    pub version: String,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub return_to: String,
+    #[serde(default)]
+    pub idempotency_key: String,
+}
+
 #[cfg(feature = "ssr")]
-fn parse_change(
-    input: &crate::task::TaskInput,
+impl NewTaskForm {
+    fn input(&self) -> crate::task::TaskInput {
+        crate::task::TaskInput {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            status: self.status.clone(),
+            priority: self.priority.clone(),
+            due_date: self.due_date.clone(),
+        }
+    }
+
+    /// The fields as typed, to send a failed plain post back to its form.
+    fn draft(&self) -> [(&'static str, &str); 7] {
+        [
+            ("title", &self.title),
+            ("description", &self.description),
+            ("status", &self.status),
+            ("priority", &self.priority),
+            ("due_date", &self.due_date),
+            ("actor", &self.actor),
+            ("note", &self.note),
+        ]
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl EditTaskForm {
+    /// The fields the edit shares with the new-task form.
+    fn task(&self) -> NewTaskForm {
+        NewTaskForm {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            status: self.status.clone(),
+            priority: self.priority.clone(),
+            due_date: self.due_date.clone(),
+            actor: self.actor.clone(),
+            note: self.note.clone(),
+            return_to: self.return_to.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+        }
+    }
+}
+
+/// Who changes a task and why, read from a button's form: a blank name is the remembered one.
+#[cfg(feature = "ssr")]
+fn parse_button_meta(
     actor: &str,
     note: &str,
     idempotency_key: &str,
-) -> Result<(crate::task::TaskFields, crate::task::ChangeMeta), AppError> {
-    use crate::idempotency::IdempotencyKey;
-    use crate::task::{ChangeMeta, TaskFields};
-
-    match (
-        TaskFields::parse(input),
-        ChangeMeta::parse(actor, note),
-        IdempotencyKey::parse(idempotency_key),
-    ) {
-        (Ok(fields), Ok(meta), Ok(key)) => Ok((fields, meta.with_idempotency_key(key))),
-        (fields, meta, key) => Err(AppError::Invalid(
-            [fields.err(), meta.err(), key.err().map(|error| vec![error])]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .collect(),
-        )),
-    }
+) -> Result<crate::task::ChangeMeta, AppError> {
+    Ok(crate::command::parse_meta(
+        &super::server::actor_or_remembered(actor),
+        note,
+        crate::idempotency::IdempotencyKey::parse(idempotency_key),
+    )?)
 }
 
-/// A task form's fields as typed, to send a failed plain post back to its form.
-#[cfg(feature = "ssr")]
-fn form_draft<'a>(
-    input: &'a crate::task::TaskInput,
-    actor: &'a str,
-    note: &'a str,
-) -> [(&'static str, &'a str); 7] {
-    [
-        ("title", &input.title),
-        ("description", &input.description),
-        ("status", &input.status),
-        ("priority", &input.priority),
-        ("due_date", &input.due_date),
-        ("actor", actor),
-        ("note", note),
-    ]
-}
-
-/// Creates a task from a submitted form. `return_to` is where the browser goes next (default:
-/// the new task's page).
+/// Creates a task from a submitted form.
 #[server(endpoint = "create_task")]
-pub async fn create_task(
-    title: String,
-    #[server(default)] description: String,
-    #[server(default)] status: String,
-    #[server(default)] priority: String,
-    #[server(default)] due_date: String,
-    #[server(default)] actor: String,
-    #[server(default)] note: String,
-    #[server(default)] return_to: String,
-    #[server(default)] idempotency_key: String,
-) -> Result<TaskVersion, AppError> {
-    use crate::task::TaskInput;
+pub async fn create_task(#[server(flatten)] form: NewTaskForm) -> Result<TaskVersion, AppError> {
+    use crate::command::{CreateCommand, TaskChange};
+    use crate::idempotency::IdempotencyKey;
 
-    let return_to = super::server::return_path(&return_to);
-    let input = TaskInput {
-        title,
-        description,
-        status,
-        priority,
-        due_date,
-    };
+    let return_to = super::server::return_path(&form.return_to);
     let created = async {
-        let (fields, meta) = parse_change(&input, &actor, &note, &idempotency_key)?;
-        Ok::<_, AppError>(super::server::store()?.create_task(fields, meta).await?)
+        let key = IdempotencyKey::parse(&form.idempotency_key);
+        let change = TaskChange::parse(&form.input(), &form.actor, &form.note, key)?;
+        CreateCommand::new(change)
+            .run(&super::server::store()?)
+            .await
     }
     .await;
-    super::server::answer::<CreateTask>(
-        created,
-        return_to.as_deref(),
-        &actor,
-        &form_draft(&input, &actor, &note),
-    )
+    super::server::answer::<CreateTask>(created, return_to.as_deref(), &form.actor, &form.draft())
 }
 
 /// Saves an edit made from `expected_version`. If someone saved in between, nothing is written
 /// and the error names the version they produced. `return_to` is where the browser goes next
 /// (default: the task's page).
 #[server(endpoint = "update_task")]
-pub async fn update_task(
-    entity_id: String,
-    expected_version: String,
-    title: String,
-    #[server(default)] description: String,
-    #[server(default)] status: String,
-    #[server(default)] priority: String,
-    #[server(default)] due_date: String,
-    #[server(default)] actor: String,
-    #[server(default)] note: String,
-    #[server(default)] idempotency_key: String,
-    #[server(default)] return_to: String,
-) -> Result<TaskVersion, AppError> {
-    use crate::task::TaskInput;
+pub async fn update_task(#[server(flatten)] form: EditTaskForm) -> Result<TaskVersion, AppError> {
+    use crate::command::{parse_entity_id, TaskChange, UpdateCommand};
+    use crate::idempotency::IdempotencyKey;
 
-    let return_to = super::server::return_path(&return_to);
-
-    let input = TaskInput {
-        title,
-        description,
-        status,
-        priority,
-        due_date,
-    };
+    let return_to = super::server::return_path(&form.return_to);
+    let task = form.task();
     let updated = async {
-        let id = super::server::entity_id(&entity_id)?;
-        let expected = super::server::version_number("expected_version", &expected_version)?;
-        let (fields, meta) = parse_change(&input, &actor, &note, &idempotency_key)?;
-        Ok::<_, AppError>(
-            super::server::store()?
-                .update_task(id, expected, fields, meta)
-                .await?,
-        )
+        let id = parse_entity_id(&form.entity_id)?;
+        let expected = super::server::version_number("expected_version", &form.expected_version)?;
+        let key = IdempotencyKey::parse(&form.idempotency_key);
+        let change = TaskChange::parse(&task.input(), &form.actor, &form.note, key)?;
+        UpdateCommand::new(id, expected, change)
+            .run(&super::server::store()?)
+            .await
     }
     .await;
     super::server::answer::<UpdateTask>(
         updated,
         return_to.as_deref(),
-        &actor,
+        &form.actor,
         &[
-            form_draft(&input, &actor, &note).as_slice(),
-            &[("expected_version", &expected_version)],
+            task.draft().as_slice(),
+            &[("expected_version", &form.expected_version)],
         ]
         .concat(),
     )
@@ -140,63 +193,54 @@ pub async fn update_task(
 
 /// Appends a tombstone. The task leaves the list and can be restored from the deleted page.
 #[server(endpoint = "delete_task")]
-pub async fn delete_task(
-    entity_id: String,
-    #[server(default)] actor: String,
-    #[server(default)] note: String,
-    #[server(default)] return_to: String,
-    #[server(default)] idempotency_key: String,
-) -> Result<TaskVersion, AppError> {
-    let return_to = super::server::return_path(&return_to);
+pub async fn delete_task(#[server(flatten)] form: TaskTargetForm) -> Result<TaskVersion, AppError> {
+    use crate::command::{parse_entity_id, DeleteCommand};
+
+    let return_to = super::server::return_path(&form.return_to);
     let deleted = async {
-        let (id, meta) =
-            super::server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
-        Ok::<_, AppError>(super::server::store()?.delete_task(id, meta).await?)
+        let id = parse_entity_id(&form.entity_id)?;
+        let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
+        DeleteCommand::new(id, None, meta)
+            .run(&super::server::store()?)
+            .await
     }
     .await;
-    super::server::answer::<DeleteTask>(deleted, return_to.as_deref(), &actor, &[])
+    super::server::answer::<DeleteTask>(deleted, return_to.as_deref(), &form.actor, &[])
 }
 
 /// Appends a live version with the tombstone's content.
 #[server(endpoint = "restore_task")]
 pub async fn restore_task(
-    entity_id: String,
-    #[server(default)] actor: String,
-    #[server(default)] note: String,
-    #[server(default)] return_to: String,
-    #[server(default)] idempotency_key: String,
+    #[server(flatten)] form: TaskTargetForm,
 ) -> Result<TaskVersion, AppError> {
-    let return_to = super::server::return_path(&return_to);
+    use crate::command::{parse_entity_id, RestoreCommand};
+
+    let return_to = super::server::return_path(&form.return_to);
     let restored = async {
-        let (id, meta) =
-            super::server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
-        Ok::<_, AppError>(super::server::store()?.restore_task(id, meta).await?)
+        let id = parse_entity_id(&form.entity_id)?;
+        let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
+        RestoreCommand::new(id, meta)
+            .run(&super::server::store()?)
+            .await
     }
     .await;
-    super::server::answer::<RestoreTask>(restored, return_to.as_deref(), &actor, &[])
+    super::server::answer::<RestoreTask>(restored, return_to.as_deref(), &form.actor, &[])
 }
 
 /// Appends a new version whose fields are copied from version `version`.
 #[server(endpoint = "revert_task")]
-pub async fn revert_task(
-    entity_id: String,
-    version: String,
-    #[server(default)] actor: String,
-    #[server(default)] note: String,
-    #[server(default)] return_to: String,
-    #[server(default)] idempotency_key: String,
-) -> Result<TaskVersion, AppError> {
-    let return_to = super::server::return_path(&return_to);
+pub async fn revert_task(#[server(flatten)] form: RevertTaskForm) -> Result<TaskVersion, AppError> {
+    use crate::command::{parse_entity_id, RevertCommand, VersionNumber};
+
+    let return_to = super::server::return_path(&form.return_to);
     let reverted = async {
-        let (id, meta) =
-            super::server::target_and_meta(&entity_id, &actor, &note, &idempotency_key)?;
-        let target = super::server::version_number("version", &version)?;
-        Ok::<_, AppError>(
-            super::server::store()?
-                .revert_task(id, target, meta)
-                .await?,
-        )
+        let id = parse_entity_id(&form.entity_id)?;
+        let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
+        let version = VersionNumber::from_text("version", &form.version)?;
+        RevertCommand::new(id, version, meta)
+            .run(&super::server::store()?)
+            .await
     }
     .await;
-    super::server::answer::<RevertTask>(reverted, return_to.as_deref(), &actor, &[])
+    super::server::answer::<RevertTask>(reverted, return_to.as_deref(), &form.actor, &[])
 }

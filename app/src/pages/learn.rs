@@ -10,7 +10,7 @@ use super::common::{posted_draft, submission_error, PageError};
 use super::submission;
 use super::submission::IdempotencyKeyInput;
 use super::task_form::FormValues;
-use crate::api::{create_task, get_task, list_tasks, CreateTask, UpdateTask};
+use crate::api::{create_task, get_task, list_tasks, CreateTask, NewTaskForm, UpdateTask};
 use crate::error::AppError;
 use crate::idempotency;
 use crate::lessons::LearnHeading;
@@ -95,19 +95,15 @@ pub fn IdempotencyPage() -> impl IntoView {
         let (title, key) = (title.clone(), key.clone());
         async move {
             let send = || {
-                create_task(
-                    title.clone(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "sent twice from the idempotency lab".to_owned(),
+                create_task(NewTaskForm {
+                    title: title.clone(),
+                    note: "sent twice from the idempotency lab".to_owned(),
                     // A write answers with a redirect, which the router follows: back to this
                     // page, which stays mounted and keeps the answers on screen.
-                    LAB_PATH.to_owned(),
-                    key.clone(),
-                )
+                    return_to: LAB_PATH.to_owned(),
+                    idempotency_key: key.clone(),
+                    ..NewTaskForm::default()
+                })
             };
             let (first, second) = futures::future::join(send(), send()).await;
             TwoAnswers { key, first, second }

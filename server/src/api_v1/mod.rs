@@ -6,11 +6,12 @@
 
 mod problem;
 mod reference;
+mod representation;
 mod tasks;
 
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,12 +19,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa::OpenApi;
 
+use app::error::AppError;
 use app::store::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::guard::PublicOrigin;
 
-use problem::Problem;
+use problem::{Problem, ProblemDetails};
 
 /// What every handler answers: a response, or a problem.
 type Answer = Result<Response, Problem>;
@@ -50,7 +52,10 @@ type Answer = Result<Response, Problem>;
         tasks::diff,
         tasks::verify,
         tasks::changes
-    )
+    ),
+    // The operations list their problems by status only (`problem::Problems`), so the schema
+    // those responses share is named here.
+    components(schemas(ProblemDetails))
 )]
 struct Document;
 
@@ -152,13 +157,7 @@ fn document() -> Value {
 }
 
 async fn not_found() -> Response {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "no-such-route",
-        "No such resource",
-        "See /api/v1/openapi.json for the routes of this API.",
-    )
-    .into_response()
+    Problem::from(AppError::NoSuchRoute).into_response()
 }
 
 /// `Query`, answering a query string it cannot read with a problem, not axum's plain text.
@@ -171,7 +170,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| ApiQuery(value))
-            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+            .map_err(|rejection| AppError::BadRequest(rejection.body_text()).into())
     }
 }
 
@@ -185,36 +184,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(value)| ApiPath(value))
-            .map_err(|rejection| Problem::bad_request(rejection.body_text()))
+            .map_err(|rejection| AppError::BadRequest(rejection.body_text()).into())
     }
-}
-
-/// A version as an entity tag.
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
-}
-
-/// What `If-Match` asks for: one version, or (`*`) whichever is current.
-pub enum Precondition {
-    Version(i64),
-    Any,
-}
-
-/// Reads `If-Match`: required (428 without it), one strong tag or `*`.
-fn precondition(headers: &HeaderMap) -> Result<Precondition, Problem> {
-    let Some(raw) = headers.get(header::IF_MATCH) else {
-        return Err(Problem::precondition_required());
-    };
-    let tag = raw.to_str().unwrap_or_default().trim();
-    if tag == "*" {
-        return Ok(Precondition::Any);
-    }
-    tag.strip_prefix('"')
-        .and_then(|tag| tag.strip_suffix('"')?.parse().ok())
-        .map(Precondition::Version)
-        .ok_or_else(|| {
-            Problem::bad_request("If-Match must be one ETag of this task, such as \"3\", or *.")
-        })
 }
 
 /// Reads a JSON body of one of the `accepted` media types (415 otherwise; 400 if unreadable).
@@ -232,17 +203,24 @@ fn json_body<T: DeserializeOwned>(
         .iter()
         .any(|accepted| media.eq_ignore_ascii_case(accepted))
     {
-        return Err(Problem::unsupported_media_type(accepted[0], sent));
+        return Err(AppError::UnsupportedMediaType {
+            expected: accepted[0].to_owned(),
+            sent: sent.to_owned(),
+        }
+        .into());
     }
     let unreadable = |error: serde_json::Error| {
-        Problem::bad_request(format!("The JSON body could not be read: {error}."))
+        Problem::from(AppError::BadRequest(format!(
+            "The JSON body could not be read: {error}."
+        )))
     };
     let value: Value = serde_json::from_slice(body).map_err(unreadable)?;
     // serde would also read an object's fields from an array, in order; no body here is one.
     if value.is_array() {
-        return Err(Problem::bad_request(
-            "The JSON body must be an object, not an array.",
-        ));
+        return Err(AppError::BadRequest(
+            "The JSON body must be an object, not an array.".to_owned(),
+        )
+        .into());
     }
     serde_json::from_value(value).map_err(unreadable)
 }

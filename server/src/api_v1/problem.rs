@@ -1,17 +1,25 @@
 //! RFC 9457 problem details: how every error of the JSON API is told. One `type` per kind of
-//! error, a title a person can read, and for validation the fields and the rule each broke.
+//! error, a title a person can read, and for validation the fields and the rule each broke. The
+//! status is the application error's own (`AppError::status_code`); this module only words it.
 //! Internal details are logged, never sent.
+
+use std::collections::BTreeMap;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, ToSchema};
 
 use app::error::AppError;
 use app::store::StoreError;
 
+use super::representation::{etag, Task};
+
 /// Where the kinds of error are documented: the API's reference page.
 const TYPE_BASE: &str = "/api/v1/docs#problem-";
+
+const MEDIA_TYPE: &str = "application/problem+json";
 
 /// An error as the API tells it. Boxed: it is large, and every handler returns one by value.
 #[derive(Debug)]
@@ -28,12 +36,6 @@ impl std::ops::Deref for Problem {
 impl std::ops::DerefMut for Problem {
     fn deref_mut(&mut self) -> &mut ProblemDetails {
         &mut self.0
-    }
-}
-
-impl From<ProblemDetails> for Problem {
-    fn from(details: ProblemDetails) -> Self {
-        Self(Box::new(details))
     }
 }
 
@@ -56,7 +58,7 @@ pub struct ProblemDetails {
     pub changes: Vec<ChangedField>,
     /// For a deleted task: its tombstone and where to restore it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tombstone: Option<super::tasks::Task>,
+    pub tombstone: Option<Task>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<String>,
 }
@@ -75,120 +77,74 @@ pub struct ChangedField {
     pub after: Option<String>,
 }
 
-impl Problem {
-    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
-        ProblemDetails {
+/// The kind and title each application error is told with; the detail is its message.
+impl From<AppError> for Problem {
+    fn from(error: AppError) -> Self {
+        // Every write a client can race names, or could have named, the version it replaces:
+        // over HTTP a conflict is that precondition failing (412), never a bare 409.
+        let error = match error {
+            AppError::Conflict { current_version } => {
+                AppError::PreconditionFailed { current_version }
+            }
+            other => other,
+        };
+        let (kind, title) = match &error {
+            AppError::Invalid(_) => ("validation", "Some fields are not valid"),
+            AppError::InvalidRevert(_) | AppError::NoChanges => {
+                ("not-applicable", "The change cannot be made")
+            }
+            AppError::BadRequest(_) => ("bad-request", "The request could not be read"),
+            AppError::NotFound => ("not-found", "No such task"),
+            AppError::NoSuchVersion(_) => ("no-such-version", "No such version"),
+            AppError::Conflict { .. } | AppError::PreconditionFailed { .. } => {
+                ("stale", "The task changed since your version")
+            }
+            AppError::NotDeleted => ("not-deleted", "The task is not deleted"),
+            AppError::InProgress => ("in-progress", "The same submission is still being written"),
+            AppError::Deleted { .. } => ("deleted", "The task is deleted"),
+            AppError::Internal => ("internal", "Something went wrong on the server"),
+            AppError::PreconditionRequired => ("precondition-required", "If-Match is required"),
+            AppError::UnsupportedMediaType { .. } => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
+            AppError::NoSuchRoute => ("no-such-route", "No such resource"),
+            AppError::NoSuchFile => ("no-such-route", "No such file"),
+            AppError::ReferenceViewerMissing => {
+                ("internal", "The reference viewer is not installed")
+            }
+        };
+        let detail = match &error {
+            // The title already says the request could not be read; the detail says why.
+            AppError::BadRequest(reason) => reason.clone(),
+            other => other.to_string(),
+        };
+        let mut details = ProblemDetails {
             kind: format!("{TYPE_BASE}{kind}"),
             title: title.to_owned(),
-            status: status.as_u16(),
-            detail: detail.into(),
+            status: error.status_code(),
+            detail,
             errors: Vec::new(),
             current_etag: None,
             changes: Vec::new(),
             tombstone: None,
             restore: None,
-        }
-        .into()
-    }
-
-    pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            "The request could not be read",
-            detail,
-        )
-    }
-
-    pub fn precondition_required() -> Self {
-        Self::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition-required",
-            "If-Match is required",
-            "Send the task's current ETag in If-Match (GET the task to learn it), so a change \
-             made meanwhile by someone else is never overwritten.",
-        )
-    }
-
-    pub fn unsupported_media_type(expected: &str, sent: &str) -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-            format!("Send the body as {expected}, not {sent}."),
-        )
-    }
-}
-
-/// The one place that decides an API error's status and kind.
-impl From<AppError> for Problem {
-    fn from(error: AppError) -> Self {
-        let detail = error.to_string();
+        };
         match error {
             AppError::Invalid(fields) => {
-                let mut problem = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
-                    "Some fields are not valid",
-                    detail,
-                );
-                problem.errors = fields
+                details.errors = fields
                     .into_iter()
                     .map(|field| FieldProblem {
                         field: field.field,
                         rule: field.message,
                     })
                     .collect();
-                problem
             }
-            AppError::InvalidRevert(_) | AppError::NoChanges => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "not-applicable",
-                "The change cannot be made",
-                detail,
-            ),
-            AppError::BadRequest(_) => Problem::bad_request(detail),
-            AppError::NotFound => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", "No such task", detail)
+            AppError::PreconditionFailed { current_version } => {
+                details.current_etag = Some(etag(current_version));
             }
-            AppError::NoSuchVersion(_) => Problem::new(
-                StatusCode::NOT_FOUND,
-                "no-such-version",
-                "No such version",
-                detail,
-            ),
-            AppError::Conflict { current_version } => {
-                let mut problem = Problem::new(
-                    StatusCode::PRECONDITION_FAILED,
-                    "stale",
-                    "The task changed since your version",
-                    detail,
-                );
-                problem.current_etag = Some(super::etag(current_version));
-                problem
-            }
-            AppError::NotDeleted => Problem::new(
-                StatusCode::CONFLICT,
-                "not-deleted",
-                "The task is not deleted",
-                detail,
-            ),
-            AppError::InProgress => Problem::new(
-                StatusCode::CONFLICT,
-                "in-progress",
-                "The same submission is still being written",
-                detail,
-            ),
-            AppError::Deleted { .. } => {
-                Problem::new(StatusCode::GONE, "deleted", "The task is deleted", detail)
-            }
-            AppError::Internal => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong on the server",
-                detail,
-            ),
+            _ => {}
         }
+        Self(Box::new(details))
     }
 }
 
@@ -207,10 +163,7 @@ impl IntoResponse for Problem {
             .and_then(|etag| HeaderValue::from_str(etag).ok());
         let mut response = (
             status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/problem+json"),
-            )],
+            [(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE))],
             serde_json::to_string(&*self.0).unwrap_or_default(),
         )
             .into_response();
@@ -218,5 +171,46 @@ impl IntoResponse for Problem {
             response.headers_mut().insert(header::ETAG, etag);
         }
         response
+    }
+}
+
+/// The problems an operation may answer with, for the OpenAPI document: each status listed is
+/// a problem-details response. `Problems<400, 404>` lists two; the places left out are 0.
+pub struct Problems<
+    const A: u16,
+    const B: u16 = 0,
+    const C: u16 = 0,
+    const D: u16 = 0,
+    const E: u16 = 0,
+    const F: u16 = 0,
+    const G: u16 = 0,
+>;
+
+impl<
+        const A: u16,
+        const B: u16,
+        const C: u16,
+        const D: u16,
+        const E: u16,
+        const F: u16,
+        const G: u16,
+    > IntoResponses for Problems<A, B, C, D, E, F, G>
+{
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        [A, B, C, D, E, F, G]
+            .into_iter()
+            .filter(|status| *status != 0)
+            .map(|status| {
+                let response = ResponseBuilder::new()
+                    .content(
+                        MEDIA_TYPE,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ProblemDetails")))
+                            .build(),
+                    )
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
     }
 }

@@ -4,8 +4,10 @@
 //! fetches nothing from anywhere else.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+
+use app::error::AppError;
 
 use super::problem::Problem;
 
@@ -49,15 +51,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
         "reference.css" => ("text/css", Some(STYLE)),
         "swagger-ui-bundle.js" => ("text/javascript", None),
         "swagger-ui.css" => ("text/css", None),
-        _ => {
-            return Problem::new(
-                StatusCode::NOT_FOUND,
-                "no-such-route",
-                "No such file",
-                "The reference page uses only its own script and style and Swagger UI's.",
-            )
-            .into_response()
-        }
+        _ => return Problem::from(AppError::NoSuchFile).into_response(),
     };
     let body = match own {
         Some(text) => text.as_bytes().to_vec(),
@@ -65,13 +59,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
             Ok(bytes) => bytes,
             Err(error) => {
                 tracing::error!(%error, %name, "the API reference's Swagger UI files are missing");
-                return Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "internal",
-                    "The reference viewer is not installed",
-                    "Swagger UI's files are missing on the server: run scripts/install.sh.",
-                )
-                .into_response();
+                return Problem::from(AppError::ReferenceViewerMissing).into_response();
             }
         },
     };

@@ -1,0 +1,313 @@
+//! The writes as commands: create, update, patch, delete, restore and revert, each parsed once
+//! from what a door received (a form post or an `/api/v1` request) into the shared newtypes.
+//! Both doors build these and run them (`run`, on the server); neither calls the store's write
+//! methods itself, so a write means the same whichever door it came through.
+//!
+//! Parsing here is pure, so the browser compiles it too; running is server-only. What a door
+//! alone knows stays at that door: form defaults (the remembered actor), HTTP preconditions
+//! (`If-Match`), and how an answer is told (a redirect or problem details).
+
+#[cfg(feature = "ssr")]
+mod run;
+
+use crate::error::AppError;
+use crate::idempotency::IdempotencyKey;
+use crate::task::{ChangeMeta, EntityId, FieldError, TaskFields, TaskInput};
+
+/// The rule a version number obeys, worded alike at both doors.
+pub const VERSION_RULE: &str = "must be a version number (1, 2, 3, …)";
+
+/// A version's number: 1 or more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionNumber(i64);
+
+impl VersionNumber {
+    /// `field` names where the number came from, for the error.
+    pub fn parse(field: &str, number: i64) -> Result<Self, FieldError> {
+        match number {
+            1.. => Ok(Self(number)),
+            _ => Err(FieldError::new(field, VERSION_RULE)),
+        }
+    }
+
+    /// A number as a form or query string sends it.
+    pub fn from_text(field: &str, raw: &str) -> Result<Self, FieldError> {
+        let number = raw
+            .trim()
+            .parse()
+            .map_err(|_| FieldError::new(field, VERSION_RULE))?;
+        Self::parse(field, number)
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// The task a form or URL names. Text that cannot be a task's id names no task: not found.
+pub fn parse_entity_id(raw: &str) -> Result<EntityId, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// Who makes a change and why, and the submission's key, every broken rule reported at once.
+/// A door reads the key its own way (a form's hidden field, a request header) and hands over
+/// the outcome.
+pub fn parse_meta(
+    actor: &str,
+    note: &str,
+    idempotency_key: Result<Option<IdempotencyKey>, FieldError>,
+) -> Result<ChangeMeta, Vec<FieldError>> {
+    match (ChangeMeta::parse(actor, note), idempotency_key) {
+        (Ok(meta), Ok(key)) => Ok(meta.with_idempotency_key(key)),
+        (meta, key) => Err(meta.err().into_iter().flatten().chain(key.err()).collect()),
+    }
+}
+
+/// A task's fields and who sets them: what a create and an edit carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskChange {
+    fields: TaskFields,
+    meta: ChangeMeta,
+}
+
+impl TaskChange {
+    /// Parses the fields and the change's metadata, reporting every broken rule at once so a
+    /// form can mark them all.
+    pub fn parse(
+        input: &TaskInput,
+        actor: &str,
+        note: &str,
+        idempotency_key: Result<Option<IdempotencyKey>, FieldError>,
+    ) -> Result<Self, AppError> {
+        match (
+            TaskFields::parse(input),
+            parse_meta(actor, note, idempotency_key),
+        ) {
+            (Ok(fields), Ok(meta)) => Ok(Self { fields, meta }),
+            (fields, meta) => Err(AppError::Invalid(
+                [fields.err(), meta.err()]
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// Appends a task's first version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateCommand {
+    change: TaskChange,
+}
+
+impl CreateCommand {
+    pub fn new(change: TaskChange) -> Self {
+        Self { change }
+    }
+}
+
+/// Appends a version with new fields, if `expected_version` is still the newest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateCommand {
+    id: EntityId,
+    expected_version: i64,
+    change: TaskChange,
+}
+
+impl UpdateCommand {
+    pub fn new(id: EntityId, expected_version: i64, change: TaskChange) -> Self {
+        Self {
+            id,
+            expected_version,
+            change,
+        }
+    }
+}
+
+/// The fields a merge patch (RFC 7386) names, as sent: `None` keeps the field; for the optional
+/// fields `Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldsPatch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    pub priority: Option<i64>,
+    pub due_date: Option<Option<String>>,
+}
+
+impl FieldsPatch {
+    /// The whole input the patch makes of `base`: the fields it names replaced, the rest kept.
+    pub fn apply(self, base: &TaskFields) -> TaskInput {
+        TaskInput {
+            title: self.title.unwrap_or_else(|| base.title.as_str().to_owned()),
+            description: match self.description {
+                Some(description) => description.unwrap_or_default(),
+                None => base
+                    .description
+                    .as_ref()
+                    .map(|description| description.as_str().to_owned())
+                    .unwrap_or_default(),
+            },
+            status: self
+                .status
+                .unwrap_or_else(|| base.status.as_str().to_owned()),
+            priority: self
+                .priority
+                .unwrap_or_else(|| i64::from(base.priority.value()))
+                .to_string(),
+            due_date: match self.due_date {
+                Some(due_date) => due_date.unwrap_or_default(),
+                None => base
+                    .due_date
+                    .map(|date| date.to_string())
+                    .unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// An update written as the changes to one version: the fields are parsed once that version is
+/// read, since what they become depends on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatchCommand {
+    id: EntityId,
+    expected_version: i64,
+    patch: FieldsPatch,
+    actor: String,
+    note: String,
+    idempotency_key: Option<IdempotencyKey>,
+}
+
+impl PatchCommand {
+    pub fn new(
+        id: EntityId,
+        expected_version: i64,
+        patch: FieldsPatch,
+        actor: String,
+        note: String,
+        idempotency_key: Option<IdempotencyKey>,
+    ) -> Self {
+        Self {
+            id,
+            expected_version,
+            patch,
+            actor,
+            note,
+            idempotency_key,
+        }
+    }
+}
+
+/// Appends a tombstone; with `expected_version`, only if that version is still the newest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeleteCommand {
+    id: EntityId,
+    expected_version: Option<i64>,
+    meta: ChangeMeta,
+}
+
+impl DeleteCommand {
+    pub fn new(id: EntityId, expected_version: Option<i64>, meta: ChangeMeta) -> Self {
+        Self {
+            id,
+            expected_version,
+            meta,
+        }
+    }
+}
+
+/// Appends a live version with a tombstoned task's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreCommand {
+    id: EntityId,
+    meta: ChangeMeta,
+}
+
+impl RestoreCommand {
+    pub fn new(id: EntityId, meta: ChangeMeta) -> Self {
+        Self { id, meta }
+    }
+}
+
+/// Appends a version whose fields are copied from version `version`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevertCommand {
+    id: EntityId,
+    version: VersionNumber,
+    meta: ChangeMeta,
+}
+
+impl RevertCommand {
+    pub fn new(id: EntityId, version: VersionNumber, meta: ChangeMeta) -> Self {
+        Self { id, version, meta }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(title: &str) -> TaskInput {
+        TaskInput {
+            title: title.to_owned(),
+            ..TaskInput::default()
+        }
+    }
+
+    #[test]
+    fn a_change_reports_the_broken_rules_of_fields_meta_and_key_together() {
+        let key = IdempotencyKey::parse("not a uuid");
+
+        let error = TaskChange::parse(&input(""), &"a".repeat(101), "", key).unwrap_err();
+
+        let AppError::Invalid(errors) = error else {
+            panic!("expected a validation error, got {error:?}");
+        };
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["title", "actor", crate::idempotency::FIELD]);
+    }
+
+    #[test]
+    fn a_patch_replaces_the_fields_it_names_and_keeps_the_rest() {
+        let base = TaskFields::parse(&TaskInput {
+            title: "Base".to_owned(),
+            description: "kept".to_owned(),
+            priority: "3".to_owned(),
+            due_date: "2026-01-02".to_owned(),
+            ..TaskInput::default()
+        })
+        .unwrap();
+        let patch = FieldsPatch {
+            title: Some("New".to_owned()),
+            due_date: Some(None),
+            ..FieldsPatch::default()
+        };
+
+        let merged = patch.apply(&base);
+
+        assert_eq!(
+            merged,
+            TaskInput {
+                title: "New".to_owned(),
+                description: "kept".to_owned(),
+                status: "todo".to_owned(),
+                priority: "3".to_owned(),
+                due_date: String::new(),
+            }
+        );
+    }
+
+    #[test]
+    fn version_zero_negative_or_not_a_number_is_refused_naming_the_field() {
+        for raw in ["0", "-1", "x", "", "1.5"] {
+            let error = VersionNumber::from_text("version", raw).unwrap_err();
+
+            assert_eq!(error, FieldError::new("version", VERSION_RULE), "{raw:?}");
+        }
+        assert_eq!(
+            VersionNumber::from_text("to", " 7 ").map(VersionNumber::get),
+            Ok(7)
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! What the task resources read and write as JSON and query strings, as the OpenAPI document
+//! describes them. Bodies are turned into the app's commands here, with nothing looked up.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use app::command::FieldsPatch;
+use app::task::TaskInput;
+
+use crate::api_v1::problem::ChangedField;
+use crate::api_v1::representation::Task;
+
+/// A task's editable fields, as `POST` and `PUT` send them; the same rules as the forms.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDraft {
+    /// One line, not blank; surrounding spaces are trimmed.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    /// `todo` (the default, also when blank), `in_progress` or `done`.
+    #[schema(pattern = "^(todo|in_progress|done)?$")]
+    pub status: Option<String>,
+    #[schema(minimum = 0, maximum = 5)]
+    pub priority: Option<i64>,
+    /// `YYYY-MM-DD`; blank for none.
+    #[schema(pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+    pub due_date: Option<String>,
+    /// Who makes the change (default `anonymous`).
+    #[schema(max_length = 100)]
+    pub actor: Option<String>,
+    /// Why, kept with the version.
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+impl TaskDraft {
+    /// The fields as a form would post them: what the forms' parsing reads.
+    pub fn input(&self) -> TaskInput {
+        TaskInput {
+            title: self.title.clone(),
+            description: self.description.clone().unwrap_or_default(),
+            status: self.status.clone().unwrap_or_default(),
+            priority: self.priority.map(|p| p.to_string()).unwrap_or_default(),
+            due_date: self.due_date.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A JSON merge patch (RFC 7386) of a task: the fields named are replaced, `null` clears an
+/// optional one, the rest are kept.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub description: Option<Option<String>>,
+    #[schema(pattern = "^(todo|in_progress|done)?$")]
+    pub status: Option<String>,
+    #[schema(minimum = 0, maximum = 5)]
+    pub priority: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, pattern = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$")]
+    pub due_date: Option<Option<String>>,
+    #[schema(max_length = 100)]
+    pub actor: Option<String>,
+    #[schema(max_length = 1000)]
+    pub note: Option<String>,
+}
+
+impl TaskPatch {
+    /// The fields it names, and who makes the change and why.
+    pub fn into_parts(self) -> (FieldsPatch, String, String) {
+        let fields = FieldsPatch {
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            priority: self.priority,
+            due_date: self.due_date,
+        };
+        (
+            fields,
+            self.actor.unwrap_or_default(),
+            self.note.unwrap_or_default(),
+        )
+    }
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Who makes a change and why, for the writes that carry no fields.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeNote {
+    pub actor: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `POST /tasks/{id}/revert`: the version whose fields the new version copies.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevertTo {
+    #[schema(minimum = 1)]
+    pub version: i64,
+    pub actor: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One page of tasks, and where the next one starts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskPage {
+    pub tasks: Vec<Task>,
+    /// The next page's URL; absent on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Only tasks with this status.
+    pub status: Option<String>,
+    /// `recent` (default), `priority` or `due`.
+    pub sort: Option<String>,
+    /// Part of a title, in any case.
+    pub q: Option<String>,
+    /// The cursor from the previous page's `next`.
+    pub after: Option<String>,
+    /// The board as it was at this instant (RFC 3339), tombstones included.
+    pub as_of: Option<String>,
+    /// The board as it was right after this change (a position in the log).
+    #[param(minimum = 1)]
+    pub at_change: Option<i64>,
+}
+
+/// A page of a task's versions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionPage {
+    pub versions: Vec<Task>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// Versions at or below this number (default: the newest).
+    #[param(minimum = 1)]
+    pub through: Option<i64>,
+}
+
+/// What changed from version `from` to version `to`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Diff {
+    pub from: i64,
+    pub to: i64,
+    pub changes: Vec<ChangedField>,
+}
+
+/// The hash chain re-checked: whether every version's hash matches its content and its
+/// predecessor's hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    pub valid: bool,
+    pub versions: usize,
+    /// The first version that does not match, if any.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// A page of the change feed, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangePage {
+    pub changes: Vec<Task>,
+    /// The next (older) page's URL.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangeParams {
+    /// Only changes after this position (catching up).
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    /// Only changes before this position (paging back).
+    #[param(minimum = 1)]
+    pub before: Option<i64>,
+    /// Only this kind of change: `created`, `updated`, `deleted`, `restored`, `reverted`.
+    pub op: Option<String>,
+    /// Only changes by this person.
+    pub actor: Option<String>,
+    /// Only changes recorded at or after this instant (RFC 3339).
+    pub since: Option<String>,
+    /// At most this many (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
