@@ -4,6 +4,7 @@ mod activity;
 mod common;
 mod database;
 mod deleted;
+mod form_fields;
 mod history;
 mod learn;
 mod live_indicator;

@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use super::common::{posted_draft, ActorField, Field, NoteField};
+use super::common::posted_draft;
+use super::form_fields::{ActorField, Field, NoteField};
 use crate::error::AppError;
 use crate::task::{Status, TaskVersion};
 

@@ -11,6 +11,7 @@
 //! path ever issues an UPDATE or DELETE against `task_versions`; the one place that sends them is
 //! `attempt_tamper`, which exists to show the database refusing them and always rolls back.
 
+mod append;
 mod backend;
 mod chain;
 mod error;
@@ -52,12 +53,13 @@ pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1000;
 /// its values, the version row, the seam's per-backend values and transactions, and the write
 /// path's own steps for a demonstration that runs them and rolls back.
 pub(crate) mod sql {
+    pub(crate) use super::append::WriteTx;
     pub(crate) use super::backend::{DbInstant, PerBackend, APPENDED_CHANNEL};
     pub(crate) use super::chain::seal;
     pub(crate) use super::reads::{as_of, at_position, numbers, HEAD};
     pub(crate) use super::row::{VersionRow, VERSION_COLUMNS};
     pub(crate) use super::statement::{Bind, Statement};
-    pub(crate) use super::write::{NewVersion, WriteTx};
+    pub(crate) use super::write::NewVersion;
 }
 
 /// Largest page the change feed hands out, whatever the caller asks for.
