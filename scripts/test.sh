@@ -14,7 +14,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "PostgreSQL"
 admin_url=$(scripts/postgres.sh)
 export TEST_DATABASE_URL="$admin_url"
-# Databases left behind by an interrupted run of the store tests.
+# Databases left behind by a run that was killed outright (Ctrl-C, a timeout): a test that fails
+# or panics removes its own when its TestDb is dropped, so this finds nothing after a normal run.
 psql "$admin_url" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'tasks_test_%'" |
   while read -r stale; do psql "$admin_url" -qc "DROP DATABASE \"$stale\" WITH (FORCE)"; done
 

@@ -3,20 +3,15 @@
 //! acknowledged must be there, exactly as acknowledged, and every task's hash chain must verify:
 //! a commit is all or nothing, and an answer is sent only after the commit.
 
-// The fixtures are shared with app/tests/store.rs, which uses the helpers this file does not.
-#[allow(dead_code)]
-mod raw_http;
-#[allow(dead_code)]
-#[path = "../../app/tests/support/mod.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::task::{TaskFilter, TaskVersion};
-use raw_http::{form, try_exchange};
+use rstest::rstest;
+use test_support::raw_http::{form, try_exchange};
+use test_support::{Backend, TestDb};
 
 const WRITERS: usize = 8;
 
@@ -100,63 +95,89 @@ async fn write_until_gone(
         }
     }
 }
-
-on_both_backends! {
-    async fn after_a_kill_9_during_eight_writers_every_acknowledged_version_is_there_and_every_chain_verifies(db) {
-        let addr = free_port();
-        let mut server = start_server(&db.url, addr).await;
-        let acknowledged = Arc::new(Mutex::new(Vec::new()));
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|writer| tokio::spawn(write_until_gone(addr, writer, Arc::clone(&acknowledged))))
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_during_eight_writers_every_acknowledged_version_is_there_and_every_chain_verifies(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let addr = free_port();
+    let mut server = start_server(&db.url, addr).await;
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| tokio::spawn(write_until_gone(addr, writer, Arc::clone(&acknowledged))))
+        .collect();
+    // Let every writer get going, then pull the plug mid-stream.
+    let going = || {
+        let acknowledged = acknowledged.lock().unwrap();
+        let writers: std::collections::BTreeSet<_> = acknowledged
+            .iter()
+            .map(|version| version.entity_id)
             .collect();
-        // Let every writer get going, then pull the plug mid-stream.
-        let going = || {
-            let acknowledged = acknowledged.lock().unwrap();
-            let writers: std::collections::BTreeSet<_> = acknowledged.iter().map(|version| version.entity_id).collect();
-            writers.len() == WRITERS && acknowledged.len() >= 100
-        };
-        tokio::time::timeout(Duration::from_secs(60), async {
-            while !going() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .expect("all eight writers are acknowledged within a minute");
-        server.kill();
-        for writer in writers {
-            tokio::time::timeout(Duration::from_secs(60), writer)
-                .await
-                .expect("each writer notices the server is gone")
-                .expect("no writer panicked");
+        writers.len() == WRITERS && acknowledged.len() >= 100
+    };
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !going() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let acknowledged = acknowledged.lock().unwrap().clone();
-
-        let restarted = start_server(&db.url, addr).await;
-        let mut found = 0;
-        for version in &acknowledged {
-            let history = db.store.task_history(version.entity_id).await.unwrap();
-            let stored = history.iter().find(|stored| stored.version == version.version);
-            assert_eq!(stored, Some(version), "acknowledged version {} of {} is stored as acknowledged", version.version, version.entity_id);
-            found += 1;
-        }
-        let tasks = db.store.list_tasks(&TaskFilter::default()).await.unwrap().rows;
-        assert_eq!(tasks.len(), WRITERS, "one task per writer");
-        let mut stored_versions = 0;
-        for task in &tasks {
-            let history = db.store.task_history(task.entity_id).await.unwrap();
-            stored_versions += history.len();
-            let report = app::store::verify_chain(task.entity_id, &history);
-            assert!(report.is_intact(), "{report:?}");
-        }
-        // At most one write per writer was committed but never acknowledged (the kill fell between).
-        assert!(stored_versions >= found && stored_versions <= found + WRITERS, "{stored_versions} stored, {found} acknowledged");
-        let after = try_exchange(addr, &form("/api/create_task", "title=after+the+crash")).await.expect("the restarted server answers");
-        assert_eq!(after.status, 200, "{}", after.body);
-        eprintln!(
-            "crash test on {:?}: {found} acknowledged versions all present, {stored_versions} stored, {} chains intact",
-            db.backend,
-            tasks.len()
-        );
-        drop(restarted);
+    })
+    .await
+    .expect("all eight writers are acknowledged within a minute");
+    server.kill();
+    for writer in writers {
+        tokio::time::timeout(Duration::from_secs(60), writer)
+            .await
+            .expect("each writer notices the server is gone")
+            .expect("no writer panicked");
     }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    let restarted = start_server(&db.url, addr).await;
+    let mut found = 0;
+    for version in &acknowledged {
+        let history = db.store.task_history(version.entity_id).await.unwrap();
+        let stored = history
+            .iter()
+            .find(|stored| stored.version == version.version);
+        assert_eq!(
+            stored,
+            Some(version),
+            "acknowledged version {} of {} is stored as acknowledged",
+            version.version,
+            version.entity_id
+        );
+        found += 1;
+    }
+    let tasks = db
+        .store
+        .list_tasks(&TaskFilter::default())
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(tasks.len(), WRITERS, "one task per writer");
+    let mut stored_versions = 0;
+    for task in &tasks {
+        let history = db.store.task_history(task.entity_id).await.unwrap();
+        stored_versions += history.len();
+        let report = app::store::verify_chain(task.entity_id, &history);
+        assert!(report.is_intact(), "{report:?}");
+    }
+    // At most one write per writer was committed but never acknowledged (the kill fell between).
+    assert!(
+        stored_versions >= found && stored_versions <= found + WRITERS,
+        "{stored_versions} stored, {found} acknowledged"
+    );
+    let after = try_exchange(addr, &form("/api/create_task", "title=after+the+crash"))
+        .await
+        .expect("the restarted server answers");
+    assert_eq!(after.status, 200, "{}", after.body);
+    eprintln!(
+        "crash test on {:?}: {found} acknowledged versions all present, {stored_versions} \
+         stored, {} chains intact",
+        db.backend,
+        tasks.len()
+    );
+    drop(restarted);
 }

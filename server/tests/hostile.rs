@@ -4,19 +4,18 @@
 //! 500; every refused one with a 4xx that names the field or parameter, and nothing written.
 //! Also: writes from other sites are refused, panics become a page, and event streams are capped.
 
-// The fixtures are shared with app/tests/store.rs, which uses the helpers this file does not.
-#[allow(dead_code)]
-mod raw_http;
-#[allow(dead_code)]
-#[path = "../../app/tests/support/mod.rs"]
-mod support;
+mod app_router;
 
 use std::time::Duration;
 
-use raw_http::{browser_form, exchange, form, get, post, serve, SCRIPT};
+use rstest::rstest;
 use server::HttpSettings;
+use test_support::raw_http::{browser_form, exchange, form, get, post, serve, SCRIPT};
+use test_support::{by, fields, Backend, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use app_router::build_router;
 
 /// What a request of the table must get.
 enum Expect {
@@ -476,162 +475,325 @@ fn hostile_cases(id: &str, gone: &str) -> Vec<Case> {
 async fn faulty_handler() -> &'static str {
     panic!("a handler fault")
 }
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_hostile_request_gets_a_server_error_a_dropped_connection_or_a_write(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let live = db
+        .store
+        .create_task(fields("Target"), by("ada"))
+        .await
+        .unwrap();
+    let gone = db
+        .store
+        .create_task(fields("Gone"), by("ada"))
+        .await
+        .unwrap();
+    db.store
+        .delete_task(gone.entity_id, by("ada"))
+        .await
+        .unwrap();
+    let addr = serve(build_router(&db, HttpSettings::default()).await).await;
+    let cases = hostile_cases(&live.entity_id.to_string(), &gone.entity_id.to_string());
 
-on_both_backends! {
-    async fn no_hostile_request_gets_a_server_error_a_dropped_connection_or_a_write(db) {
-        let live = db.store.create_task(support::fields("Target"), support::by("ada")).await.unwrap();
-        let gone = db.store.create_task(support::fields("Gone"), support::by("ada")).await.unwrap();
-        db.store.delete_task(gone.entity_id, support::by("ada")).await.unwrap();
-        let addr = serve(&db, HttpSettings::default()).await;
-        let cases = hostile_cases(&live.entity_id.to_string(), &gone.entity_id.to_string());
-
-        let mut failures = Vec::new();
-        let mut classes = std::collections::BTreeMap::<&str, usize>::new();
-        for case in &cases {
-            *classes.entry(case.class).or_default() += 1;
-            let before = db.version_rows().await;
-            let reply = exchange(addr, &case.request).await;
-            let request = String::from_utf8_lossy(&case.request[..case.request.len().min(160)]).into_owned();
-            let wrote = db.version_rows().await - before;
-            let problem = match case.expect {
-                _ if reply.status >= 500 => Some("a server error"),
-                Expect::Refused(_) if !(400..500).contains(&reply.status) => Some("not refused with a 4xx"),
-                Expect::Refused(name) if !reply.body.contains(name) => Some("the answer does not name the field"),
-                Expect::Refused(_) if wrote != 0 => Some("refused, yet a version was written"),
-                _ => None,
-            };
-            if let Some(problem) = problem {
-                failures.push(format!("[{}] {problem}: {} {:?}\n    for {request:?}", case.class, reply.status, &reply.body[..reply.body.len().min(300)]));
+    let mut failures = Vec::new();
+    let mut classes = std::collections::BTreeMap::<&str, usize>::new();
+    for case in &cases {
+        *classes.entry(case.class).or_default() += 1;
+        let before = db.version_rows().await;
+        let reply = exchange(addr, &case.request).await;
+        let request =
+            String::from_utf8_lossy(&case.request[..case.request.len().min(160)]).into_owned();
+        let wrote = db.version_rows().await - before;
+        let problem = match case.expect {
+            _ if reply.status >= 500 => Some("a server error"),
+            Expect::Refused(_) if !(400..500).contains(&reply.status) => {
+                Some("not refused with a 4xx")
             }
+            Expect::Refused(name) if !reply.body.contains(name) => {
+                Some("the answer does not name the field")
+            }
+            Expect::Refused(_) if wrote != 0 => Some("refused, yet a version was written"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            failures.push(format!(
+                "[{}] {problem}: {} {:?}\n    for {request:?}",
+                case.class,
+                reply.status,
+                &reply.body[..reply.body.len().min(300)]
+            ));
         }
-        eprintln!("hostile-input suite on {:?}: {} requests, by class {classes:?}", db.backend, cases.len());
-        assert!(failures.is_empty(), "{} of {} requests failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     }
+    eprintln!(
+        "hostile-input suite on {:?}: {} requests, by class {classes:?}",
+        db.backend,
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} requests failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
 
-    async fn a_return_to_with_control_characters_or_another_host_falls_back_and_never_breaks_the_answer(db) {
-        let addr = serve(&db, HttpSettings::default()).await;
-        for return_to in ["/%09/evil.example", "/%0Ax", "%2F%2Fevil.example", "/%5Cevil.example", "https://evil.example/", "/caf%C3%A9", "/ok%20space"] {
-            let before = db.version_rows().await;
-            let request = browser_form("test", "/api/create_task", "", &format!("title=Safe&return_to={return_to}"));
-            let reply = exchange(addr, &request).await;
-            assert_eq!(reply.status, 302, "{return_to}: {}", reply.body);
-            let location = reply.header("location").unwrap_or_default();
-            assert!(location.starts_with("/tasks/") && location.contains("flash=created.1"), "{return_to} → {location}");
-            assert_eq!(db.version_rows().await, before + 1, "exactly one task per post: {return_to}");
-        }
-        let request = browser_form("test", "/api/create_task", "", "title=Kept&return_to=%2Ftasks%3Fa%3D1");
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_return_to_with_control_characters_or_another_host_falls_back_and_never_breaks_the_answer(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let addr = serve(build_router(&db, HttpSettings::default()).await).await;
+    for return_to in [
+        "/%09/evil.example",
+        "/%0Ax",
+        "%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "/caf%C3%A9",
+        "/ok%20space",
+    ] {
+        let before = db.version_rows().await;
+        let request = browser_form(
+            "test",
+            "/api/create_task",
+            "",
+            &format!("title=Safe&return_to={return_to}"),
+        );
         let reply = exchange(addr, &request).await;
-        assert_eq!(reply.header("location"), Some("/tasks?a=1&flash=created.1"));
+        assert_eq!(reply.status, 302, "{return_to}: {}", reply.body);
+        let location = reply.header("location").unwrap_or_default();
+        assert!(
+            location.starts_with("/tasks/") && location.contains("flash=created.1"),
+            "{return_to} → {location}"
+        );
+        assert_eq!(
+            db.version_rows().await,
+            before + 1,
+            "exactly one task per post: {return_to}"
+        );
     }
+    let request = browser_form(
+        "test",
+        "/api/create_task",
+        "",
+        "title=Kept&return_to=%2Ftasks%3Fa%3D1",
+    );
+    let reply = exchange(addr, &request).await;
+    assert_eq!(reply.header("location"), Some("/tasks?a=1&flash=created.1"));
+}
 
-    async fn a_write_from_another_site_is_refused_and_one_from_this_site_goes_through(db) {
-        let addr = serve(&db, HttpSettings::default()).await;
-        let host = addr.to_string();
-        let send = |headers: String| browser_form(&host, "/api/create_task", &headers, "title=Forged");
-        for foreign in [
-            "Origin: http://evil.example\r\n".to_owned(),
-            format!("Origin: http://{host}\r\nSec-Fetch-Site: cross-site\r\n"),
-            "Sec-Fetch-Site: same-site\r\n".to_owned(),
-            "Referer: http://evil.example/page\r\n".to_owned(),
-            "Origin: null\r\n".to_owned(),
-        ] {
-            let reply = exchange(addr, &send(foreign.clone())).await;
-            assert_eq!(reply.status, 403, "{foreign}");
-            assert!(reply.body.contains("came from another site"), "{}", reply.body);
-        }
-        assert_eq!(db.version_rows().await, 0, "no forged write got through");
-
-        for own in [
-            format!("Origin: http://{host}\r\n"),
-            format!("Origin: http://{host}\r\nSec-Fetch-Site: same-origin\r\n"),
-            format!("Referer: http://{host}/tasks/new\r\n"),
-        ] {
-            let reply = exchange(addr, &send(own.clone())).await;
-            assert_eq!(reply.status, 302, "{own}: {}", reply.body);
-        }
-        assert_eq!(db.version_rows().await, 3);
-        let reply = exchange(addr, &get("/tasks")).await;
-        assert_eq!(reply.status, 200, "reading needs no origin");
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_from_another_site_is_refused_and_one_from_this_site_goes_through(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let addr = serve(build_router(&db, HttpSettings::default()).await).await;
+    let host = addr.to_string();
+    let send = |headers: String| browser_form(&host, "/api/create_task", &headers, "title=Forged");
+    for foreign in [
+        "Origin: http://evil.example\r\n".to_owned(),
+        format!("Origin: http://{host}\r\nSec-Fetch-Site: cross-site\r\n"),
+        "Sec-Fetch-Site: same-site\r\n".to_owned(),
+        "Referer: http://evil.example/page\r\n".to_owned(),
+        "Origin: null\r\n".to_owned(),
+    ] {
+        let reply = exchange(addr, &send(foreign.clone())).await;
+        assert_eq!(reply.status, 403, "{foreign}");
+        assert!(
+            reply.body.contains("came from another site"),
+            "{}",
+            reply.body
+        );
     }
+    assert_eq!(db.version_rows().await, 0, "no forged write got through");
 
-    async fn behind_a_proxy_writes_are_compared_with_the_public_origin(db) {
-        let public = server::guard::PublicOrigin::parse("https://tasks.example.org").unwrap();
-        let addr = serve(&db, HttpSettings { public_origin: Some(public), ..HttpSettings::default() }).await;
-        let send = |origin: &str| {
-            browser_form("10.0.0.5:3000", "/api/create_task", &format!("Origin: {origin}\r\n"), "title=Proxied&actor=ada")
-        };
-        assert_eq!(exchange(addr, &send("http://10.0.0.5:3000")).await.status, 403);
-        let reply = exchange(addr, &send("https://tasks.example.org")).await;
-        assert_eq!(reply.status, 302);
-        let cookie = reply.header("set-cookie").unwrap_or_default();
-        assert!(cookie.contains("SameSite=Lax") && cookie.ends_with("Secure"), "served over https: {cookie}");
-        assert_eq!(db.version_rows().await, 1);
+    for own in [
+        format!("Origin: http://{host}\r\n"),
+        format!("Origin: http://{host}\r\nSec-Fetch-Site: same-origin\r\n"),
+        format!("Referer: http://{host}/tasks/new\r\n"),
+    ] {
+        let reply = exchange(addr, &send(own.clone())).await;
+        assert_eq!(reply.status, 302, "{own}: {}", reply.body);
     }
+    assert_eq!(db.version_rows().await, 3);
+    let reply = exchange(addr, &get("/tasks")).await;
+    assert_eq!(reply.status, 200, "reading needs no origin");
+}
 
-    async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy(db) {
-        let addr = serve(&db, HttpSettings::default()).await;
-        let page = exchange(addr, &get("/")).await;
-        assert_eq!(page.status, 200);
-        let policy = page.header("content-security-policy").unwrap_or_default().to_owned();
-        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
-        let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce in the policy");
-        assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "the page's scripts carry the nonce");
-        let inline_scripts = page.body.matches("<script").count();
-        assert_eq!(inline_scripts, page.body.matches(&format!("<script nonce=\"{nonce}\"")).count() + page.body.matches(&format!("<script type=\"module\" nonce=\"{nonce}\"")).count(), "every script carries the nonce");
-        let second = exchange(addr, &get("/")).await;
-        assert!(!second.header("content-security-policy").unwrap_or_default().contains(nonce), "a fresh nonce per page");
-        for reply in [&page, &exchange(addr, &get("/favicon.ico")).await, &exchange(addr, &form("/api/list_tasks", "")).await] {
-            assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
-            assert_eq!(reply.header("referrer-policy"), Some("same-origin"));
-            assert!(reply.header("content-security-policy").is_some_and(|p| p.contains("frame-ancestors 'none'")));
-        }
-        let icon = exchange(addr, &get("/favicon.ico")).await;
-        assert_eq!((icon.status, icon.header("content-type")), (200, Some("image/svg+xml")));
-    }
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn behind_a_proxy_writes_are_compared_with_the_public_origin(#[case] backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let public = server::guard::PublicOrigin::parse("https://tasks.example.org").unwrap();
+    let http = HttpSettings {
+        public_origin: Some(public),
+        ..HttpSettings::default()
+    };
+    let addr = serve(build_router(&db, http).await).await;
+    let send = |origin: &str| {
+        browser_form(
+            "10.0.0.5:3000",
+            "/api/create_task",
+            &format!("Origin: {origin}\r\n"),
+            "title=Proxied&actor=ada",
+        )
+    };
+    assert_eq!(
+        exchange(addr, &send("http://10.0.0.5:3000")).await.status,
+        403
+    );
+    let reply = exchange(addr, &send("https://tasks.example.org")).await;
+    assert_eq!(reply.status, 302);
+    let cookie = reply.header("set-cookie").unwrap_or_default();
+    assert!(
+        cookie.contains("SameSite=Lax") && cookie.ends_with("Secure"),
+        "served over https: {cookie}"
+    );
+    assert_eq!(db.version_rows().await, 1);
+}
 
-    async fn event_streams_beyond_the_cap_are_told_to_come_back_later(db) {
-        let addr = serve(&db, HttpSettings { max_event_streams: 2, ..HttpSettings::default() }).await;
-        let open = || async move {
-            let mut stream = TcpStream::connect(addr).await.unwrap();
-            stream.write_all(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n").await.unwrap();
-            let mut first = vec![0; 512];
-            let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut first)).await.unwrap().unwrap();
-            (stream, String::from_utf8_lossy(&first[..read]).into_owned())
-        };
-        let (held_one, greeting) = open().await;
-        assert!(greeting.starts_with("HTTP/1.1 200"), "{greeting}");
-        let (_held_two, _) = open().await;
-
-        let refused = exchange(addr, &get("/api/events")).await;
-        assert_eq!(refused.status, 503);
-        assert_eq!(refused.header("retry-after"), Some("10"));
-        assert!(refused.body.contains("Too many live connections"), "{}", refused.body);
-
-        drop(held_one);
-        let mut admitted = false;
-        for _ in 0..50 {
-            let (_stream, answer) = open().await;
-            if answer.starts_with("HTTP/1.1 200") {
-                admitted = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(admitted, "a closed stream gives its slot back");
-    }
-
-    async fn a_panic_in_a_handler_becomes_a_page_that_says_nothing_was_lost(db) {
-        let _ = &db;
-        let routes = axum::Router::new().route("/boom", axum::routing::get(faulty_handler));
-        let router = server::protect(routes, server::guard::WriteOrigins::default());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
-
-        let reply = exchange(addr, &get("/boom")).await;
-        assert_eq!(reply.status, 500);
-        assert!(reply.body.contains("Nothing was lost"), "{}", reply.body);
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_response_carries_the_security_headers_and_pages_a_nonce_policy(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let addr = serve(build_router(&db, HttpSettings::default()).await).await;
+    let page = exchange(addr, &get("/")).await;
+    assert_eq!(page.status, 200);
+    let policy = page
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .to_owned();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(
+        page.body.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry the nonce"
+    );
+    let inline_scripts = page.body.matches("<script").count();
+    assert_eq!(
+        inline_scripts,
+        page.body
+            .matches(&format!("<script nonce=\"{nonce}\""))
+            .count()
+            + page
+                .body
+                .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                .count(),
+        "every script carries the nonce"
+    );
+    let second = exchange(addr, &get("/")).await;
+    assert!(
+        !second
+            .header("content-security-policy")
+            .unwrap_or_default()
+            .contains(nonce),
+        "a fresh nonce per page"
+    );
+    for reply in [
+        &page,
+        &exchange(addr, &get("/favicon.ico")).await,
+        &exchange(addr, &form("/api/list_tasks", "")).await,
+    ] {
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("referrer-policy"), Some("same-origin"));
+        assert!(reply
+            .header("content-security-policy")
+            .is_some_and(|p| p.contains("frame-ancestors 'none'")));
     }
+    let icon = exchange(addr, &get("/favicon.ico")).await;
+    assert_eq!(
+        (icon.status, icon.header("content-type")),
+        (200, Some("image/svg+xml"))
+    );
+}
 
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn event_streams_beyond_the_cap_are_told_to_come_back_later(#[case] backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let http = HttpSettings {
+        max_event_streams: 2,
+        ..HttpSettings::default()
+    };
+    let addr = serve(build_router(&db, http).await).await;
+    let open = || async move {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = vec![0; 512];
+        let read = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut first))
+            .await
+            .unwrap()
+            .unwrap();
+        (stream, String::from_utf8_lossy(&first[..read]).into_owned())
+    };
+    let (held_one, greeting) = open().await;
+    assert!(greeting.starts_with("HTTP/1.1 200"), "{greeting}");
+    let (_held_two, _) = open().await;
+
+    let refused = exchange(addr, &get("/api/events")).await;
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("10"));
+    assert!(
+        refused.body.contains("Too many live connections"),
+        "{}",
+        refused.body
+    );
+
+    drop(held_one);
+    let mut admitted = false;
+    for _ in 0..50 {
+        let (_stream, answer) = open().await;
+        if answer.starts_with("HTTP/1.1 200") {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(admitted, "a closed stream gives its slot back");
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panic_in_a_handler_becomes_a_page_that_says_nothing_was_lost(#[case] backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let _ = &db;
+    let routes = axum::Router::new().route("/boom", axum::routing::get(faulty_handler));
+    let router = server::protect(routes, server::guard::WriteOrigins::default());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let reply = exchange(addr, &get("/boom")).await;
+    assert_eq!(reply.status, 500);
+    assert!(reply.body.contains("Nothing was lost"), "{}", reply.body);
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
 }

@@ -5,28 +5,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use app::live::hub::LiveHub;
-use leptos::prelude::LeptosOptions;
-use server::HttpSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support;
-
-/// The app's router on `db`'s store, as the server builds it.
-pub async fn router(db: &support::TestDb, http: HttpSettings) -> axum::Router {
-    let options = LeptosOptions::builder()
-        .output_name("immutable-tasks")
-        .build();
-    let hub = LiveHub::start(db.store.clone())
-        .await
-        .expect("follow the version table");
-    server::router(db.store.clone(), hub, options, http)
-}
-
-/// Serves the app on a free local port until the test ends.
-pub async fn serve(db: &support::TestDb, http: HttpSettings) -> SocketAddr {
-    let router = router(db, http).await;
+/// Serves `router` on a free local port until the test ends.
+pub async fn serve(router: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
