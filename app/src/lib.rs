@@ -7,16 +7,13 @@
 #![recursion_limit = "256"]
 
 pub mod actor_cookie;
-pub mod api;
 pub mod command;
-pub mod database;
 pub mod diff;
 pub mod error;
-pub mod idempotency;
 pub mod lessons;
 pub mod live;
 mod pages;
-pub mod paging;
+pub mod server_fns;
 pub mod task;
 pub mod time;
 

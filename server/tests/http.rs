@@ -727,7 +727,7 @@ async fn the_database_page_shows_the_guards_and_the_refusal_of_each_attempt(
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{attempt}: {body}");
-        let outcome: app::database::TamperOutcome = serde_json::from_str(&body).unwrap();
+        let outcome: app::lessons::guards::TamperOutcome = serde_json::from_str(&body).unwrap();
         let refusal = outcome
             .refusal
             .unwrap_or_else(|| panic!("{attempt} was let through"));

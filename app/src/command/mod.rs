@@ -11,7 +11,7 @@
 mod run;
 
 use crate::error::AppError;
-use crate::idempotency::IdempotencyKey;
+use crate::task::idempotency::IdempotencyKey;
 use crate::task::{ChangeMeta, EntityId, FieldError, TaskFields, TaskInput};
 
 /// The rule a version number obeys, worded alike at both doors.
@@ -265,7 +265,7 @@ mod tests {
             panic!("expected a validation error, got {error:?}");
         };
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields, ["title", "actor", crate::idempotency::FIELD]);
+        assert_eq!(fields, ["title", "actor", crate::task::idempotency::FIELD]);
     }
 
     #[test]

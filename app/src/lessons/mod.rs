@@ -3,12 +3,18 @@
 //! (server only, in `sql.rs`) the SQL it runs. A lesson reaches the store through the store's
 //! crate-visible API; the store and the production write path never depend on a lesson.
 
+pub mod concurrency;
 pub mod cqrs;
+pub mod guards;
+pub mod idempotency;
+mod index;
 pub mod replay;
 pub mod snapshots;
 pub mod statistics;
 pub mod temporal;
 pub mod under_the_hood;
+
+pub use index::LearnPage;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

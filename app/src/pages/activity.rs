@@ -8,8 +8,8 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::common::{ChangeList, OpBadge, PageError, TimeAgo};
-use crate::api::{activity, ActivityPage as Page, HistoryEntry};
 use crate::live::use_live;
+use crate::server_fns::{activity, ActivityPage as Page, HistoryEntry};
 use crate::task::Op;
 
 #[component]

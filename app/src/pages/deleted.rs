@@ -8,9 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
 use super::submission::IdempotencyKeyInput;
-use crate::api::{list_deleted, DeletedList, RestoreTask};
 use crate::live::use_live;
-use crate::paging;
+use crate::server_fns::{list_deleted, DeletedList, RestoreTask};
+use crate::task::paging;
 use crate::task::TaskVersion;
 
 #[component]

@@ -1,18 +1,16 @@
 //! One module per page, plus the pieces they share.
 
 mod activity;
-mod common;
-mod database;
+pub(crate) mod common;
 mod deleted;
 mod form_fields;
 mod history;
-mod learn;
 mod live_indicator;
 mod new_task;
 mod not_found;
-mod submission;
+pub(crate) mod submission;
 mod task_edit;
-mod task_form;
+pub(crate) mod task_form;
 mod task_list;
 mod task_show;
 mod time_travel;
@@ -52,16 +50,16 @@ lazy_pages! {
     NewTaskRoute => new_task::NewTaskPage,
     DeletedRoute => deleted::DeletedPage,
     ActivityRoute => activity::ActivityPage,
-    DatabaseRoute => database::DatabasePage,
+    DatabaseRoute => crate::lessons::guards::DatabasePage,
     TaskRoute => task_show::TaskPage,
     EditRoute => task_edit::EditPage,
     HistoryRoute => history::HistoryPage,
-    LearnRoute => learn::LearnPage,
+    LearnRoute => crate::lessons::LearnPage,
     ReplayRoute => crate::lessons::replay::ReplayPage,
-    IdempotencyRoute => learn::IdempotencyPage,
+    IdempotencyRoute => crate::lessons::idempotency::IdempotencyPage,
     TemporalRoute => crate::lessons::temporal::TemporalPage,
     CqrsRoute => crate::lessons::cqrs::CqrsPage,
-    ConcurrencyRoute => learn::ConcurrencyPage,
+    ConcurrencyRoute => crate::lessons::concurrency::ConcurrencyPage,
     SnapshotsRoute => crate::lessons::snapshots::SnapshotsPage,
     HoodRoute => crate::lessons::under_the_hood::HoodPage,
     StatisticsRoute => crate::lessons::statistics::StatisticsPage,

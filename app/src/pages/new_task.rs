@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::task_list::CreateTaskForm;
-use crate::api::CreateTask;
+use crate::server_fns::CreateTask;
 
 #[component]
 pub fn NewTaskPage() -> impl IntoView {

@@ -10,7 +10,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::idempotency::{IdempotencyKey, FIELD};
+use crate::task::idempotency::{IdempotencyKey, FIELD};
 use crate::task::TaskVersion;
 
 #[component]
@@ -35,20 +35,20 @@ pub fn IdempotencyKeyInput(
 }
 
 #[cfg(feature = "ssr")]
-pub(super) fn first_key() -> String {
+pub(crate) fn first_key() -> String {
     IdempotencyKey::fresh().to_string()
 }
 
 /// Hydration keeps the server's key in the field; this one is only the signal's starting value.
 #[cfg(not(feature = "ssr"))]
-pub(super) fn first_key() -> String {
+pub(crate) fn first_key() -> String {
     browser_key()
 }
 
 /// A random key from `crypto.getRandomValues` (which, unlike `crypto.randomUUID`, also works on
 /// a page served over plain http from another machine, as in a classroom). Without it the field
 /// is left empty and the write goes through unprotected, as it would from a form with no key.
-pub(super) fn browser_key() -> String {
+pub(crate) fn browser_key() -> String {
     #[cfg(feature = "hydrate")]
     {
         let mut bytes = [0u8; 16];

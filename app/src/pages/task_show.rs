@@ -10,9 +10,9 @@ use super::common::{
 };
 use super::entity_param;
 use super::submission::IdempotencyKeyInput;
-use crate::api::{get_task, DeleteTask, RestoreTask, TaskDetail};
 use crate::error::AppError;
 use crate::live::use_live;
+use crate::server_fns::{get_task, DeleteTask, RestoreTask, TaskDetail};
 
 #[component]
 pub fn TaskPage() -> impl IntoView {

@@ -9,9 +9,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::common::{patch_loaded, PageError, Pager, StatusBadge};
-use crate::api::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
 use crate::live::use_live;
-use crate::paging;
+use crate::server_fns::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
+use crate::task::paging;
 use crate::task::TaskVersion;
 use crate::time;
 

@@ -17,12 +17,12 @@ mod chain;
 mod error;
 mod follow;
 mod generate;
-mod inspect;
 mod reads;
 mod row;
 mod seed;
 mod statement;
 mod trace;
+mod verify;
 mod write;
 
 use std::sync::Arc;
@@ -41,7 +41,7 @@ use row::{FeedRow, VersionRow};
 use statement::Statement;
 use write::NewVersion;
 
-use crate::paging::{ListCursor, Page, TimeCursor};
+use crate::task::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
     BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
 };

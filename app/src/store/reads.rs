@@ -1,5 +1,5 @@
 //! The SQL of every read, written once for both backends. Each list that grows with the data
-//! is read a page at a time (keyset pagination, see `crate::paging`): the statement orders by an
+//! is read a page at a time (keyset pagination, see `crate::task::paging`): the statement orders by an
 //! index's exact key, ends in a unique tie-breaker, and continues after the previous page's last
 //! key with one row comparison, so every page is an index seek plus `PAGE_SIZE + 1` rows. The
 //! statements are built with only the conditions a request uses (no `$1 IS NULL OR …`, which
@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use super::backend::{BackendKind, PerBackend};
 use super::row::{PREVIOUS_COLUMNS, VERSION_COLUMNS};
 use super::statement::{Bind, Statement};
-use crate::idempotency::IdempotencyKey;
-use crate::paging::{TimeCursor, NO_DUE_DATE};
+use crate::task::idempotency::IdempotencyKey;
+use crate::task::paging::{TimeCursor, NO_DUE_DATE};
 use crate::task::{EntityId, FeedQuery, TaskFilter, TaskSort};
 
 /// A task's latest version, through the read model.
@@ -112,7 +112,11 @@ const DUE_KEY: PerBackend<&str> = PerBackend {
 /// Titles containing the search text. PostgreSQL matches case-insensitively with ILIKE; SQLite
 /// asks its trigram index, which only serves strings of three characters or more, and reads the
 /// titles for shorter ones.
-fn push_search(statement: &mut Statement, kind: BackendKind, search: &crate::paging::TitleSearch) {
+fn push_search(
+    statement: &mut Statement,
+    kind: BackendKind,
+    search: &crate::task::paging::TitleSearch,
+) {
     let trigram = kind == BackendKind::Sqlite && search.as_str().chars().count() >= 3;
     if trigram {
         let phrase = format!("\"{}\"", search.as_str().replace('"', "\"\""));

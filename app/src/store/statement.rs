@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::lessons::ExecutedStatement;
-use crate::paging::PAGE_SIZE;
+use crate::task::paging::PAGE_SIZE;
 
 /// A value to bind. Optional values carry their type, because PostgreSQL needs to know the type
 /// of a NULL it is sent.

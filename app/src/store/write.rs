@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::append::WriteTx;
 use super::{generate, reads, seed, BoardSize, Generated, Store, StoreError};
-use crate::idempotency::{self, IdempotencyKey};
+use crate::task::idempotency::{self, IdempotencyKey};
 use crate::task::{ChangeMeta, EntityId, FieldError, Op, TaskFields, TaskVersion};
 
 /// A version about to be appended, before the database has given it a position.

@@ -4,6 +4,8 @@
 //! word), and what the lists and the change feed are asked for and answer (`query`).
 
 mod fields;
+pub mod idempotency;
+pub mod paging;
 mod query;
 
 use std::fmt;

@@ -63,9 +63,9 @@ impl FromStr for TaskSort {
 pub struct TaskFilter {
     pub status: Option<Status>,
     pub sort: TaskSort,
-    pub search: Option<crate::paging::TitleSearch>,
+    pub search: Option<crate::task::paging::TitleSearch>,
     /// The key of the last row of the page before; `None` for the first page.
-    pub after: Option<crate::paging::ListCursor>,
+    pub after: Option<crate::task::paging::ListCursor>,
 }
 
 impl TaskFilter {
@@ -81,7 +81,7 @@ impl TaskFilter {
                 "" => TaskSort::default(),
                 raw => raw.parse()?,
             },
-            search: crate::paging::TitleSearch::parse(q)?,
+            search: crate::task::paging::TitleSearch::parse(q)?,
             after: match after.trim() {
                 "" => None,
                 raw => Some(raw.parse()?),

@@ -1,7 +1,7 @@
 //! The database's own guards: history cannot be rewritten behind the store's back, and a
 //! row changed anyway is caught by the hash chain.
 
-use app::database::Tamper;
+use app::lessons::guards::Tamper;
 use rstest::rstest;
 use test_support::{by, fields, Backend, TestDb};
 

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use app::idempotency::IdempotencyKey;
 use app::store::StoreError;
+use app::task::idempotency::IdempotencyKey;
 use app::task::{Op, Status, TaskLookup};
 use rstest::rstest;
 use test_support::{by, fields, Backend, TestDb};

@@ -42,7 +42,7 @@ async fn the_current_list_filters_by_status_sorts_and_leaves_out_tombstones(
         .unwrap();
     store.delete_task(gone.entity_id, by("ada")).await.unwrap();
 
-    fn titles<C>(page: app::paging::Page<app::task::TaskVersion, C>) -> Vec<String> {
+    fn titles<C>(page: app::task::paging::Page<app::task::TaskVersion, C>) -> Vec<String> {
         page.rows
             .into_iter()
             .map(|t| t.fields.title.as_str().to_owned())
@@ -110,7 +110,7 @@ async fn a_title_search_finds_any_part_of_a_title_ignoring_case(#[case] backend:
         }
     }
     let found = |q: &str| {
-        let search = app::paging::TitleSearch::parse(q).unwrap();
+        let search = app::task::paging::TitleSearch::parse(q).unwrap();
         async move {
             let filter = TaskFilter {
                 search,

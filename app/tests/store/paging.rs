@@ -13,7 +13,7 @@ use crate::store_status;
 async fn every_list_pages_by_key_without_skipping_or_repeating_under_concurrent_writes(
     #[case] backend: Backend,
 ) {
-    use app::paging::PAGE_SIZE;
+    use app::task::paging::PAGE_SIZE;
     use app::task::TaskVersion;
     use std::collections::BTreeMap;
 
@@ -132,7 +132,7 @@ async fn every_list_pages_by_key_without_skipping_or_repeating_under_concurrent_
 #[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] backend: Backend) {
-    use app::paging::{patch_live_page, Patch, PAGE_SIZE};
+    use app::task::paging::{patch_live_page, Patch, PAGE_SIZE};
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;
 
@@ -245,7 +245,7 @@ async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] bac
 #[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_past_board_read_page_by_page_equals_a_scan_of_the_whole_log(#[case] backend: Backend) {
-    use app::paging::PAGE_SIZE;
+    use app::task::paging::PAGE_SIZE;
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;
     use std::collections::BTreeMap;

@@ -32,5 +32,7 @@ pub struct ReadModelRefusal {
 /// it exists, so the page calls this only when its form asks (`run=1`), never on a plain visit.
 #[server(endpoint = "attempt_refused_append")]
 pub async fn attempt_refused_append() -> Result<ReadModelRefusal, AppError> {
-    Ok(crate::api::server::store()?.read_model_refusal().await?)
+    Ok(crate::server_fns::context::store()?
+        .read_model_refusal()
+        .await?)
 }

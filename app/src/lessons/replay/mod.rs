@@ -56,5 +56,5 @@ pub struct RowDifference {
 #[server(endpoint = "replay_log")]
 pub async fn replay_log(#[server(default)] up_to: String) -> Result<ReplayReport, AppError> {
     let up_to = super::log_position("up_to", &up_to)?;
-    Ok(crate::api::server::store()?.replay(up_to).await?)
+    Ok(crate::server_fns::context::store()?.replay(up_to).await?)
 }

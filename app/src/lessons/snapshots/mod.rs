@@ -89,14 +89,14 @@ pub struct BoardTask {
 /// The snapshots taken so far, and how far apart they are taken.
 #[server(endpoint = "board_snapshots")]
 pub async fn board_snapshots() -> Result<SnapshotsReport, AppError> {
-    Ok(crate::api::server::store()?.snapshots().await?)
+    Ok(crate::server_fns::context::store()?.snapshots().await?)
 }
 
 /// Snapshots the board at the newest change now, whether or not one is due. `None` when there
 /// was nothing new to snapshot, or writes still in progress held it back.
 #[server(endpoint = "take_board_snapshot")]
 pub async fn take_board_snapshot() -> Result<Option<SnapshotTaken>, AppError> {
-    Ok(crate::api::server::store()?.take_snapshot().await?)
+    Ok(crate::server_fns::context::store()?.take_snapshot().await?)
 }
 
 /// The board at change `at_change` (blank: the newest) read from the nearest snapshot and by
@@ -106,7 +106,7 @@ pub async fn board_from_snapshot(
     #[server(default)] at_change: String,
 ) -> Result<SnapshotAsOf, AppError> {
     let position = super::log_position("at_change", &at_change)?;
-    Ok(crate::api::server::store()?
+    Ok(crate::server_fns::context::store()?
         .board_from_snapshot(position)
         .await?)
 }

@@ -126,5 +126,7 @@ pub async fn board_statistics(
         compare,
         refresh_every: STATISTICS_REFRESH_EVERY,
     };
-    Ok(crate::api::server::store()?.statistics(request).await?)
+    Ok(crate::server_fns::context::store()?
+        .statistics(request)
+        .await?)
 }

@@ -69,11 +69,11 @@ pub struct Period {
 pub async fn temporal_board(
     #[server(default)] at_change: String,
 ) -> Result<TemporalReport, AppError> {
-    let store = crate::api::server::store()?;
+    let store = crate::server_fns::context::store()?;
     let at_change = match at_change.trim() {
         "" => (store.head_position().await? / 2).max(1).to_string(),
         given => given.to_owned(),
     };
-    let at = crate::api::server::instant(&store, "", &at_change).await?;
+    let at = crate::server_fns::context::instant(&store, "", &at_change).await?;
     Ok(store.temporal(at).await?)
 }

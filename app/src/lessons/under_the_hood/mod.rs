@@ -73,7 +73,7 @@ pub fn read_model_row(version: &TaskVersion) -> Vec<(String, String)> {
 #[server(endpoint = "under_the_hood")]
 pub async fn under_the_hood(#[server(default)] at: String) -> Result<Option<HoodReport>, AppError> {
     let position = super::log_position("at", &at)?;
-    Ok(crate::api::server::store()?
+    Ok(crate::server_fns::context::store()?
         .under_the_hood(position)
         .await?)
 }

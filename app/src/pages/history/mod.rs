@@ -16,8 +16,8 @@ use super::common::{
 };
 use super::entity_param;
 use super::submission::IdempotencyKeyInput;
-use crate::api::{compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask};
-use crate::paging::PAGE_SIZE;
+use crate::server_fns::{compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask};
+use crate::task::paging::PAGE_SIZE;
 use timeline::Timeline;
 
 #[component]

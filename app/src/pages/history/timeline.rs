@@ -5,11 +5,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::{CompareForm, SelectedVersion};
-use crate::api::{HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory};
 use crate::error::AppError;
 use crate::pages::common::{ChangeList, ErrorNotice, OpBadge, TimeAgo};
 use crate::pages::task_show::DeletedBanner;
-use crate::paging::PAGE_SIZE;
+use crate::server_fns::{HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory};
+use crate::task::paging::PAGE_SIZE;
 use crate::task::{ChainReport, Op};
 
 #[component]

@@ -5,8 +5,8 @@
 use axum::http::{header, HeaderMap, StatusCode};
 
 use app::error::AppError;
-use app::idempotency::IdempotencyKey;
 use app::store::Store;
+use app::task::idempotency::IdempotencyKey;
 use app::task::{EntityId, FieldError, TaskLookup, TaskVersion};
 
 use crate::api_v1::problem::{ChangedField, Problem};
@@ -48,7 +48,7 @@ pub fn read_idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey
     // A form's blank key means "none"; a header sent blank is a mistake worth saying.
     match value.to_str().unwrap_or("\u{fffd}").trim() {
         "" => Err(invalid(FieldError::new(
-            app::idempotency::FIELD,
+            app::task::idempotency::FIELD,
             "is blank: send a UUID, or leave the header out",
         ))),
         raw => IdempotencyKey::parse(raw).map_err(invalid),

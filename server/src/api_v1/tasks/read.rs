@@ -8,8 +8,8 @@ use axum::Json;
 
 use app::command::{parse_entity_id, VersionNumber};
 use app::error::AppError;
-use app::paging::{ListCursor, TimeCursor};
 use app::store::Store;
+use app::task::paging::{ListCursor, TimeCursor};
 use app::task::{FeedQuery, FieldError, TaskFilter, TaskLookup};
 
 use super::preconditions::gone;
@@ -61,7 +61,7 @@ pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListPar
             .iter()
             .map(|(k, v)| (*k, v.as_str()))
             .collect::<Vec<_>>();
-        app::paging::link("/api/v1/tasks", &query)
+        app::task::paging::link("/api/v1/tasks", &query)
     };
     let after = params.after.as_deref().unwrap_or_default();
     let page = match past {
@@ -150,8 +150,8 @@ pub async fn versions(
         return Err(AppError::NotFound.into());
     }
     // The page holds one version more than it shows when an older page exists.
-    let next = (versions.len() > app::paging::PAGE_SIZE).then(|| {
-        versions.truncate(app::paging::PAGE_SIZE);
+    let next = (versions.len() > app::task::paging::PAGE_SIZE).then(|| {
+        versions.truncate(app::task::paging::PAGE_SIZE);
         let oldest = versions.last().map_or(0, |v| v.version);
         format!("/api/v1/tasks/{id}/versions?through={}", oldest - 1)
     });

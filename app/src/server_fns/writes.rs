@@ -1,6 +1,6 @@
 //! Server functions that append: create, update, delete, restore and revert. Each takes its
 //! form as posted (one struct, flattened so the field names are the form's own), parses it into
-//! a command, runs it, and answers as every write does (see `server::answer`).
+//! a command, runs it, and answers as every write does (see `context::answer`).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -135,9 +135,9 @@ fn parse_button_meta(
     idempotency_key: &str,
 ) -> Result<crate::task::ChangeMeta, AppError> {
     Ok(crate::command::parse_meta(
-        &super::server::actor_or_remembered(actor),
+        &super::context::actor_or_remembered(actor),
         note,
-        crate::idempotency::IdempotencyKey::parse(idempotency_key),
+        crate::task::idempotency::IdempotencyKey::parse(idempotency_key),
     )?)
 }
 
@@ -145,18 +145,18 @@ fn parse_button_meta(
 #[server(endpoint = "create_task")]
 pub async fn create_task(#[server(flatten)] form: NewTaskForm) -> Result<TaskVersion, AppError> {
     use crate::command::{CreateCommand, TaskChange};
-    use crate::idempotency::IdempotencyKey;
+    use crate::task::idempotency::IdempotencyKey;
 
-    let return_to = super::server::return_path(&form.return_to);
+    let return_to = super::context::return_path(&form.return_to);
     let created = async {
         let key = IdempotencyKey::parse(&form.idempotency_key);
         let change = TaskChange::parse(&form.input(), &form.actor, &form.note, key)?;
         CreateCommand::new(change)
-            .run(&super::server::store()?)
+            .run(&super::context::store()?)
             .await
     }
     .await;
-    super::server::answer::<CreateTask>(created, return_to.as_deref(), &form.actor, &form.draft())
+    super::context::answer::<CreateTask>(created, return_to.as_deref(), &form.actor, &form.draft())
 }
 
 /// Saves an edit made from `expected_version`. If someone saved in between, nothing is written
@@ -165,21 +165,21 @@ pub async fn create_task(#[server(flatten)] form: NewTaskForm) -> Result<TaskVer
 #[server(endpoint = "update_task")]
 pub async fn update_task(#[server(flatten)] form: EditTaskForm) -> Result<TaskVersion, AppError> {
     use crate::command::{parse_entity_id, TaskChange, UpdateCommand};
-    use crate::idempotency::IdempotencyKey;
+    use crate::task::idempotency::IdempotencyKey;
 
-    let return_to = super::server::return_path(&form.return_to);
+    let return_to = super::context::return_path(&form.return_to);
     let task = form.task();
     let updated = async {
         let id = parse_entity_id(&form.entity_id)?;
-        let expected = super::server::version_number("expected_version", &form.expected_version)?;
+        let expected = super::context::version_number("expected_version", &form.expected_version)?;
         let key = IdempotencyKey::parse(&form.idempotency_key);
         let change = TaskChange::parse(&task.input(), &form.actor, &form.note, key)?;
         UpdateCommand::new(id, expected, change)
-            .run(&super::server::store()?)
+            .run(&super::context::store()?)
             .await
     }
     .await;
-    super::server::answer::<UpdateTask>(
+    super::context::answer::<UpdateTask>(
         updated,
         return_to.as_deref(),
         &form.actor,
@@ -196,16 +196,16 @@ pub async fn update_task(#[server(flatten)] form: EditTaskForm) -> Result<TaskVe
 pub async fn delete_task(#[server(flatten)] form: TaskTargetForm) -> Result<TaskVersion, AppError> {
     use crate::command::{parse_entity_id, DeleteCommand};
 
-    let return_to = super::server::return_path(&form.return_to);
+    let return_to = super::context::return_path(&form.return_to);
     let deleted = async {
         let id = parse_entity_id(&form.entity_id)?;
         let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
         DeleteCommand::new(id, None, meta)
-            .run(&super::server::store()?)
+            .run(&super::context::store()?)
             .await
     }
     .await;
-    super::server::answer::<DeleteTask>(deleted, return_to.as_deref(), &form.actor, &[])
+    super::context::answer::<DeleteTask>(deleted, return_to.as_deref(), &form.actor, &[])
 }
 
 /// Appends a live version with the tombstone's content.
@@ -215,16 +215,16 @@ pub async fn restore_task(
 ) -> Result<TaskVersion, AppError> {
     use crate::command::{parse_entity_id, RestoreCommand};
 
-    let return_to = super::server::return_path(&form.return_to);
+    let return_to = super::context::return_path(&form.return_to);
     let restored = async {
         let id = parse_entity_id(&form.entity_id)?;
         let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
         RestoreCommand::new(id, meta)
-            .run(&super::server::store()?)
+            .run(&super::context::store()?)
             .await
     }
     .await;
-    super::server::answer::<RestoreTask>(restored, return_to.as_deref(), &form.actor, &[])
+    super::context::answer::<RestoreTask>(restored, return_to.as_deref(), &form.actor, &[])
 }
 
 /// Appends a new version whose fields are copied from version `version`.
@@ -232,15 +232,15 @@ pub async fn restore_task(
 pub async fn revert_task(#[server(flatten)] form: RevertTaskForm) -> Result<TaskVersion, AppError> {
     use crate::command::{parse_entity_id, RevertCommand, VersionNumber};
 
-    let return_to = super::server::return_path(&form.return_to);
+    let return_to = super::context::return_path(&form.return_to);
     let reverted = async {
         let id = parse_entity_id(&form.entity_id)?;
         let meta = parse_button_meta(&form.actor, &form.note, &form.idempotency_key)?;
         let version = VersionNumber::from_text("version", &form.version)?;
         RevertCommand::new(id, version, meta)
-            .run(&super::server::store()?)
+            .run(&super::context::store()?)
             .await
     }
     .await;
-    super::server::answer::<RevertTask>(reverted, return_to.as_deref(), &form.actor, &[])
+    super::context::answer::<RevertTask>(reverted, return_to.as_deref(), &form.actor, &[])
 }

@@ -1,22 +1,11 @@
-//! The inspecting side of the store: what the database says about its own guards, its sizes,
-//! the statements it refuses, and whether a task's hash chain still holds.
+//! The SQL of `/database`: the catalog's view of the version table's guards, and attempts to get
+//! past them, always rolled back.
 
-use super::backend::PerBackend;
-use super::statement::Statement;
-use super::{chain, Store, StoreError};
-use crate::database::{DatabaseFacts, Privilege, Rule, Tamper, TamperOutcome};
-use crate::task::{ChainReport, EntityId};
+use super::{DatabaseFacts, Privilege, Rule, Tamper, TamperOutcome};
+use crate::store::sql::{PerBackend, Statement};
+use crate::store::{Store, StoreError};
 
 impl Store {
-    /// Recomputes every hash of one task's chain from the stored content.
-    pub async fn verify_task(&self, entity_id: EntityId) -> Result<ChainReport, StoreError> {
-        let history = self.task_history(entity_id).await?;
-        if history.is_empty() {
-            return Err(StoreError::NotFound);
-        }
-        Ok(chain::verify(entity_id, &history))
-    }
-
     /// What the database's catalog says about the version table: its triggers, constraints and
     /// privileges, read back rather than taken from the migrations, and its size against the
     /// read model's.
@@ -28,7 +17,7 @@ impl Store {
         let (privileges, superuser) = match catalog.privileges {
             Some(sql) => {
                 let (update, delete, truncate, superuser): (bool, bool, bool, bool) =
-                    self.pool.fetch_one(&Statement::new(sql)).await?;
+                    self.pool().fetch_one(&Statement::new(sql)).await?;
                 let held = [
                     ("UPDATE", update),
                     ("DELETE", delete),
@@ -77,7 +66,7 @@ impl Store {
         let (rows_before, _, _) = self.sizes().await?;
         // On PostgreSQL TRUNCATE takes the table's strongest lock before its trigger can refuse,
         // so the wait for that lock is kept short; on SQLite the write lock is taken up front.
-        let mut tx = self.pool.begin_write().await?;
+        let mut tx = self.pool().begin_write().await?;
         if let Some(setup) = ATTEMPT_SETUP.on(self.kind()) {
             tx.execute(&Statement::new(setup)).await?;
         }
@@ -102,13 +91,13 @@ impl Store {
         const SIZES: &str = "SELECT (SELECT count(*) FROM task_versions), \
              (SELECT count(*) FROM task_current), \
              (SELECT count(*) FROM task_current WHERE deleted_at IS NULL)";
-        Ok(self.pool.fetch_one(&Statement::new(SIZES)).await?)
+        Ok(self.pool().fetch_one(&Statement::new(SIZES)).await?)
     }
 
     /// A catalog query's rules: (name, definition, the function a trigger runs).
     async fn rules(&self, sql: &str) -> Result<Vec<Rule>, StoreError> {
         let rows: Vec<(String, String, Option<String>)> =
-            self.pool.fetch_all(&Statement::new(sql)).await?;
+            self.pool().fetch_all(&Statement::new(sql)).await?;
         Ok(rows
             .into_iter()
             .map(|(name, definition, body)| Rule {

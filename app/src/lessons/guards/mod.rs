@@ -1,12 +1,20 @@
-//! What the database reports about its own rules, for the page that shows them: the triggers and
-//! constraints as the catalog stores them (not as the migrations say they should be), the
-//! privileges the app's role holds, the size of the log against the read model, and what the
-//! database answers when someone tries to rewrite history.
+//! The append-only log's guards (`/database`): what the database reports about its own rules —
+//! the triggers and constraints as the catalog stores them (not as the migrations say they
+//! should be), the privileges the app's role holds, the size of the log against the read model —
+//! and what the database answers when someone tries to rewrite history.
+
+mod page;
+#[cfg(feature = "ssr")]
+mod sql;
 
 use std::str::FromStr;
 
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use page::DatabasePage;
+
+use crate::error::AppError;
 use crate::task::FieldError;
 
 /// One rule the database enforces, with its definition read back from the catalog.
@@ -94,4 +102,38 @@ pub struct TamperOutcome {
     pub refusal: Option<String>,
     pub rows_before: i64,
     pub rows_after: i64,
+}
+
+/// What the database's own catalog reports about the version table's guards and size.
+#[server(endpoint = "inspect_database")]
+pub async fn inspect_database() -> Result<DatabaseFacts, AppError> {
+    let store = crate::server_fns::context::store()?;
+    Ok(DatabaseFacts {
+        backend: crate::server_fns::context::backend_name(&store).to_owned(),
+        ..store.database_facts().await?
+    })
+}
+
+/// Sends one statement that would rewrite history (`update`, `delete` or `wipe`) and returns
+/// the database's answer. Nothing can change: the attempt is always rolled back. It is a POST
+/// (server functions are), so no crawler or link prefetch sets it off. Posted without
+/// JavaScript, the answer waits for the page in a short-lived cookie (see `last_attempt`).
+#[server(endpoint = "attempt_tamper")]
+pub async fn attempt_tamper(attempt: String) -> Result<TamperOutcome, AppError> {
+    let tamper = attempt.trim().parse()?;
+    let outcome = crate::server_fns::context::store()?
+        .attempt_tamper(tamper)
+        .await?;
+    if crate::error::is_plain_form_post() {
+        crate::server_fns::context::keep_attempt(&outcome);
+        leptos_axum::redirect("/database");
+    }
+    Ok(outcome)
+}
+
+/// The outcome of the last attempt this browser posted without JavaScript, once: reading it
+/// clears it. Only this site can set the cookie, so no link can show a made-up refusal.
+#[server(endpoint = "last_attempt")]
+pub async fn last_attempt() -> Result<Option<TamperOutcome>, AppError> {
+    Ok(crate::server_fns::context::take_attempt())
 }

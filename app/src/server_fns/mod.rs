@@ -16,13 +16,11 @@ use crate::diff::FieldChange;
 use crate::error::AppError;
 use crate::task::{ChainReport, TaskVersion};
 
-mod database;
-mod past;
 #[cfg(feature = "ssr")]
-pub(crate) mod server;
+pub(crate) mod context;
+mod past;
 mod writes;
 
-pub use database::*;
 pub use past::*;
 pub use writes::*;
 
@@ -94,13 +92,13 @@ pub async fn list_tasks(
     #[server(default)] after: String,
 ) -> Result<TaskList, AppError> {
     let filter = crate::task::TaskFilter::from_query(&status, &sort, &q, &after)?;
-    let store = server::store()?;
+    let store = context::store()?;
     let page = store.list_tasks(&filter).await?;
     Ok(TaskList {
         tasks: page.rows,
         next_after: page.next.map(|cursor| cursor.to_string()),
         read_at: chrono::Utc::now(),
-        backend: server::backend_name(&store).to_owned(),
+        backend: context::backend_name(&store).to_owned(),
     })
 }
 
@@ -110,7 +108,7 @@ pub async fn get_task(entity_id: String) -> Result<TaskDetail, AppError> {
     use crate::task::TaskLookup;
 
     let entity_id = crate::command::parse_entity_id(&entity_id)?;
-    match server::store()?.get_task(entity_id).await? {
+    match context::store()?.get_task(entity_id).await? {
         TaskLookup::Live(task) | TaskLookup::Deleted(task) => Ok(TaskDetail {
             task,
             read_at: chrono::Utc::now(),
@@ -128,11 +126,11 @@ pub async fn get_history(
     #[server(default)] version: String,
     #[server(default)] page: String,
 ) -> Result<TaskHistory, AppError> {
-    use crate::paging::PAGE_SIZE;
+    use crate::task::paging::PAGE_SIZE;
     use crate::task::TaskLookup;
 
     let entity_id = crate::command::parse_entity_id(&entity_id)?;
-    let store = server::store()?;
+    let store = context::store()?;
     let latest = match store.get_task(entity_id).await? {
         TaskLookup::Live(task) | TaskLookup::Deleted(task) => task,
         TaskLookup::NotFound => return Err(AppError::NotFound),
@@ -141,7 +139,7 @@ pub async fn get_history(
     let number = |field: &str, raw: &str| -> Result<Option<i64>, AppError> {
         match raw.trim() {
             "" => Ok(None),
-            raw => Ok(Some(server::version_number(field, raw)?.min(newest))),
+            raw => Ok(Some(context::version_number(field, raw)?.min(newest))),
         }
     };
     let half = PAGE_SIZE as i64 / 2;
@@ -155,7 +153,7 @@ pub async fn get_history(
     // compared with and linked to, and the top of the older page.
     let before = (versions.len() > PAGE_SIZE).then(|| versions.remove(PAGE_SIZE));
     let older_page = before.as_ref().map(|version| version.version);
-    let (chain, entries) = server::off_executor(move || {
+    let (chain, entries) = context::off_executor(move || {
         versions.reverse();
         let chain = crate::store::verify_chain_after(entity_id, before.as_ref(), &versions);
         let mut previous = before.map(|version| version.fields);
@@ -189,10 +187,10 @@ pub async fn compare_versions(
 ) -> Result<Comparison, AppError> {
     let entity_id = crate::command::parse_entity_id(&entity_id)?;
     let (from, to) = (
-        server::version_number("from", &from)?,
-        server::version_number("to", &to)?,
+        context::version_number("from", &from)?,
+        context::version_number("to", &to)?,
     );
-    let store = server::store()?;
+    let store = context::store()?;
     let find = |number: i64| {
         let store = store.clone();
         async move {
@@ -204,7 +202,7 @@ pub async fn compare_versions(
         }
     };
     let (from, to) = (find(from).await?, find(to).await?);
-    server::off_executor(move || Comparison {
+    context::off_executor(move || Comparison {
         changes: crate::diff::changes(Some(&from.fields), &to.fields),
         from,
         to,
@@ -220,7 +218,7 @@ pub async fn list_deleted(#[server(default)] after: String) -> Result<DeletedLis
         "" => None,
         raw => Some(raw.parse()?),
     };
-    let page = server::store()?.list_deleted(after).await?;
+    let page = context::store()?.list_deleted(after).await?;
     Ok(DeletedList {
         tasks: page.rows,
         next_after: page.next.map(|cursor| cursor.to_string()),

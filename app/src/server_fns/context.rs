@@ -155,7 +155,7 @@ fn attempt_cookie(value: &str, max_age: u32) {
     ));
 }
 
-pub fn keep_attempt(outcome: &crate::database::TamperOutcome) {
+pub fn keep_attempt(outcome: &crate::lessons::guards::TamperOutcome) {
     if let Ok(json) = serde_json::to_string(outcome) {
         attempt_cookie(
             &form_urlencoded::byte_serialize(json.as_bytes()).collect::<String>(),
@@ -164,7 +164,7 @@ pub fn keep_attempt(outcome: &crate::database::TamperOutcome) {
     }
 }
 
-pub fn take_attempt() -> Option<crate::database::TamperOutcome> {
+pub fn take_attempt() -> Option<crate::lessons::guards::TamperOutcome> {
     let cookies = request_header(http::header::COOKIE)?;
     let json = crate::actor_cookie::value(&cookies, ATTEMPT_COOKIE)?;
     attempt_cookie("", 0);

@@ -45,8 +45,8 @@ pub async fn locate_instant(
     #[server(default)] as_of: String,
     #[server(default)] at_change: String,
 ) -> Result<TimePoint, AppError> {
-    let store = super::server::store()?;
-    let at = super::server::instant(&store, &as_of, &at_change).await?;
+    let store = super::context::store()?;
+    let at = super::context::instant(&store, &as_of, &at_change).await?;
     Ok(TimePoint {
         at,
         timeline: store.timeline(at).await?,
@@ -64,8 +64,8 @@ pub async fn board_as_of(
         "" => None,
         raw => Some(raw.parse()?),
     };
-    let store = super::server::store()?;
-    let at = super::server::instant(&store, &as_of, &at_change).await?;
+    let store = super::context::store()?;
+    let at = super::context::instant(&store, &as_of, &at_change).await?;
     let page = store.board_as_of(at, after).await?;
     Ok(BoardSnapshot {
         point: TimePoint {
@@ -74,7 +74,7 @@ pub async fn board_as_of(
         },
         tasks: page.rows,
         next_after: page.next.map(|cursor| cursor.to_string()),
-        backend: super::server::backend_name(&store).to_owned(),
+        backend: super::context::backend_name(&store).to_owned(),
     })
 }
 
@@ -91,7 +91,7 @@ pub async fn activity(
 
     let before = match before.trim() {
         "" => None,
-        raw => Some(super::server::whole_number(
+        raw => Some(super::context::whole_number(
             "before",
             raw,
             "must be a position from a page link",
@@ -114,8 +114,8 @@ pub async fn activity(
         limit: ACTIVITY_PAGE_SIZE,
         ..FeedQuery::default()
     };
-    let page = super::server::store()?.change_feed(query).await?;
-    let entries = super::server::off_executor(move || {
+    let page = super::context::store()?.change_feed(query).await?;
+    let entries = super::context::off_executor(move || {
         page.entries
             .into_iter()
             .map(|entry| HistoryEntry {

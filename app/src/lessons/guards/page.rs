@@ -6,10 +6,11 @@
 
 use leptos::prelude::*;
 
-use super::common::PageError;
-use crate::api::{inspect_database, last_attempt, AttemptTamper};
-use crate::database::{DatabaseFacts, Rule, Tamper, TamperOutcome};
+use super::{
+    inspect_database, last_attempt, AttemptTamper, DatabaseFacts, Rule, Tamper, TamperOutcome,
+};
 use crate::live::use_live;
+use crate::pages::PageError;
 
 #[component]
 pub fn DatabasePage() -> impl IntoView {

@@ -1,0 +1,155 @@
+//! Optimistic concurrency, shown: two editors of one task side by side from one version; the
+//! second save is refused (`UNIQUE (entity_id, version)`, and the store's expected-version check
+//! before it). The lab posts the app's ordinary edit form, so it has no SQL of its own.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+use crate::lessons::LearnHeading;
+use crate::pages::common::{posted_draft, submission_error, PageError};
+use crate::pages::submission::IdempotencyKeyInput;
+use crate::pages::task_form::FormValues;
+use crate::server_fns::{get_task, list_tasks, UpdateTask};
+use crate::task::TaskVersion;
+
+/// `/learn/concurrency?task=ID&from=N`: two editors of one task side by side, both starting from
+/// version N, for a projector. The first save appends N+1; the second asks for N+1 too and is
+/// refused. Both are ordinary edit forms (`update_task`), so this works with JavaScript off:
+/// each save comes back here, still starting from N.
+#[component]
+pub fn ConcurrencyPage() -> impl IntoView {
+    let query = use_query_map();
+    let task_id = move || query.with(|query| query.get("task").unwrap_or_default());
+    let from = move || {
+        query.with_untracked(|query| query.get("from").and_then(|from| from.parse::<i64>().ok()))
+    };
+    let task = Resource::new(task_id, |id| async move {
+        if id.is_empty() {
+            let list =
+                list_tasks(String::new(), String::new(), String::new(), String::new()).await?;
+            return Ok(Err(list.tasks.into_iter().take(8).collect::<Vec<_>>()));
+        }
+        get_task(id).await.map(|detail| Ok(detail.task))
+    });
+    view! {
+        <section class="learn" aria-labelledby="concurrency-heading">
+            <LearnHeading id="concurrency-heading" title="Optimistic concurrency: two editors, one version" />
+            <p class="lede">
+                "Both editors below opened the same version of one task. Each save asks to append "
+                "the next version. The first gets it; the second asks for the same number and is "
+                "refused, and nothing it typed overwrites the first. The store checks the version "
+                "under a row lock, and the database has the last word: "
+                <code>"UNIQUE (entity_id, version)"</code>
+                " on the log refuses a second row with the same number, however the two saves race."
+            </p>
+            <Transition fallback=|| view! { <p class="loading">"Loading the task…"</p> }>
+                {move || Suspend::new(async move {
+                    match task.await {
+                        Ok(Ok(task)) => {
+                            // Read once: a save's redirect back here (adding `from` and
+                            // `flash`) must not redraw the editors, or their answers go.
+                            let from = from().unwrap_or(task.version);
+                            view! { <TwoEditors task from /> }.into_any()
+                        }
+                        Ok(Err(tasks)) => view! { <PickTask tasks /> }.into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PickTask(tasks: Vec<TaskVersion>) -> impl IntoView {
+    if tasks.is_empty() {
+        return view! { <p>"There is no task yet. " <a href="/tasks/new">"Create one"</a> " first."</p> }.into_any();
+    }
+    view! {
+        <h2>"Pick a task to edit twice"</h2>
+        <ul>
+            {tasks
+                .into_iter()
+                .map(|task| {
+                    view! {
+                        <li>
+                            <a href=format!("/learn/concurrency?task={}", task.entity_id)>{task.fields.title.as_str().to_owned()}</a>
+                            {format!(" (version {})", task.version)}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn TwoEditors(task: TaskVersion, from: i64) -> impl IntoView {
+    let here = format!("/learn/concurrency?task={}&from={from}", task.entity_id);
+    view! {
+        <p>
+            {format!("Both editors start from version {from}. ")}
+            // A full load: the editors are drawn once per page load (see above).
+            <a href=format!("/learn/concurrency?task={}", task.entity_id) rel="external">"Start again from the newest version"</a>
+            " · "
+            <a href=format!("/tasks/{}/history", task.entity_id)>"History"</a>
+        </p>
+        <div class="two-editors">
+            <Editor name="A" task=task.clone() from return_to=here.clone() />
+            <Editor name="B" task from return_to=here />
+        </div>
+    }
+}
+
+#[component]
+fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -> impl IntoView {
+    let save = ServerAction::<UpdateTask>::new();
+    let actor = format!("editor {name}");
+    let plain_post_error = submission_error(save);
+    let ours = {
+        let actor = actor.clone();
+        move || posted_draft::<UpdateTask>("actor").as_deref() == Some(actor.as_str())
+    };
+    let outcome = move || match save.value().get() {
+        Some(Ok(saved)) => Some(Ok(saved.version)),
+        Some(Err(error)) => Some(Err(error)),
+        None if ours() => plain_post_error.get().map(Err),
+        None => None,
+    };
+    let values = FormValues::of(&task);
+    let heading_id = format!("editor-{name}");
+    let labelled_by = heading_id.clone();
+    let title_id = format!("editor-{name}-title");
+    view! {
+        <section class="editor" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{format!("Editor {name}")}</h2>
+            <ActionForm action=save attr:class="lab-form">
+                <IdempotencyKeyInput outcome=save.value() />
+                <input type="hidden" name="entity_id" value=task.entity_id.to_string() />
+                <input type="hidden" name="expected_version" value=from.to_string() />
+                <input type="hidden" name="description" value=values.description />
+                <input type="hidden" name="status" value=values.status />
+                <input type="hidden" name="priority" value=values.priority />
+                <input type="hidden" name="due_date" value=values.due_date />
+                <input type="hidden" name="actor" value=actor.clone() />
+                <input type="hidden" name="note" value=format!("saved by editor {name} in the concurrency lab") />
+                <input type="hidden" name="return_to" value=return_to />
+                <label for=title_id.clone()>"Title"</label>
+                <input id=title_id name="title" required maxlength="200" value=format!("{} ({actor})", values.title) />
+                <button type="submit" class="button-primary">{format!("Save as editor {name} (from version {from})")}</button>
+            </ActionForm>
+            {move || outcome().map(|outcome| match outcome {
+                Ok(version) => view! { <p class="replay-verdict replay-match" role="status">{format!("Saved: version {version} appended.")}</p> }.into_any(),
+                Err(AppError::Conflict { current_version }) => view! {
+                    <div role="alert">
+                        <p class="replay-verdict replay-mismatch">{format!("Refused: version {current_version} was saved first, so a save from version {from} cannot append it again.")}</p>
+                        <p>"Nothing was written. On the edit page this is the conflict screen: the other save's changes beside yours, to save on top of them."</p>
+                    </div>
+                }.into_any(),
+                Err(error) => view! { <p class="replay-verdict replay-mismatch" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
