@@ -132,16 +132,13 @@ impl WriteTx {
     /// statement may hold each task at most once, because a row's version check reads the read
     /// model as it stood before the statement.
     pub(crate) async fn insert_many(&mut self, rows: &[TaskVersion]) -> Result<(), StoreError> {
-        let mut insert = Statement::new(format!(
-            "INSERT INTO task_versions ({INSERT_COLUMNS}) VALUES "
-        ));
-        for (i, row) in rows.iter().enumerate() {
-            let values = version_values(row);
-            let placeholders = vec!["?"; values.len()].join(", ");
-            let separator = if i == 0 { "" } else { ", " };
-            insert.push(&format!("{separator}({placeholders})"), values);
-        }
-        self.tx.execute(&insert).await?;
+        let values: Vec<Vec<Bind>> = rows.iter().map(version_values).collect();
+        self.tx
+            .insert_rows(
+                &format!("INSERT INTO task_versions ({INSERT_COLUMNS}) "),
+                &values,
+            )
+            .await?;
         Ok(())
     }
 

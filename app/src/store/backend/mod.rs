@@ -68,20 +68,49 @@ impl<T> StoredRow for T where
 {
 }
 
-/// Binds a statement's values in the backend's column types; expanded once per backend.
+/// Hands one value, in the backend's column type, to `$use` as `$value`; expanded once per
+/// backend and once per kind of value.
+macro_rules! bind_value {
+    ($bind:expr, |$value:ident| $use:expr) => {
+        match $bind {
+            Bind::Text(text) => {
+                let $value = text.as_deref();
+                $use
+            }
+            Bind::Int(number) => {
+                let $value = *number;
+                $use
+            }
+            Bind::SmallInt(number) => {
+                let $value = *number;
+                $use
+            }
+            Bind::Float(number) => {
+                let $value = *number;
+                $use
+            }
+            Bind::Instant(at) => {
+                let $value = at.map(DbInstant);
+                $use
+            }
+            Bind::Date(date) => {
+                let $value = *date;
+                $use
+            }
+            Bind::Id(id) => {
+                let $value = DbId(*id);
+                $use
+            }
+        }
+    };
+}
+
+/// Binds a statement's values in the backend's column types.
 macro_rules! bound {
     ($query:expr, $statement:expr) => {{
         let mut query = $query;
         for bind in &$statement.binds {
-            query = match bind {
-                Bind::Text(text) => query.bind(text.as_deref()),
-                Bind::Int(number) => query.bind(*number),
-                Bind::SmallInt(number) => query.bind(*number),
-                Bind::Float(number) => query.bind(*number),
-                Bind::Instant(at) => query.bind(at.map(DbInstant)),
-                Bind::Date(date) => query.bind(*date),
-                Bind::Id(id) => query.bind(DbId(*id)),
-            };
+            query = bind_value!(bind, |value| query.bind(value));
         }
         query
     }};

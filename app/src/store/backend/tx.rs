@@ -125,6 +125,28 @@ impl Tx {
         Ok(touched)
     }
 
+    /// Appends many rows in one INSERT (`into` names the table and its columns; each row's
+    /// values in that order). Not recorded: it is the board generator's path. The placeholders
+    /// are each driver's own, positional on SQLite, which looks numbered ones up by name, so
+    /// that thousands of them in one statement would take it quadratic time to prepare.
+    pub async fn insert_rows(
+        &mut self,
+        into: &str,
+        rows: &[Vec<Bind>],
+    ) -> Result<u64, sqlx::Error> {
+        on_each!(&mut self.conn, Conn, tx => {
+            let mut insert = sqlx::QueryBuilder::new(into);
+            insert.push_values(rows, |mut values, row| {
+                for bind in row {
+                    bind_value!(bind, |value| {
+                        values.push_bind(value);
+                    });
+                }
+            });
+            Ok(insert.build().execute(&mut **tx).await?.rows_affected())
+        })
+    }
+
     /// Commits; returns what was recorded, ending with the COMMIT.
     pub async fn commit(self) -> Result<Vec<ExecutedStatement>, sqlx::Error> {
         let Self { conn, recorded, .. } = self;
