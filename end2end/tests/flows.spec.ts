@@ -258,6 +258,9 @@ test("a stale edit shows what the other person changed and can be reapplied on t
   browser,
   javaScriptEnabled,
 }, testInfo) => {
+  // Two browsers, four page loads, screenshots at two widths and a save on top: about 25 s
+  // on two cores with the debug build, too close to the default 30 s.
+  test.setTimeout(60_000);
   const { alice, id, title, done } = await conflict(browser, javaScriptEnabled, testInfo);
   await alice.getByRole("button", { name: "Save my edit on top of version 2" }).click();
   await expect(alice.getByText("Saved — now version 3.")).toBeVisible();
@@ -273,6 +276,9 @@ test("a stale edit can be discarded, starting again from the newer version", asy
   browser,
   javaScriptEnabled,
 }, testInfo) => {
+  // Two browsers, four page loads, screenshots at two widths and a fresh start: about 25 s
+  // on two cores with the debug build, too close to the default 30 s.
+  test.setTimeout(60_000);
   const { alice, title, done } = await conflict(browser, javaScriptEnabled, testInfo);
   await alice.getByRole("link", { name: "discard my edit and start from version 2" }).click();
   await expect(alice.getByText("Someone else saved first")).toHaveCount(0);
