@@ -1,14 +1,22 @@
-//! The writes as commands: create, update, patch, delete, restore and revert, each parsed once
-//! from what a door received (a form post or an `/api/v1` request) into the shared newtypes.
-//! Both doors build these and run them (`run`, on the server); neither calls the store's write
-//! methods itself, so a write means the same whichever door it came through.
+//! The writes, one file each: create, update (and patch), delete and restore, revert. A file
+//! holds its form, the command both doors build from what they received (a form post or an
+//! `/api/v1` request), how the command runs against the store, and the form's server function.
+//! Neither door calls the store's write methods itself, so a write means the same whichever
+//! door it came through. This module holds the parsing they share.
 //!
-//! Parsing here is pure, so the browser compiles it too; running is server-only. What a door
-//! alone knows stays at that door: form defaults (the remembered actor), HTTP preconditions
+//! Parsing is pure, so the browser compiles it too; running is server-only. What a door alone
+//! knows stays at that door: form defaults (the remembered actor), HTTP preconditions
 //! (`If-Match`), and how an answer is told (a redirect or problem details).
 
-#[cfg(feature = "ssr")]
-mod run;
+mod create;
+mod delete;
+mod revert;
+mod update;
+
+pub use create::*;
+pub use delete::*;
+pub use revert::*;
+pub use update::*;
 
 use crate::error::AppError;
 use crate::task::idempotency::IdempotencyKey;
@@ -63,6 +71,16 @@ pub fn parse_meta(
     }
 }
 
+/// Who changes a task and why, read from a button's form: a blank name is the remembered one.
+#[cfg(feature = "ssr")]
+fn button_meta(actor: &str, note: &str, idempotency_key: &str) -> Result<ChangeMeta, AppError> {
+    Ok(parse_meta(
+        &crate::server_fns::context::actor_or_remembered(actor),
+        note,
+        IdempotencyKey::parse(idempotency_key),
+    )?)
+}
+
 /// A task's fields and who sets them: what a create and an edit carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskChange {
@@ -92,155 +110,6 @@ impl TaskChange {
                     .collect(),
             )),
         }
-    }
-}
-
-/// Appends a task's first version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CreateCommand {
-    change: TaskChange,
-}
-
-impl CreateCommand {
-    pub fn new(change: TaskChange) -> Self {
-        Self { change }
-    }
-}
-
-/// Appends a version with new fields, if `expected_version` is still the newest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UpdateCommand {
-    id: EntityId,
-    expected_version: i64,
-    change: TaskChange,
-}
-
-impl UpdateCommand {
-    pub fn new(id: EntityId, expected_version: i64, change: TaskChange) -> Self {
-        Self {
-            id,
-            expected_version,
-            change,
-        }
-    }
-}
-
-/// The fields a merge patch (RFC 7386) names, as sent: `None` keeps the field; for the optional
-/// fields `Some(None)` clears it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldsPatch {
-    pub title: Option<String>,
-    pub description: Option<Option<String>>,
-    pub status: Option<String>,
-    pub priority: Option<i64>,
-    pub due_date: Option<Option<String>>,
-}
-
-impl FieldsPatch {
-    /// The whole input the patch makes of `base`: the fields it names replaced, the rest kept.
-    pub fn apply(self, base: &TaskFields) -> TaskInput {
-        TaskInput {
-            title: self.title.unwrap_or_else(|| base.title.as_str().to_owned()),
-            description: match self.description {
-                Some(description) => description.unwrap_or_default(),
-                None => base
-                    .description
-                    .as_ref()
-                    .map(|description| description.as_str().to_owned())
-                    .unwrap_or_default(),
-            },
-            status: self
-                .status
-                .unwrap_or_else(|| base.status.as_str().to_owned()),
-            priority: self
-                .priority
-                .unwrap_or_else(|| i64::from(base.priority.value()))
-                .to_string(),
-            due_date: match self.due_date {
-                Some(due_date) => due_date.unwrap_or_default(),
-                None => base
-                    .due_date
-                    .map(|date| date.to_string())
-                    .unwrap_or_default(),
-            },
-        }
-    }
-}
-
-/// An update written as the changes to one version: the fields are parsed once that version is
-/// read, since what they become depends on it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PatchCommand {
-    id: EntityId,
-    expected_version: i64,
-    patch: FieldsPatch,
-    actor: String,
-    note: String,
-    idempotency_key: Option<IdempotencyKey>,
-}
-
-impl PatchCommand {
-    pub fn new(
-        id: EntityId,
-        expected_version: i64,
-        patch: FieldsPatch,
-        actor: String,
-        note: String,
-        idempotency_key: Option<IdempotencyKey>,
-    ) -> Self {
-        Self {
-            id,
-            expected_version,
-            patch,
-            actor,
-            note,
-            idempotency_key,
-        }
-    }
-}
-
-/// Appends a tombstone; with `expected_version`, only if that version is still the newest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeleteCommand {
-    id: EntityId,
-    expected_version: Option<i64>,
-    meta: ChangeMeta,
-}
-
-impl DeleteCommand {
-    pub fn new(id: EntityId, expected_version: Option<i64>, meta: ChangeMeta) -> Self {
-        Self {
-            id,
-            expected_version,
-            meta,
-        }
-    }
-}
-
-/// Appends a live version with a tombstoned task's content.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RestoreCommand {
-    id: EntityId,
-    meta: ChangeMeta,
-}
-
-impl RestoreCommand {
-    pub fn new(id: EntityId, meta: ChangeMeta) -> Self {
-        Self { id, meta }
-    }
-}
-
-/// Appends a version whose fields are copied from version `version`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RevertCommand {
-    id: EntityId,
-    version: VersionNumber,
-    meta: ChangeMeta,
-}
-
-impl RevertCommand {
-    pub fn new(id: EntityId, version: VersionNumber, meta: ChangeMeta) -> Self {
-        Self { id, version, meta }
     }
 }
 

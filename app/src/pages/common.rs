@@ -9,9 +9,10 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use super::submission::IdempotencyKeyInput;
+use crate::command::DeleteTask;
 use crate::diff::{FieldChange, WordChange};
 use crate::error::AppError;
-use crate::server_fns::{DeleteTask, DRAFT_PREFIX};
+use crate::server_fns::DRAFT_PREFIX;
 use crate::task::{Op, Status, TaskVersion};
 use crate::time;
 

@@ -8,8 +8,9 @@ use leptos_router::hooks::use_query_map;
 
 use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
 use super::submission::IdempotencyKeyInput;
+use crate::command::RestoreTask;
 use crate::live::use_live;
-use crate::server_fns::{list_deleted, DeletedList, RestoreTask};
+use crate::server_fns::{list_deleted, DeletedList};
 use crate::task::paging;
 use crate::task::TaskVersion;
 

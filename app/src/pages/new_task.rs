@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::task_list::CreateTaskForm;
-use crate::server_fns::CreateTask;
+use crate::command::CreateTask;
 
 #[component]
 pub fn NewTaskPage() -> impl IntoView {

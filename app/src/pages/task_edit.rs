@@ -11,11 +11,10 @@ use super::entity_param;
 use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::task_show::DeletedBanner;
+use crate::command::{RestoreTask, UpdateTask};
 use crate::error::AppError;
 use crate::live::{use_live, Change};
-use crate::server_fns::{
-    compare_versions, get_task, Comparison, RestoreTask, TaskDetail, UpdateTask,
-};
+use crate::server_fns::{compare_versions, get_task, Comparison, TaskDetail};
 
 /// An edit that was submitted but not saved: its values and the version it started from.
 #[derive(Clone, Debug, PartialEq)]

@@ -14,8 +14,9 @@ use super::common::{
 use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
+use crate::command::{CreateTask, DeleteTask};
 use crate::live::use_live;
-use crate::server_fns::{list_tasks, CreateTask, DeleteTask, TaskList};
+use crate::server_fns::{list_tasks, TaskList};
 use crate::task::paging::{self, Patch};
 use crate::task::{Status, TaskFilter, TaskSort, TaskVersion};
 

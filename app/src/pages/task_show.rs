@@ -10,9 +10,10 @@ use super::common::{
 };
 use super::entity_param;
 use super::submission::IdempotencyKeyInput;
+use crate::command::{DeleteTask, RestoreTask};
 use crate::error::AppError;
 use crate::live::use_live;
-use crate::server_fns::{get_task, DeleteTask, RestoreTask, TaskDetail};
+use crate::server_fns::{get_task, TaskDetail};
 
 #[component]
 pub fn TaskPage() -> impl IntoView {

@@ -74,7 +74,7 @@ fn request_header(name: http::header::HeaderName) -> Option<String> {
 /// leading `/` (a second would name another host), and only visible ASCII without `\`
 /// (browsers drop tabs and newlines and read `\` as `/`, which turned `/<TAB>/evil.example`
 /// into `//evil.example`). Anything else is `None`: the write's default page.
-pub fn return_path(return_to: &str) -> Option<String> {
+fn return_path(return_to: &str) -> Option<String> {
     let mut chars = return_to.chars();
     let local = chars.next() == Some('/')
         && !matches!(chars.next(), Some('/' | '\\'))
@@ -200,17 +200,20 @@ pub fn actor_or_remembered(actor: &str) -> String {
     }
 }
 
-/// How every write answers: a success redirects onward (`written`), a failure goes back to
-/// its form (`failed`, with `draft`, what was typed).
-pub fn answer<F: leptos::server_fn::ServerFn>(
-    outcome: Result<TaskVersion, AppError>,
-    return_to: Option<&str>,
+/// Runs a write posted from a form and answers as every write does: a success redirects onward
+/// (`written`), a failure goes back to its form (`failed`, with `draft`, what was typed). Where
+/// to go next is parsed from `return_to` before the write runs, so nothing after the commit can
+/// fail on input.
+pub async fn write<F: leptos::server_fn::ServerFn>(
+    return_to: &str,
     actor: &str,
     draft: &[(&str, &str)],
+    run: impl std::future::Future<Output = Result<TaskVersion, AppError>>,
 ) -> Result<TaskVersion, AppError> {
-    match outcome {
+    let return_to = return_path(return_to);
+    match run.await {
         Ok(version) => {
-            written(&version, return_to, actor);
+            written(&version, return_to.as_deref(), actor);
             Ok(version)
         }
         Err(error) => Err(failed::<F>(error, draft)),

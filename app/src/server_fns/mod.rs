@@ -1,7 +1,8 @@
-//! Server functions: the only door from the browser to the store. Each parses its raw arguments
-//! with the shared newtypes (the server has the final word; writes parse into the commands the
-//! JSON API builds too), calls the store, and maps the outcome to an `AppError` (whose HTTP
-//! status `AppError` sets itself).
+//! Server functions: the browser's door to the store. Each parses its raw arguments with the
+//! shared newtypes (the server has the final word), calls the store, and maps the outcome to an
+//! `AppError` (whose HTTP status `AppError` sets itself). The writes' server functions sit in
+//! `command/`, each beside the command it builds, which `/api/v1` builds too; `context` holds
+//! what all of them share.
 //!
 //! Writes answer with a redirect to the page named by `return_to`, carrying a flash message in
 //! the query string (`?flash=updated.5`), so the same forms work as plain HTML posts and as
@@ -19,10 +20,8 @@ use crate::task::{ChainReport, TaskVersion};
 #[cfg(feature = "ssr")]
 pub(crate) mod context;
 mod past;
-mod writes;
 
 pub use past::*;
-pub use writes::*;
 
 /// The current list together with the instant it was read, so relative times ("3 hours ago")
 /// render identically on the server and during hydration.

@@ -1,7 +1,7 @@
 //! The write transaction every append runs in: it locks the task's latest version, stamps the
-//! next one with the database's clock, inserts it (one row, or many for the generator) and
-//! records the submission's key, then commits and announces the append. Each step's SQL is
-//! written once for both databases.
+//! next one with the database's clock, inserts it (one row, or many for the generator; the
+//! columns an insert writes are named here, once) and records the submission's key, then commits
+//! and announces the append. Each step's SQL is written once for both databases.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::backend::{DbInstant, PerBackend, Tx};
-use super::row::{version_values, VersionRow, INSERT_COLUMNS};
+use super::row::VersionRow;
 use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
@@ -32,6 +32,33 @@ const LOCK_CURRENT: PerBackend<Option<&str>> = PerBackend {
 
 /// Records which version a submission's key produced (bound: the key, the version's id).
 const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+
+/// The columns an append writes (the database numbers the position); `version_values` gives
+/// their values in this order.
+const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
+     priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash";
+
+/// The values of `INSERT_COLUMNS`, in order.
+fn version_values(row: &TaskVersion) -> Vec<Bind> {
+    let fields = &row.fields;
+    vec![
+        Bind::Id(row.id),
+        Bind::Id(row.entity_id.as_uuid()),
+        Bind::int(row.version),
+        Bind::text(fields.title.as_str()),
+        Bind::Text(fields.description.as_ref().map(|d| d.as_str().to_owned())),
+        Bind::text(fields.status.as_str()),
+        Bind::SmallInt(i16::from(fields.priority.value())),
+        Bind::Date(fields.due_date),
+        Bind::text(row.op.as_str()),
+        Bind::instant(row.recorded_at),
+        Bind::Instant(row.deleted_at),
+        Bind::text(row.actor.as_str()),
+        Bind::Text(row.note.as_ref().map(|n| n.as_str().to_owned())),
+        Bind::Text(row.prev_hash.clone()),
+        Bind::text(&row.hash),
+    ]
+}
 
 /// An open write transaction. Dropping it without `commit` rolls everything back. It records
 /// each statement as it runs (for the under-the-hood view) and carries the process's

@@ -1,12 +1,11 @@
-//! The version row, named in one place: the columns every query selects (`VERSION_COLUMNS`),
-//! the values an insert binds (`version_values`), and `VersionRow`, which reads them back by
-//! name on either backend. The domain parsing that follows is shared, and a value the domain
+//! The version row as it is read, named in one place: the columns every query selects
+//! (`VERSION_COLUMNS`) and `VersionRow`, which reads them back by name on either backend (the
+//! columns an append writes are named beside its INSERT, in `append.rs`). The domain parsing that follows is shared, and a value the domain
 //! rejects is a decode error, never a panic.
 
 use chrono::NaiveDate;
 
 use super::backend::{DbId, DbInstant};
-use super::statement::Bind;
 use crate::task::{
     Actor, Description, EntityId, FeedEntry, FieldError, Note, Priority, TaskFields, TaskTitle,
     TaskVersion,
@@ -23,33 +22,6 @@ pub(crate) const PREVIOUS_COLUMNS: &str = "p.version AS previous_version, \
      p.title AS previous_title, p.description AS previous_description, \
      p.status AS previous_status, p.priority AS previous_priority, \
      p.due_date AS previous_due_date";
-
-/// The columns an append writes (the database numbers the position); `version_values` gives
-/// their values in this order.
-pub(crate) const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
-     priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash";
-
-/// The values of `INSERT_COLUMNS`, in order.
-pub(crate) fn version_values(row: &TaskVersion) -> Vec<Bind> {
-    let fields = &row.fields;
-    vec![
-        Bind::Id(row.id),
-        Bind::Id(row.entity_id.as_uuid()),
-        Bind::int(row.version),
-        Bind::text(fields.title.as_str()),
-        Bind::Text(fields.description.as_ref().map(|d| d.as_str().to_owned())),
-        Bind::text(fields.status.as_str()),
-        Bind::SmallInt(i16::from(fields.priority.value())),
-        Bind::Date(fields.due_date),
-        Bind::text(row.op.as_str()),
-        Bind::instant(row.recorded_at),
-        Bind::Instant(row.deleted_at),
-        Bind::text(row.actor.as_str()),
-        Bind::Text(row.note.as_ref().map(|n| n.as_str().to_owned())),
-        Bind::Text(row.prev_hash.clone()),
-        Bind::text(&row.hash),
-    ]
-}
 
 /// A version as stored, before the domain has read it.
 #[derive(sqlx::FromRow)]

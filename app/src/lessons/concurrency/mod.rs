@@ -5,12 +5,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use crate::command::UpdateTask;
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
 use crate::pages::common::{posted_draft, submission_error, PageError};
 use crate::pages::submission::IdempotencyKeyInput;
 use crate::pages::task_form::FormValues;
-use crate::server_fns::{get_task, list_tasks, UpdateTask};
+use crate::server_fns::{get_task, list_tasks};
 use crate::task::TaskVersion;
 
 /// `/learn/concurrency?task=ID&from=N`: two editors of one task side by side, both starting from

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+use crate::command::{create_task, CreateTask, NewTaskForm};
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
 use crate::pages::submission;
-use crate::server_fns::{create_task, CreateTask, NewTaskForm};
 use crate::task::idempotency;
 use crate::task::TaskVersion;
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::{ReplayReport, RowDifference};
 use crate::lessons::TableDigest;
-use crate::store::sql::{numbers, PerBackend, HEAD};
+use crate::store::sql::{numbers, PerBackend, Statement, HEAD};
 use crate::store::{Store, StoreError};
 
 /// How many differing tasks a report lists; it counts them all.
@@ -70,17 +70,17 @@ impl Store {
         let kind = self.kind();
         let mut tx = self.pool().begin().await?.record();
         if let Some(isolation) = ONE_SNAPSHOT.on(kind) {
-            tx.execute(&numbers(isolation, &[])).await?;
+            tx.execute(&Statement::new(isolation)).await?;
         }
-        let head = tx.number(&numbers(HEAD, &[])).await?.unwrap_or(0);
+        let head = tx.number(&Statement::new(HEAD)).await?.unwrap_or(0);
         let up_to = up_to.unwrap_or(head);
-        tx.execute(&numbers(SCRATCH.on(kind), &[])).await?;
+        tx.execute(&Statement::new(SCRATCH.on(kind))).await?;
         tx.execute(&numbers(REPLAY, &[up_to])).await?;
         let replayed: Vec<(String, String)> = tx
-            .fetch_all(&numbers(&rows_as_text("replayed_current").on(kind), &[]))
+            .fetch_all(&Statement::new(rows_as_text("replayed_current").on(kind)))
             .await?;
         let current: Vec<(String, String)> = tx
-            .fetch_all(&numbers(&rows_as_text("task_current").on(kind), &[]))
+            .fetch_all(&Statement::new(rows_as_text("task_current").on(kind)))
             .await?;
         let statements = tx.rollback().await?;
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -251,7 +251,7 @@ impl Store {
         let mut tx = self.pool().begin().await?.record();
         let position = match position {
             Some(position) => position,
-            None => tx.number(&numbers(HEAD, &[])).await?.unwrap_or(0),
+            None => tx.number(&Statement::new(HEAD)).await?.unwrap_or(0),
         };
         let snapshot = tx.number(&numbers(NEAREST, &[position])).await?;
         let base = snapshot.unwrap_or(0);

@@ -16,7 +16,8 @@ use super::common::{
 };
 use super::entity_param;
 use super::submission::IdempotencyKeyInput;
-use crate::server_fns::{compare_versions, get_history, HistoryEntry, RestoreTask, RevertTask};
+use crate::command::{RestoreTask, RevertTask};
+use crate::server_fns::{compare_versions, get_history, HistoryEntry};
 use crate::task::paging::PAGE_SIZE;
 use timeline::Timeline;
 

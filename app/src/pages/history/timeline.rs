@@ -5,10 +5,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::{CompareForm, SelectedVersion};
+use crate::command::{RestoreTask, RevertTask};
 use crate::error::AppError;
 use crate::pages::common::{ChangeList, ErrorNotice, OpBadge, TimeAgo};
 use crate::pages::task_show::DeletedBanner;
-use crate::server_fns::{HistoryEntry, RestoreTask, RevertTask, TaskDetail, TaskHistory};
+use crate::server_fns::{HistoryEntry, TaskDetail, TaskHistory};
 use crate::task::paging::PAGE_SIZE;
 use crate::task::{ChainReport, Op};
 
