@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 df -h . | tail -n 1 | awk '{print "disk: " $4 " free of " $2}'
 scripts/install.sh --with-test-tools
 export PATH="$PWD/end2end/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it began, so a slow CI run shows where its time went.
+step() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*"; }
 
 step "PostgreSQL"
 admin_url=$(scripts/postgres.sh)
@@ -114,4 +115,4 @@ for backend in sqlite postgres; do
   stop_server
 done
 echo
-echo "All checks passed. Screenshots and reports: end2end/playwright-report/<backend>/"
+echo "[$(date +%T)] All checks passed. Screenshots and reports: end2end/playwright-report/<backend>/"

@@ -35,6 +35,8 @@ pub enum AppError {
     InProgress,
     #[error("Something went wrong on the server. It has been logged; please try again.")]
     Internal,
+    #[error("The database is not answering right now, so nothing was read or written. Please try again in a moment.")]
+    Unavailable,
     // Only the JSON API answers these: they name HTTP's own preconditions, media types and
     // resources, which a form never meets.
     /// A write named the version it replaces (`If-Match`), and a newer one exists.
@@ -69,7 +71,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::InvalidRevert(_) | AppError::NoChanges => 422,
             AppError::PreconditionRequired => 428,
             AppError::Internal => 500,
-            AppError::ReferenceViewerMissing => 503,
+            AppError::Unavailable | AppError::ReferenceViewerMissing => 503,
         }
     }
 
@@ -175,6 +177,10 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::NoSuchVersion(version) => AppError::NoSuchVersion(version),
             StoreError::InvalidRevert(reason) => AppError::InvalidRevert(reason),
             StoreError::SubmissionInProgress => AppError::InProgress,
+            StoreError::Unavailable(error) => {
+                tracing::warn!(%error, "the database is unreachable");
+                AppError::Unavailable
+            }
             StoreError::Database(error) => {
                 tracing::error!(%error, "store failed");
                 AppError::Internal

@@ -13,6 +13,7 @@ mod api_v1;
 mod config;
 mod events;
 pub mod guard;
+mod ops;
 
 pub use config::{Config, HttpSettings};
 
@@ -75,6 +76,7 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSettings) -> Router {
     let routes = ROUTES.clone();
     let api = api_v1::routes(store.clone(), &http.api_origins);
+    let operator = ops::routes(store.clone());
     let context = {
         let hub = hub.clone();
         move || {
@@ -128,6 +130,7 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
         ))
         .with_state(options)
         .merge(api)
+        .merge(operator)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -138,7 +141,9 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
         .route(
             "/api/events",
             get(move |headers, query| events::stream(hub.clone(), streams.clone(), headers, query)),
-        );
+        )
+        // Inside the router, where the route a request matched is known.
+        .layer(axum::middleware::from_fn(ops::measure));
     protect(
         routes,
         guard::WriteOrigins {

@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::backend::{DbInstant, PerBackend, Tx};
+use super::counts::AppendCounts;
 use super::row::VersionRow;
 use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
 use super::{chain, reads, StoreError};
 use crate::lessons::ExecutedStatement;
-use crate::task::{EntityId, TaskVersion};
+use crate::task::{EntityId, Op, TaskVersion};
 
 /// The database's clock, read inside the writing transaction.
 const CLOCK: PerBackend<&str> = PerBackend {
@@ -67,8 +68,9 @@ pub(crate) struct WriteTx {
     pub tx: Tx,
     pub(super) appended: Arc<watch::Sender<()>>,
     pub(super) traces: Arc<Traces>,
-    /// The position of the one version appended, once it is.
-    pub(super) position: Option<i64>,
+    pub(super) counts: Arc<AppendCounts>,
+    /// The position and kind of the one version appended, once it is.
+    pub(super) appended_row: Option<(i64, Op)>,
 }
 
 impl WriteTx {
@@ -150,7 +152,7 @@ impl WriteTx {
             let record = Statement::with(INSERT_KEY, [Bind::Id(key.as_uuid()), Bind::Id(row.id)]);
             self.tx.execute(&record).await?;
         }
-        self.position = Some(row.position);
+        self.appended_row = Some((row.position, row.op));
         Ok(row)
     }
 
@@ -174,8 +176,11 @@ impl WriteTx {
     /// append's statements are kept for the under-the-hood view.
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         let statements = self.tx.commit().await?;
-        if let (Some(position), false) = (self.position, statements.is_empty()) {
-            self.traces.keep(position, statements);
+        if let Some((position, op)) = self.appended_row {
+            self.counts.count(op);
+            if !statements.is_empty() {
+                self.traces.keep(position, statements);
+            }
         }
         self.appended.send_replace(());
         Ok(())

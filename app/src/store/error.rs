@@ -24,6 +24,8 @@ pub enum StoreError {
     InvalidRevert(String),
     #[error("a submission with this key is still being written")]
     SubmissionInProgress,
+    #[error("the database is unreachable: {0}")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
 }
@@ -127,8 +129,16 @@ impl StoreError {
 }
 
 impl From<sqlx::Error> for StoreError {
+    /// No connection to be had, or the one in use broke: the database is away, not wrong, and
+    /// asking again later may succeed.
     fn from(error: sqlx::Error) -> Self {
-        Self::Database(error)
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::Unavailable(error),
+            error => Self::Database(error),
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 mod append;
 mod backend;
 mod chain;
+mod counts;
 mod error;
 mod follow;
 mod generate;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-pub use backend::{Appends, BackendKind};
+pub use backend::{Appends, BackendKind, PoolStatus};
 pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
 pub use error::StoreError;
 pub use follow::{FollowKey, Followed};
@@ -43,7 +44,8 @@ use write::NewVersion;
 
 use crate::task::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
-    BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
+    BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, Op, TaskFilter, TaskLookup,
+    TaskVersion,
 };
 
 /// How many changes apart snapshots are taken unless the server is told otherwise.
@@ -77,6 +79,8 @@ pub struct Store {
     traces: Arc<trace::Traces>,
     /// Whether writes record their statements for that view (they do unless told otherwise).
     trace_writes: bool,
+    /// How many versions this process has appended, for the operator's metrics.
+    counts: Arc<counts::AppendCounts>,
 }
 
 impl Store {
@@ -92,6 +96,7 @@ impl Store {
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             traces: Arc::default(),
             trace_writes: true,
+            counts: Arc::default(),
         })
     }
 
@@ -116,6 +121,22 @@ impl Store {
             trace_writes: false,
             ..self.clone()
         }
+    }
+
+    /// The newest position in the log (0 while it is empty): the cheapest question that shows
+    /// the database answers, for readiness.
+    pub async fn log_head(&self) -> Result<i64, StoreError> {
+        Ok(self.number(reads::HEAD, &[]).await?.unwrap_or(0))
+    }
+
+    /// The pool's connections now, for the operator's metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        self.pool.status()
+    }
+
+    /// How many versions of each kind this process has appended since it started.
+    pub fn appended_here(&self) -> Vec<(Op, u64)> {
+        self.counts.by_op()
     }
 
     /// The pool, for a lesson's own SQL.

@@ -319,7 +319,8 @@ impl Store {
             tx: if self.trace_writes { tx.record() } else { tx },
             appended: Arc::clone(&self.appended),
             traces: Arc::clone(&self.traces),
-            position: None,
+            counts: Arc::clone(&self.counts),
+            appended_row: None,
         })
     }
 }

@@ -103,6 +103,7 @@ impl From<AppError> for Problem {
             AppError::InProgress => ("in-progress", "The same submission is still being written"),
             AppError::Deleted { .. } => ("deleted", "The task is deleted"),
             AppError::Internal => ("internal", "Something went wrong on the server"),
+            AppError::Unavailable => ("unavailable", "The database is not answering"),
             AppError::PreconditionRequired => ("precondition-required", "If-Match is required"),
             AppError::UnsupportedMediaType { .. } => {
                 ("unsupported-media-type", "Unsupported media type")

@@ -131,6 +131,17 @@ mod tx;
 
 pub(crate) use tx::Tx;
 
+/// How long a request waits for a PostgreSQL connection before the database counts as
+/// unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How many connections a pool holds open, and how many of them wait for work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub connections: u32,
+    pub idle: u32,
+}
+
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
@@ -145,7 +156,10 @@ impl Pool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
+                // While the database is unreachable a request waits this long for a connection,
+                // then answers 503: long enough to ride out a restart's first seconds, short
+                // enough that nobody stares at a spinner (sqlx's default is 30 s).
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
@@ -246,6 +260,13 @@ impl Pool {
 
     pub fn is_closed(&self) -> bool {
         on_each!(self, Pool, pool => pool.is_closed())
+    }
+
+    pub fn status(&self) -> PoolStatus {
+        on_each!(self, Pool, pool => PoolStatus {
+            connections: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        })
     }
 
     pub async fn close(&self) {
