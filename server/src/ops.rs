@@ -89,7 +89,8 @@ struct Readiness {
 async fn readyz(State(store): State<Store>) -> (StatusCode, Json<Readiness>) {
     let started = Instant::now();
     let backend = store.kind().name();
-    let (status, readiness) = match tokio::time::timeout(READY_WITHIN, store.log_head()).await {
+    let (status, readiness) = match tokio::time::timeout(READY_WITHIN, store.head_position()).await
+    {
         Ok(Ok(head)) => (
             StatusCode::OK,
             Readiness {
@@ -135,7 +136,7 @@ async fn metrics(State(store): State<Store>) -> Response {
     for (op, appended) in store.appended_here() {
         metrics::counter!("task_appends_total", "op" => op.as_str()).absolute(appended);
     }
-    if let Ok(Ok(head)) = tokio::time::timeout(READY_WITHIN, store.log_head()).await {
+    if let Ok(Ok(head)) = tokio::time::timeout(READY_WITHIN, store.head_position()).await {
         metrics::gauge!("log_head_position").set(head as f64);
     }
     handle.run_upkeep();

@@ -123,12 +123,6 @@ impl Store {
         }
     }
 
-    /// The newest position in the log (0 while it is empty): the cheapest question that shows
-    /// the database answers, for readiness.
-    pub async fn log_head(&self) -> Result<i64, StoreError> {
-        Ok(self.number(reads::HEAD, &[]).await?.unwrap_or(0))
-    }
-
     /// The pool's connections now, for the operator's metrics.
     pub fn pool_status(&self) -> PoolStatus {
         self.pool.status()
