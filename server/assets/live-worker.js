@@ -7,7 +7,8 @@
 //
 // Messages are plain strings. A tab sends "follow POSITION" (the stream position its page was
 // rendered at) and "leave"; the worker sends "state NAME", "change JSON" and "resync" (the tab
-// may have missed changes, so it reads its pages again).
+// may have missed changes, so it reads its pages again). The stream's "database" events become
+// the state "database-down" while the server cannot reach its database, and "live" again after.
 "use strict";
 
 // Changes kept so that a tab joining later can be caught up from the position of its page.
@@ -49,6 +50,9 @@ function open(after) {
     kept.push({ position: Number(event.lastEventId), data: event.data });
     if (kept.length > KEPT) keptAfter = kept.shift().position;
     tell(`change ${event.data}`);
+  });
+  source.addEventListener("database", (event) => {
+    setState(event.data === "unreachable" ? "database-down" : "live");
   });
 }
 

@@ -10,6 +10,7 @@ use app::store::{BoardSize, DEFAULT_SNAPSHOT_EVERY};
 use clap::{ArgAction, Parser};
 
 use crate::guard::PublicOrigin;
+use crate::requests::LogFormat;
 
 /// The SQLite file used when no `DATABASE_URL` is given: zero set-up on a fresh machine.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/tasks.db";
@@ -27,6 +28,7 @@ pub struct Config {
     pub generate: Option<BoardSize>,
     /// A board snapshot is taken each time the log has grown by this many changes.
     pub snapshot_every: u64,
+    pub log_format: LogFormat,
 }
 
 /// How the HTTP surface guards itself; the defaults suit a server browsers reach directly.
@@ -119,6 +121,12 @@ struct Flags {
     /// instead of serving.
     #[arg(long, value_name = "TASKSxVERSIONS")]
     generate: Option<BoardSize>,
+
+    /// How log lines are written: text for people, json (one object per line, with the
+    /// request's id) for log collectors.
+    #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", value_enum, ignore_case = true,
+          default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 impl From<Flags> for Config {
@@ -133,6 +141,7 @@ impl From<Flags> for Config {
             },
             generate: flags.generate,
             snapshot_every: flags.snapshot_every,
+            log_format: flags.log_format,
         }
     }
 }
@@ -295,6 +304,16 @@ mod tests {
     }
 
     #[test]
+    fn logs_are_text_unless_json_is_asked_for() {
+        assert_eq!(parse(&[], &[]).unwrap().log_format, LogFormat::Text);
+        let json = parse(&[], &[("LOG_FORMAT", "JSON")]).unwrap();
+        assert_eq!(json.log_format, LogFormat::Json);
+        assert!(parse(&["--log-format", "xml"], &[])
+            .unwrap_err()
+            .contains("--log-format"));
+    }
+
+    #[test]
     fn the_help_lists_every_flag_and_variable_and_never_shows_the_database_password() {
         let help = parse(
             &["--help"],
@@ -315,6 +334,8 @@ mod tests {
             "--snapshot-every",
             "SNAPSHOT_EVERY",
             "--generate",
+            "--log-format",
+            "LOG_FORMAT",
             "LEPTOS_SITE_ADDR",
             "RUST_LOG",
         ] {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::live::hub::{LiveEvent, LiveHub};
-use app::live::{BUSY_RETRY_SECONDS, CHANGE_EVENT, HELLO_EVENT};
+use app::live::{BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, HELLO_EVENT};
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -27,11 +27,22 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// The slots for open streams in this process; each open stream holds one until it ends.
 #[derive(Clone)]
-pub struct StreamCap(Arc<Semaphore>);
+pub struct StreamCap {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
 
 impl StreamCap {
-    pub fn new(max_streams: usize) -> Self {
-        Self(Arc::new(Semaphore::new(max_streams)))
+    pub fn new(max: usize) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// How many streams are open now.
+    pub fn open(&self) -> usize {
+        self.max - self.slots.available_permits()
     }
 }
 
@@ -59,7 +70,7 @@ pub async fn stream(
             }
         },
     };
-    let Ok(slot) = Arc::clone(&cap.0).try_acquire_owned() else {
+    let Ok(slot) = Arc::clone(&cap.slots).try_acquire_owned() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, BUSY_RETRY_SECONDS.to_string())],
@@ -90,6 +101,13 @@ fn events(
                     .id(change.position.to_string())
                     .json_data(&change)
                     .unwrap_or_else(|_| Event::default().comment("unencodable change")),
+                LiveEvent::Database { reachable } => {
+                    Event::default().event(DATABASE_EVENT).data(if reachable {
+                        "reachable"
+                    } else {
+                        "unreachable"
+                    })
+                }
             };
             let event = if first { event.retry(RETRY) } else { event };
             Some((Ok(event), (receiver, false, slot)))

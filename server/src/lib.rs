@@ -14,8 +14,10 @@ mod config;
 mod events;
 pub mod guard;
 mod ops;
+mod requests;
 
 pub use config::{Config, HttpSettings};
+pub use requests::{init_logging, LogFormat, REQUEST_ID};
 
 use app::live::hub::LiveHub;
 use app::store::{BoardSize, Store, StoreError};
@@ -30,7 +32,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// Largest request body accepted: a full 10,000-character description in 4-byte UTF-8 fits.
 pub(crate) const BODY_LIMIT_BYTES: usize = 256 * 1024;
@@ -76,7 +77,8 @@ static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route
 pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSettings) -> Router {
     let routes = ROUTES.clone();
     let api = api_v1::routes(store.clone(), &http.api_origins);
-    let operator = ops::routes(store.clone());
+    let streams = events::StreamCap::new(http.max_event_streams);
+    let operator = ops::routes(store.clone(), streams.clone());
     let context = {
         let hub = hub.clone();
         move || {
@@ -95,7 +97,6 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
             }
         }
     };
-    let streams = events::StreamCap::new(http.max_event_streams);
     let routes = Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
@@ -154,7 +155,7 @@ pub fn router(store: Store, hub: LiveHub, options: LeptosOptions, http: HttpSett
 }
 
 /// The layers around every route: well-formed input, same-origin writes, panics caught, compression, security
-/// headers, request traces. Public so tests can put them around a route of their own.
+/// headers, request ids and logs. Public so tests can put them around a route of their own.
 pub fn protect(routes: Router, origins: guard::WriteOrigins) -> Router {
     routes
         .layer(axum::middleware::from_fn_with_state(
@@ -165,7 +166,7 @@ pub fn protect(routes: Router, origins: guard::WriteOrigins) -> Router {
         .layer(CatchPanicLayer::custom(guard::panic_page))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(guard::security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(requests::observe))
 }
 
 async fn favicon() -> impl axum::response::IntoResponse {

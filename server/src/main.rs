@@ -4,17 +4,12 @@ use std::process::ExitCode;
 
 use app::live::hub::LiveHub;
 use leptos::config::get_configuration;
-use server::{generate_board, open_store, router, serve, Config};
+use server::{generate_board, init_logging, open_store, router, serve, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
     let config = Config::parse();
+    init_logging(config.log_format);
     let options = match get_configuration(None) {
         Ok(conf) => conf.leptos_options,
         Err(error) => {

@@ -1,5 +1,5 @@
 //! What an operator asks a running server, on routes outside the app: is the process alive
-//! (`/livez`), can it serve (`/readyz`: the database answers within a second), and how is it
+//! (`/healthz`), can it serve (`/readyz`: the database answers within a second), and how is it
 //! doing (`/metrics`, in Prometheus's text format). Requests are counted and timed by the route
 //! they matched, never by the raw path, so scanners cannot grow the number of series.
 
@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 
 use app::store::Store;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
+
+use crate::events::StreamCap;
 
 /// How long readiness waits for the database before calling the server not ready.
 const READY_WITHIN: Duration = Duration::from_secs(1);
@@ -38,14 +40,23 @@ fn recorder() -> &'static PrometheusHandle {
     })
 }
 
+/// What the metrics page reads at each scrape.
+#[derive(Clone)]
+struct Observed {
+    store: Store,
+    streams: StreamCap,
+}
+
 /// The operator's routes.
-pub fn routes(store: Store) -> Router {
+pub fn routes(store: Store, streams: StreamCap) -> Router {
     recorder();
     Router::new()
-        .route("/livez", get(livez))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(store)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(store.clone()))
+        .route(
+            "/metrics",
+            get(metrics).with_state(Observed { store, streams }),
+        )
 }
 
 /// Counts and times every request by method, matched route and status.
@@ -68,7 +79,7 @@ pub async fn measure(request: Request, next: Next) -> Response {
     response
 }
 
-async fn livez() -> &'static str {
+async fn healthz() -> &'static str {
     "alive\n"
 }
 
@@ -127,15 +138,34 @@ fn not_ready(backend: &'static str, problem: &str) -> Readiness {
     }
 }
 
-/// The metrics in Prometheus's text format, with the store's own figures read as of now.
-async fn metrics(State(store): State<Store>) -> Response {
+/// The metrics in Prometheus's text format, with the store's own figures read as of now. A page
+/// of another site cannot fetch it (browsers say so in `Sec-Fetch-Site`; scrapers send none).
+async fn metrics(
+    State(Observed { store, streams }): State<Observed>,
+    headers: HeaderMap,
+) -> Response {
+    let from_another_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site != "same-origin" && site != "none");
+    if from_another_site {
+        return (
+            StatusCode::FORBIDDEN,
+            "The metrics are for scrapers and this site's own pages.\n",
+        )
+            .into_response();
+    }
     let handle = recorder();
     let pool = store.pool_status();
     metrics::gauge!("db_pool_connections").set(f64::from(pool.connections));
     metrics::gauge!("db_pool_idle_connections").set(f64::from(pool.idle));
-    for (op, appended) in store.appended_here() {
+    metrics::gauge!("live_streams_open").set(streams.open() as f64);
+    let counts = store.counts();
+    for (op, appended) in counts.appends {
         metrics::counter!("task_appends_total", "op" => op.as_str()).absolute(appended);
     }
+    metrics::counter!("task_conflicts_total").absolute(counts.conflicts);
+    metrics::counter!("snapshots_taken_total").absolute(counts.snapshots);
+    metrics::counter!("statistics_refreshes_total").absolute(counts.statistics_refreshes);
     if let Ok(Ok(head)) = tokio::time::timeout(READY_WITHIN, store.head_position()).await {
         metrics::gauge!("log_head_position").set(head as f64);
     }

@@ -17,7 +17,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent, PageTransitionEvent, SharedWorker};
 
 use super::{
-    Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, HIGHLIGHT_MS, POSITION_ELEMENT_ID,
+    Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, HIGHLIGHT_MS,
+    POSITION_ELEMENT_ID,
 };
 
 /// Where the server serves the worker script.
@@ -38,6 +39,7 @@ enum Link {
         source: EventSource,
         _on_open: Closure<dyn FnMut()>,
         _on_change: Closure<dyn FnMut(MessageEvent)>,
+        _on_database: Closure<dyn FnMut(MessageEvent)>,
         _on_error: Closure<dyn FnMut()>,
     },
 }
@@ -131,6 +133,7 @@ fn relay(live: Live, message: &str) {
             "live" => Connection::Live,
             "reconnecting" => Connection::Reconnecting,
             "refused" => Connection::Refused,
+            "database-down" => Connection::DatabaseDown,
             _ => Connection::Connecting,
         }),
         _ => leptos::logging::warn!("ignoring a message from the live worker: {message}"),
@@ -165,6 +168,10 @@ fn open(live: Live) {
             receive(live, &data);
         }
     });
+    let on_database = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        live.connection
+            .set(database_state(event.data().as_string().as_deref()));
+    });
     let on_error = {
         let source = source.clone();
         Closure::<dyn FnMut()>::new(move || {
@@ -183,13 +190,25 @@ fn open(live: Live) {
     // Listeners on a live EventSource only fail for a null callback, which this is not.
     let _ =
         source.add_event_listener_with_callback(CHANGE_EVENT, on_change.as_ref().unchecked_ref());
+    let _ = source
+        .add_event_listener_with_callback(DATABASE_EVENT, on_database.as_ref().unchecked_ref());
     let link = Link::Own {
         source,
         _on_open: on_open,
         _on_change: on_change,
+        _on_database: on_database,
         _on_error: on_error,
     };
     LINK.with(|current| current.replace(Some(link)));
+}
+
+/// The connection a `database` event announces: still open, with or without the database.
+fn database_state(data: Option<&str>) -> Connection {
+    if data == Some("unreachable") {
+        Connection::DatabaseDown
+    } else {
+        Connection::Live
+    }
 }
 
 fn reopen_later(live: Live, after: Duration) {

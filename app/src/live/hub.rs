@@ -29,6 +29,11 @@ pub enum LiveEvent {
         position: i64,
     },
     Change(Change),
+    /// Whether the database answers the pump: sent when that changes, and on joining while it
+    /// does not, so pages can say why nothing arrives.
+    Database {
+        reachable: bool,
+    },
 }
 
 /// The process's publisher of changes. Cheap to clone; every clone is the same hub.
@@ -43,6 +48,8 @@ struct Hub {
     /// The last version published; only the pump moves it.
     head: Mutex<FollowKey>,
     closed: watch::Sender<bool>,
+    /// Whether the pump's last read of the table succeeded.
+    reachable: watch::Sender<bool>,
 }
 
 /// The follower's browser went away, or the hub closed.
@@ -59,6 +66,7 @@ impl LiveHub {
             changes: broadcast::channel(BROADCAST_CAPACITY).0,
             head: Mutex::new(head),
             closed: watch::channel(false).0,
+            reachable: watch::channel(true).0,
         });
         tokio::spawn(Arc::clone(&inner).pump(appends));
         Ok(Self { inner })
@@ -114,7 +122,14 @@ impl Hub {
                 tracing::warn!(%error, "lost the append announcements; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
-            if let Err(error) = self.publish_new().await {
+            let published = self.publish_new().await;
+            let reachable = published.is_ok();
+            self.reachable.send_if_modified(|was| {
+                let changed = *was != reachable;
+                *was = reachable;
+                changed
+            });
+            if let Err(error) = published {
                 tracing::warn!(%error, "could not read new versions to publish; retrying");
                 tokio::time::sleep(RETRY_AFTER).await;
             }
@@ -152,6 +167,22 @@ impl Hub {
         if *closed.borrow_and_update() {
             return Err(Gone);
         }
+        let mut reachable = self.reachable.subscribe();
+        // While the database is away, a follower waits with the news instead of failing its
+        // catch-up, so its page says why nothing arrives rather than reconnecting again and again.
+        if !*reachable.borrow_and_update() {
+            send(&events, LiveEvent::Database { reachable: false }).await?;
+            loop {
+                tokio::select! {
+                    Ok(()) = reachable.changed() => if *reachable.borrow_and_update() {
+                        send(&events, LiveEvent::Database { reachable: true }).await?;
+                        break;
+                    },
+                    _ = closed.changed() => return Err(Gone),
+                    () = events.closed() => return Err(Gone),
+                }
+            }
+        }
         let mut last = match after {
             Some(after) => self.catch_up(after, &events).await?,
             None => {
@@ -179,6 +210,10 @@ impl Hub {
                     }
                     Err(broadcast::error::RecvError::Closed) => return Err(Gone),
                 },
+                Ok(()) = reachable.changed() => {
+                    let reachable = *reachable.borrow_and_update();
+                    send(&events, LiveEvent::Database { reachable }).await?;
+                }
                 _ = closed.changed() => return Err(Gone),
                 () = events.closed() => return Err(Gone),
             }

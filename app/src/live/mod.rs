@@ -23,6 +23,9 @@ use crate::task::{EntityId, Op, TaskVersion};
 /// cursor where the stream stands.
 pub const CHANGE_EVENT: &str = "change";
 pub const HELLO_EVENT: &str = "hello";
+/// The server-sent event that says whether the server reaches its database: `reachable` or
+/// `unreachable`.
+pub const DATABASE_EVENT: &str = "database";
 
 /// How long a change stays highlighted on the pages that show it.
 pub const HIGHLIGHT_MS: u32 = 4000;
@@ -77,6 +80,9 @@ pub enum Connection {
     /// The server answered the stream with an error (it is at its cap of open streams, say);
     /// the page asks again after `BUSY_RETRY_SECONDS`.
     Refused,
+    /// The stream is open but the server cannot reach its database: nothing can change until it
+    /// is back, and then the stream catches up by itself.
+    DatabaseDown,
 }
 
 /// What the open page knows about the stream, shared by every component through context.

@@ -13,6 +13,7 @@ pub fn LiveIndicator() -> impl IntoView {
         Connection::Live => "Live",
         Connection::Reconnecting => "Reconnecting…",
         Connection::Refused => "Live paused",
+        Connection::DatabaseDown => "Database unreachable",
     };
     let explanation = move || match live.connection.get() {
         Connection::Off => {
@@ -27,6 +28,9 @@ pub fn LiveIndicator() -> impl IntoView {
              asking again every {} seconds. Reload to see changes made meanwhile.",
             crate::live::BUSY_RETRY_SECONDS
         ),
+        Connection::DatabaseDown => "The server cannot reach its database right now, so nothing \
+             can be read or saved. This page catches up by itself when the database is back."
+            .to_owned(),
         Connection::Live => match live.latest() {
             Some(change) => format!(
                 "Following the change stream. Last: {} {} “{}” (position {}).",
@@ -45,6 +49,7 @@ pub fn LiveIndicator() -> impl IntoView {
         Connection::Live => "live",
         Connection::Reconnecting => "reconnecting",
         Connection::Refused => "refused",
+        Connection::DatabaseDown => "database-down",
     };
     view! {
         <span class="live-indicator" data-state=state title=explanation role="status">

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::backend::{DbInstant, PerBackend, Tx};
-use super::counts::AppendCounts;
+use super::counts::StoreCounts;
 use super::row::VersionRow;
 use super::statement::{Bind, Statement};
 use super::trace::Traces;
@@ -68,7 +68,7 @@ pub(crate) struct WriteTx {
     pub tx: Tx,
     pub(super) appended: Arc<watch::Sender<()>>,
     pub(super) traces: Arc<Traces>,
-    pub(super) counts: Arc<AppendCounts>,
+    pub(super) counts: Arc<StoreCounts>,
     /// The position and kind of the one version appended, once it is.
     pub(super) appended_row: Option<(i64, Op)>,
 }
@@ -177,7 +177,7 @@ impl WriteTx {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         let statements = self.tx.commit().await?;
         if let Some((position, op)) = self.appended_row {
-            self.counts.count(op);
+            self.counts.append(op);
             if !statements.is_empty() {
                 self.traces.keep(position, statements);
             }

@@ -33,6 +33,7 @@ use tokio::sync::watch;
 
 pub use backend::{Appends, BackendKind, PoolStatus};
 pub use chain::{verify as verify_chain, verify_after as verify_chain_after};
+pub use counts::Counts;
 pub use error::StoreError;
 pub use follow::{FollowKey, Followed};
 pub use generate::{BoardSize, Generated};
@@ -44,8 +45,7 @@ use write::NewVersion;
 
 use crate::task::paging::{ListCursor, Page, TimeCursor};
 use crate::task::{
-    BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, Op, TaskFilter, TaskLookup,
-    TaskVersion,
+    BoardTimeline, EntityId, FeedEntry, FeedPage, FeedQuery, TaskFilter, TaskLookup, TaskVersion,
 };
 
 /// How many changes apart snapshots are taken unless the server is told otherwise.
@@ -79,8 +79,8 @@ pub struct Store {
     traces: Arc<trace::Traces>,
     /// Whether writes record their statements for that view (they do unless told otherwise).
     trace_writes: bool,
-    /// How many versions this process has appended, for the operator's metrics.
-    counts: Arc<counts::AppendCounts>,
+    /// What this process has appended, refused and refreshed, for the operator's metrics.
+    counts: Arc<counts::StoreCounts>,
 }
 
 impl Store {
@@ -128,9 +128,14 @@ impl Store {
         self.pool.status()
     }
 
-    /// How many versions of each kind this process has appended since it started.
-    pub fn appended_here(&self) -> Vec<(Op, u64)> {
-        self.counts.by_op()
+    /// What this process's writes, snapshots and refreshes have come to since it started.
+    pub fn counts(&self) -> Counts {
+        self.counts.now()
+    }
+
+    /// For the counting done outside this module (snapshots, statistics).
+    pub(crate) fn counter(&self) -> &counts::StoreCounts {
+        &self.counts
     }
 
     /// The pool, for a lesson's own SQL.

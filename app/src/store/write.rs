@@ -261,11 +261,8 @@ impl Store {
         .await
     }
 
-    /// Runs a write that may be a repeat of an earlier submission with the same key. A key
-    /// already recorded is answered with the version it produced, and nothing is attempted. A
-    /// repeat that races the first submission fails inside the database instead (on the key's
-    /// primary key, or on the task's next version, which the first one took) and rolls back;
-    /// it is then answered the same way. Without a key the write simply runs.
+    /// Runs a write that may be a repeat of an earlier submission with the same key, and counts
+    /// it for the operator's metrics if it was refused as a conflict.
     async fn once<F, Fut>(
         &self,
         key: Option<IdempotencyKey>,
@@ -276,9 +273,30 @@ impl Store {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<TaskVersion, StoreError>>,
     {
-        let Some(key) = key else {
-            return write().await;
+        let outcome = match key {
+            Some(key) => self.once_per_key(key, target, write).await,
+            None => write().await,
         };
+        if matches!(outcome, Err(StoreError::Conflict { .. })) {
+            self.counts.conflict();
+        }
+        outcome
+    }
+
+    /// A key already recorded is answered with the version it produced, and nothing is
+    /// attempted. A repeat that races the first submission fails inside the database instead
+    /// (on the key's primary key, or on the task's next version, which the first one took) and
+    /// rolls back; it is then answered the same way.
+    async fn once_per_key<F, Fut>(
+        &self,
+        key: IdempotencyKey,
+        target: Option<EntityId>,
+        write: F,
+    ) -> Result<TaskVersion, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<TaskVersion, StoreError>>,
+    {
         if let Some(done) = self.version_for_key(key, target).await? {
             return Ok(done);
         }

@@ -15,6 +15,7 @@ use app::error::AppError;
 use app::store::StoreError;
 
 use super::representation::{etag, Task};
+use crate::requests::current_id;
 
 /// Where the kinds of error are documented: the API's reference page.
 const TYPE_BASE: &str = "/api/v1/docs#problem-";
@@ -61,6 +62,10 @@ pub struct ProblemDetails {
     pub tombstone: Option<Task>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restore: Option<String>,
+    /// The request's id, also in the `X-Request-Id` header and on every line the server logged
+    /// while answering it: quote it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -129,6 +134,7 @@ impl From<AppError> for Problem {
             changes: Vec::new(),
             tombstone: None,
             restore: None,
+            request_id: None,
         };
         match error {
             AppError::Invalid(fields) => {
@@ -156,7 +162,8 @@ impl From<StoreError> for Problem {
 }
 
 impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        self.request_id = current_id().map(|id| id.as_str().to_owned());
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let etag = self
             .current_etag

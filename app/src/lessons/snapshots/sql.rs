@@ -157,6 +157,7 @@ impl Store {
             .execute(&numbers(FOLD, &[position, base.unwrap_or(0)]))
             .await?;
         let statements = tx.commit().await?;
+        self.counter().snapshot();
         let taken_at = self.snapshot_time(position).await?;
         Ok(Some(SnapshotTaken {
             snapshot: SnapshotSummary {

@@ -228,6 +228,7 @@ impl Store {
         );
         let (refreshed_at,): (DbInstant,) = tx.fetch_one(&record).await?;
         run.extend(tx.commit().await?);
+        self.counter().refresh();
         Ok(StatisticsRefresh {
             refreshed_at: refreshed_at.0,
             head,

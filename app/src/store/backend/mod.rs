@@ -132,8 +132,8 @@ mod tx;
 pub(crate) use tx::Tx;
 
 /// How long a request waits for a PostgreSQL connection before the database counts as
-/// unavailable.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// unavailable: short enough that a page or write answers 503 within a second.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// How many connections a pool holds open, and how many of them wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,9 +156,9 @@ impl Pool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                // While the database is unreachable a request waits this long for a connection,
-                // then answers 503: long enough to ride out a restart's first seconds, short
-                // enough that nobody stares at a spinner (sqlx's default is 30 s).
+                // While the database is unreachable a request waits this long for a connection
+                // (sqlx retries refused connects meanwhile), then answers 503 with Retry-After,
+                // so nobody stares at a spinner (sqlx's default is 30 s).
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
