@@ -1,16 +1,23 @@
-//! The write transaction every append runs in: it locks the task's latest version, stamps the
-//! next one with the database's clock, inserts it (one row, or many for the generator; the
-//! columns an insert writes are named here, once) and records the submission's key, then commits
-//! and announces the append. Each step's SQL is written once for both databases.
+//! How a version is appended: read the task's latest version and the database's clock in one
+//! statement, decide and seal the next version, insert it (one row, or many for the generator;
+//! the columns an insert writes are named here, once) and record the submission's key, then
+//! commit and announce the append. Each step's SQL is written once for both databases.
+//!
+//! On PostgreSQL an append is two statements outside any transaction: the read, and the INSERT
+//! that also records the key. Nothing is locked between them; a writer that appended meanwhile
+//! makes the INSERT fail (the version-sequence trigger, `UNIQUE (entity_id, version)`), and the
+//! write is a conflict, or is tried again when it named no version. On SQLite the same steps run
+//! inside BEGIN IMMEDIATE, whose write lock lets nobody in between.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use super::backend::{DbInstant, PerBackend, Tx};
 use super::counts::StoreCounts;
-use super::row::VersionRow;
+use super::row::{VersionRow, VERSION_COLUMNS};
 use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
@@ -18,21 +25,30 @@ use super::{chain, reads, StoreError};
 use crate::lessons::ExecutedStatement;
 use crate::task::{EntityId, Op, TaskVersion};
 
-/// The database's clock, read inside the writing transaction.
+/// The database's clock, as an expression read with the task's latest version.
 const CLOCK: PerBackend<&str> = PerBackend {
-    postgres: "SELECT clock_timestamp()",
-    sqlite: "SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')",
-};
-
-/// Locks the task's read-model row until commit. SQLite needs none: BEGIN IMMEDIATE already
-/// holds its single write lock.
-const LOCK_CURRENT: PerBackend<Option<&str>> = PerBackend {
-    postgres: Some("SELECT 1 FROM task_current WHERE entity_id = $1 FOR UPDATE"),
-    sqlite: None,
+    postgres: "clock_timestamp()",
+    sqlite: "strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')",
 };
 
 /// Records which version a submission's key produced (bound: the key, the version's id).
 const INSERT_KEY: &str = "INSERT INTO idempotency_keys (key, version_id) VALUES ($1, $2)";
+
+/// Whether the INSERT's own statement records the submission's key: on PostgreSQL a
+/// data-modifying WITH does, and runs to completion whether or not the outer query reads it;
+/// SQLite allows no INSERT inside WITH, so there it is a second statement in the transaction.
+const KEY_IN_INSERT: PerBackend<bool> = PerBackend {
+    postgres: true,
+    sqlite: false,
+};
+
+/// The task's latest version and the database's clock, read in one statement.
+#[derive(sqlx::FromRow)]
+struct LatestRow {
+    #[sqlx(flatten)]
+    version: VersionRow,
+    now: DbInstant,
+}
 
 /// The columns an append writes (the database numbers the position); `version_values` gives
 /// their values in this order.
@@ -71,31 +87,37 @@ pub(crate) struct WriteTx {
     pub(super) counts: Arc<StoreCounts>,
     /// The position and kind of the one version appended, once it is.
     pub(super) appended_row: Option<(i64, Op)>,
+    /// The database's clock, read with the latest version, for the version appended after it.
+    pub(super) clock: Option<DateTime<Utc>>,
 }
 
 impl WriteTx {
-    /// The task's latest version, locked against concurrent writers until commit.
-    pub(super) async fn lock_latest(
+    /// The task's latest version, read with the database's clock (kept for the append).
+    pub(super) async fn latest(
         &mut self,
         entity_id: EntityId,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        // Lock first, read second. A writer queued on this lock wakes up after the winner
-        // commits; under READ COMMITTED only a new statement sees the winner's version row, so
-        // the read cannot be folded into the locking statement.
-        if let Some(lock) = LOCK_CURRENT.on(self.tx.kind()) {
-            let lock = Statement::with(lock, [Bind::Id(entity_id.as_uuid())]);
-            self.tx.fetch_optional::<(i32,)>(&lock).await?;
-        }
-        let latest: Option<VersionRow> = self.tx.fetch_optional(&reads::latest(entity_id)).await?;
-        Ok(latest.map(TaskVersion::try_from).transpose()?)
+        let clock = CLOCK.on(self.tx.kind());
+        let read = Statement::with(
+            format!(
+                "SELECT {VERSION_COLUMNS}, {clock} AS now FROM task_current c \
+                 JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1"
+            ),
+            [Bind::Id(entity_id.as_uuid())],
+        );
+        let Some(latest) = self.tx.fetch_optional::<LatestRow>(&read).await? else {
+            return Ok(None);
+        };
+        self.clock = Some(latest.now.0);
+        Ok(Some(TaskVersion::try_from(latest.version)?))
     }
 
-    /// Like `lock_latest`, for operations that need a task that exists and is not deleted.
-    pub(super) async fn lock_live(
+    /// Like `latest`, for operations that need a task that exists and is not deleted.
+    pub(super) async fn latest_live(
         &mut self,
         entity_id: EntityId,
     ) -> Result<TaskVersion, StoreError> {
-        match self.lock_latest(entity_id).await? {
+        match self.latest(entity_id).await? {
             None => Err(StoreError::NotFound),
             Some(latest) if latest.is_tombstone() => Err(StoreError::Deleted {
                 version: latest.version,
@@ -116,42 +138,63 @@ impl WriteTx {
         Ok(found.map(TaskVersion::try_from).transpose()?)
     }
 
-    /// The database clock, inside the transaction.
+    /// The database clock.
     pub(crate) async fn now(&mut self) -> Result<DateTime<Utc>, StoreError> {
-        let clock = Statement::new(CLOCK.on(self.tx.kind()));
+        let clock = Statement::new(format!("SELECT {}", CLOCK.on(self.tx.kind())));
         let (now,): (DbInstant,) = self.tx.fetch_one(&clock).await?;
         Ok(now.0)
     }
 
     /// Inserts one sealed version; the database gives it its position.
-    pub(crate) async fn insert(&mut self, mut row: TaskVersion) -> Result<TaskVersion, StoreError> {
-        let insert = Statement::with(
-            format!(
-                "INSERT INTO task_versions ({INSERT_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-                 RETURNING position"
-            ),
-            version_values(&row),
-        );
-        let inserted: Result<(i64,), _> = self.tx.fetch_one(&insert).await;
+    pub(crate) async fn insert(&mut self, row: TaskVersion) -> Result<TaskVersion, StoreError> {
+        self.insert_recording(row, None).await
+    }
+
+    /// Inserts one sealed version and, if given, records the submission's `key` for it, in the
+    /// same statement where the backend can (`KEY_IN_INSERT`).
+    async fn insert_recording(
+        &mut self,
+        mut row: TaskVersion,
+        key: Option<Uuid>,
+    ) -> Result<TaskVersion, StoreError> {
+        const INSERT: &str = "INSERT INTO task_versions";
+        const VALUES: &str =
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let key_in_insert = key.filter(|_| KEY_IN_INSERT.on(self.tx.kind()));
+        let mut values = version_values(&row);
+        let sql = match key_in_insert {
+            Some(key) => {
+                values.push(Bind::Id(key));
+                format!(
+                    "WITH appended AS ({INSERT} ({INSERT_COLUMNS}) {VALUES} \
+                     RETURNING position, id), \
+                     keyed AS (INSERT INTO idempotency_keys (key, version_id) \
+                     SELECT $16, id FROM appended) \
+                     SELECT position FROM appended"
+                )
+            }
+            None => format!("{INSERT} ({INSERT_COLUMNS}) {VALUES} RETURNING position"),
+        };
+        let inserted: Result<(i64,), _> = self.tx.fetch_one(&Statement::with(sql, values)).await;
         row.position = inserted
             .map(|(position,)| position)
             .map_err(|error| StoreError::from_insert(error, row.version))?;
+        if let (Some(key), None) = (key, key_in_insert) {
+            let record = Statement::with(INSERT_KEY, [Bind::Id(key), Bind::Id(row.id)]);
+            self.tx.execute(&record).await?;
+        }
         Ok(row)
     }
 
-    /// Stamps, hashes and inserts the next version.
+    /// Stamps, hashes and inserts the next version, with the clock read beside the version it
+    /// follows (or read now, for a first version).
     async fn append(&mut self, new: NewVersion<'_>) -> Result<TaskVersion, StoreError> {
-        let now = match new.recorded_at {
-            Some(at) => at,
-            None => self.now().await?,
+        let now = match (new.recorded_at, self.clock.take()) {
+            (Some(at), _) | (None, Some(at)) => at,
+            (None, None) => self.now().await?,
         };
-        let key = new.meta.idempotency_key;
-        let row = self.insert(chain::seal(new, now)).await?;
-        if let Some(key) = key {
-            let record = Statement::with(INSERT_KEY, [Bind::Id(key.as_uuid()), Bind::Id(row.id)]);
-            self.tx.execute(&record).await?;
-        }
+        let key = new.meta.idempotency_key.map(|key| key.as_uuid());
+        let row = self.insert_recording(chain::seal(new, now), key).await?;
         self.appended_row = Some((row.position, row.op));
         Ok(row)
     }

@@ -1,8 +1,9 @@
-//! The write side of the store: every operation that appends a version, each one transaction
-//! that reads the task's latest version under a lock, decides the next version from it, and
-//! appends exactly one row (the generator appends many, through the same sealing and triggers).
-//! A write that carries an idempotency key records it in the same transaction, and a repeat of
-//! the key is answered with the version the first one appended.
+//! The write side of the store: every operation that appends a version reads the task's latest
+//! version, decides the next version from it, and appends exactly one row (the generator appends
+//! many, through the same sealing and triggers); see `append` for the statements. A write that
+//! carries an idempotency key records it with the row, and a repeat of the key is answered with
+//! the version the first one appended. A write that names no version it expects and loses a race
+//! to another writer is tried again from the new latest version.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -56,7 +57,7 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        let tx = self.begin_write().await?;
+        let tx = self.begin_append().await?;
         tx.append_and_commit(NewVersion {
             entity_id: EntityId::from_uuid(Uuid::now_v7()),
             op: Op::Created,
@@ -91,8 +92,8 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let latest = tx.lock_live(entity_id).await?;
+        let mut tx = self.begin_append().await?;
+        let latest = tx.latest_live(entity_id).await?;
         if latest.version != expected_version {
             return Err(StoreError::Conflict {
                 current_version: latest.version,
@@ -144,8 +145,10 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        self.copy_latest(entity_id, Op::Deleted, None, meta, recorded_at)
-            .await
+        self.until_settled(|| {
+            self.copy_latest(entity_id, Op::Deleted, None, meta.clone(), recorded_at)
+        })
+        .await
     }
 
     /// Appends a live version with the tombstone's content.
@@ -166,8 +169,10 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        self.copy_latest(entity_id, Op::Restored, None, meta, recorded_at)
-            .await
+        self.until_settled(|| {
+            self.copy_latest(entity_id, Op::Restored, None, meta.clone(), recorded_at)
+        })
+        .await
     }
 
     /// Deleting and restoring both append the latest content unchanged under a new `op`; only
@@ -181,11 +186,8 @@ impl Store {
         meta: ChangeMeta,
         recorded_at: Option<DateTime<Utc>>,
     ) -> Result<TaskVersion, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let latest = tx
-            .lock_latest(entity_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut tx = self.begin_append().await?;
+        let latest = tx.latest(entity_id).await?.ok_or(StoreError::NotFound)?;
         match (op, latest.is_tombstone()) {
             (Op::Deleted, true) => {
                 return Err(StoreError::Deleted {
@@ -219,7 +221,7 @@ impl Store {
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
         self.once(meta.idempotency_key, Some(entity_id), || {
-            self.revert_task_now(entity_id, target, meta)
+            self.until_settled(|| self.revert_task_now(entity_id, target, meta.clone()))
         })
         .await
     }
@@ -230,8 +232,8 @@ impl Store {
         target: i64,
         meta: ChangeMeta,
     ) -> Result<TaskVersion, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let latest = tx.lock_live(entity_id).await?;
+        let mut tx = self.begin_append().await?;
+        let latest = tx.latest_live(entity_id).await?;
         if target >= latest.version {
             return Err(StoreError::InvalidRevert(format!(
                 "version {target} is not older than the current version {}",
@@ -259,6 +261,25 @@ impl Store {
             recorded_at: None,
         })
         .await
+    }
+
+    /// Runs a write that names no version it expects until it is not refused for a race: a
+    /// writer that appended between its read and its insert made it a conflict, and the next
+    /// attempt starts from that writer's version. Bounded, so a task under a storm of writes
+    /// answers with the conflict instead of spinning.
+    async fn until_settled<F, Fut>(&self, mut write: F) -> Result<TaskVersion, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<TaskVersion, StoreError>>,
+    {
+        const ATTEMPTS: usize = 5;
+        let mut attempt = 1;
+        loop {
+            match write().await {
+                Err(StoreError::Conflict { .. }) if attempt < ATTEMPTS => attempt += 1,
+                outcome => return outcome,
+            }
+        }
     }
 
     /// Runs a write that may be a repeat of an earlier submission with the same key, and counts
@@ -331,14 +352,26 @@ impl Store {
         }
     }
 
+    /// A write transaction: many statements that commit together (the generator, the lessons).
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let tx = self.pool.begin_write().await?;
-        Ok(WriteTx {
+        Ok(self.writing(tx))
+    }
+
+    /// Where one append runs (`Pool::begin_append`).
+    async fn begin_append(&self) -> Result<WriteTx, StoreError> {
+        let tx = self.pool.begin_append().await?;
+        Ok(self.writing(tx))
+    }
+
+    fn writing(&self, tx: super::backend::Tx) -> WriteTx {
+        WriteTx {
             tx: if self.trace_writes { tx.record() } else { tx },
             appended: Arc::clone(&self.appended),
             traces: Arc::clone(&self.traces),
             counts: Arc::clone(&self.counts),
             appended_row: None,
-        })
+            clock: None,
+        }
     }
 }

@@ -168,6 +168,54 @@ async fn sixteen_writers_racing_from_one_version_produce_one_winner_and_fifteen_
 #[case::sqlite(Backend::Sqlite)]
 #[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_that_name_no_version_settle_a_race_themselves_and_never_answer_a_conflict(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = Arc::new(db.store.clone());
+    let task = store.create_task(fields("Raced"), by("ada")).await.unwrap();
+    let edited = store
+        .update_task(task.entity_id, 1, fields("Raced again"), by("ada"))
+        .await
+        .unwrap();
+    // Eight deletes and eight reverts to version 1, none naming the version it expects.
+    let writers = (0..16).map(|writer| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let meta = by(&format!("w{writer}"));
+            if writer % 2 == 0 {
+                store.delete_task(task.entity_id, meta).await
+            } else {
+                store.revert_task(task.entity_id, 1, meta).await
+            }
+        })
+    });
+    let outcomes: Vec<_> = futures::future::join_all(writers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        !outcomes
+            .iter()
+            .any(|outcome| matches!(outcome, Err(StoreError::Conflict { .. }))),
+        "{outcomes:?}"
+    );
+    let history = store.task_history(task.entity_id).await.unwrap();
+    let appended = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(history.len(), 2 + appended, "each success is one version");
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        (1..=history.len() as i64).collect::<Vec<_>>()
+    );
+    assert!(edited.version < history.len() as i64);
+    assert!(app::store::verify_chain(task.entity_id, &history).is_intact());
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_writers_that_retry_on_conflict_produce_contiguous_versions(
     #[case] backend: Backend,
 ) {

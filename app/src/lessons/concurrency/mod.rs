@@ -39,8 +39,8 @@ pub fn ConcurrencyPage() -> impl IntoView {
             <p class="lede">
                 "Both editors below opened the same version of one task. Each save asks to append "
                 "the next version. The first gets it; the second asks for the same number and is "
-                "refused, and nothing it typed overwrites the first. The store checks the version "
-                "under a row lock, and the database has the last word: "
+                "refused, and nothing it typed overwrites the first. The store compares the "
+                "version without locking anything, and the database has the last word: "
                 <code>"UNIQUE (entity_id, version)"</code>
                 " on the log refuses a second row with the same number, however the two saves race."
             </p>

@@ -158,7 +158,22 @@ fn HoodView(report: HoodReport) -> impl IntoView {
         version.actor.as_str(),
     );
     let statements = match report.statements {
-        Some(statements) => view! { <StatementsRun statements /> }.into_any(),
+        Some(statements) => {
+            let alone = statements
+                .first()
+                .is_some_and(|first| !first.sql.starts_with("BEGIN"));
+            let alone = alone.then(|| {
+                view! {
+                    <p class="hood-alone">
+                        "No BEGIN and no COMMIT: each statement committed on its own, and nothing "
+                        "was locked between reading the latest version and inserting the next. A "
+                        "writer that had appended in between would have made the INSERT fail on "
+                        <code>"UNIQUE (entity_id, version)"</code> "."
+                    </p>
+                }
+            });
+            view! { <StatementsRun statements /> {alone} }.into_any()
+        }
         None => view! {
             <h2>"The SQL the store ran"</h2>
             <p class="hood-missing">

@@ -6,13 +6,14 @@
 
 mod columns;
 
+use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
-use sqlx::{FromRow, PgPool, SqlitePool};
+use sqlx::{Connection, FromRow, PgConnection, PgPool, SqlitePool};
 use tokio::sync::watch;
 
 pub(crate) use columns::{DbId, DbInstant};
@@ -131,9 +132,14 @@ mod tx;
 
 pub(crate) use tx::Tx;
 
-/// How long a request waits for a PostgreSQL connection before the database counts as
-/// unavailable: short enough that a page or write answers 503 within a second.
+/// How long a request waits for a PostgreSQL connection at a time. When the wait runs out, a
+/// probe tells an outage (503 at once) from a busy pool (wait again, `ACQUIRE_ATTEMPTS` times in
+/// all): sqlx's one timeout covers both, and 0.8 s of it alone failed 16 concurrent writers.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(800);
+/// How many waits for a connection a request makes while the database answers the probe.
+const ACQUIRE_ATTEMPTS: u32 = 4;
+/// How long the probe may take to open a connection of its own.
+const PROBE_WITHIN: Duration = Duration::from_secs(2);
 
 /// How many connections a pool holds open, and how many of them wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +164,7 @@ impl Pool {
                 .max_connections(16)
                 // While the database is unreachable a request waits this long for a connection
                 // (sqlx retries refused connects meanwhile), then answers 503 with Retry-After,
-                // so nobody stares at a spinner (sqlx's default is 30 s).
+                // so nobody stares at a spinner (sqlx's default is 30 s); see `patiently`.
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
@@ -196,43 +202,110 @@ impl Pool {
         &self,
         statement: &Statement,
     ) -> Result<Vec<T>, sqlx::Error> {
-        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
-            .fetch_all(pool)
-            .await)
+        self.patiently(|| async {
+            on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+                .fetch_all(pool)
+                .await)
+        })
+        .await
     }
 
     pub async fn fetch_optional<T: StoredRow>(
         &self,
         statement: &Statement,
     ) -> Result<Option<T>, sqlx::Error> {
-        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
-            .fetch_optional(pool)
-            .await)
+        self.patiently(|| async {
+            on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+                .fetch_optional(pool)
+                .await)
+        })
+        .await
     }
 
     pub async fn fetch_one<T: StoredRow>(&self, statement: &Statement) -> Result<T, sqlx::Error> {
-        on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
-            .fetch_one(pool)
-            .await)
+        self.patiently(|| async {
+            on_each!(self, Pool, pool => bound!(sqlx::query_as(&statement.sql), statement)
+                .fetch_one(pool)
+                .await)
+        })
+        .await
     }
 
     /// A transaction that only reads, or writes what no other writer touches (a demonstration's
     /// scratch table, a snapshot claimed by its primary key).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let conn = on_each!(self, Pool, pool => pool.begin().await?.into());
-        Ok(Tx::started(conn, "BEGIN"))
+        let conn = self
+            .patiently(|| async {
+                on_each!(self, Pool, pool => pool.begin().await.map(Into::into))
+            })
+            .await?;
+        Ok(Tx::started(conn, Some("BEGIN")))
     }
 
     /// A transaction that appends. On SQLite it takes the one write lock up front (BEGIN
     /// IMMEDIATE), so concurrent writers queue on the busy timeout instead of failing mid-way;
-    /// PostgreSQL writers lock the rows they change instead.
+    /// on PostgreSQL concurrent writers meet only at the rows they insert.
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         match self {
             Pool::Postgres(_) => self.begin().await,
             Pool::Sqlite(pool) => Ok(Tx::started(
                 pool.begin_with("BEGIN IMMEDIATE").await?.into(),
-                "BEGIN IMMEDIATE",
+                Some("BEGIN IMMEDIATE"),
             )),
+        }
+    }
+
+    /// Runs `op`, which waits for one of the pool's connections, again while the wait ran out
+    /// only because every connection was busy: the database still accepts a new connection
+    /// beside the pool. When it does not, the database is away and the timeout is the answer.
+    async fn patiently<T, F, Fut>(&self, mut op: F) -> Result<T, sqlx::Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match op().await {
+                Err(sqlx::Error::PoolTimedOut)
+                    if attempt < ACQUIRE_ATTEMPTS && self.accepts_connections().await =>
+                {
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Whether the database accepts a connection opened beside the pool (and closed at once).
+    /// SQLite's pool waits sqlx's default 30 s before it times out, for its file, not a network:
+    /// nothing to tell apart there.
+    async fn accepts_connections(&self) -> bool {
+        let Pool::Postgres(pool) = self else {
+            return false;
+        };
+        let options = pool.connect_options();
+        match tokio::time::timeout(PROBE_WITHIN, PgConnection::connect_with(&options)).await {
+            Ok(Ok(probe)) => {
+                // Whether it closes politely changes nothing: it answered.
+                let _ = probe.close().await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Where one append runs. On PostgreSQL, a connection outside any transaction: the append
+    /// reads the task's latest version and inserts the next in two statements, each committing
+    /// alone, and a writer that raced another is refused by the database (the version-sequence
+    /// trigger, `UNIQUE (entity_id, version)`), not kept waiting on a lock. On SQLite, the
+    /// write transaction of `begin_write`, whose write lock makes appends take turns anyway.
+    pub async fn begin_append(&self) -> Result<Tx, sqlx::Error> {
+        match self {
+            Pool::Postgres(pool) => {
+                let conn = self.patiently(|| pool.acquire()).await?;
+                Ok(Tx::started(conn.into(), None))
+            }
+            Pool::Sqlite(_) => self.begin_write().await,
         }
     }
 

@@ -1,6 +1,8 @@
-//! The one transaction type, on either database. Each query's body is written once (through the
-//! parent's `on_each!` and `bound!`), and a transaction can record what it ran, with its values
-//! and the rows it touched, for a page that shows the SQL.
+//! The one transaction type, on either database. Each query's body is written once (through
+//! `on_conn!` and the parent's `bound!`), and a transaction can record what it ran, with its
+//! values and the rows it touched, for a page that shows the SQL. On PostgreSQL it can also be a
+//! connection outside any transaction, whose statements each commit alone: an append that is one
+//! statement needs no BEGIN and COMMIT round trips around it.
 
 use super::StoredRow;
 use crate::lessons::ExecutedStatement;
@@ -12,18 +14,39 @@ use crate::store::statement::{Bind, Statement};
 /// so a page can show exactly what ran; otherwise recording costs nothing.
 pub(crate) struct Tx {
     conn: Conn,
-    begun_with: &'static str,
+    /// The statement that began the transaction; none for statements that commit alone.
+    begun_with: Option<&'static str>,
     recorded: Option<Vec<ExecutedStatement>>,
 }
 
 pub(super) enum Conn {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// Outside any transaction: each statement commits on its own.
+    PostgresEach(sqlx::pool::PoolConnection<sqlx::Postgres>),
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+/// Runs `$body` with `$inner` bound to the connection, whichever kind it is; the body is
+/// compiled once per kind.
+macro_rules! on_conn {
+    ($conn:expr, $inner:ident => $body:expr) => {
+        match $conn {
+            Conn::Postgres($inner) => $body,
+            Conn::PostgresEach($inner) => $body,
+            Conn::Sqlite($inner) => $body,
+        }
+    };
 }
 
 impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Conn {
     fn from(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Self {
         Conn::Postgres(tx)
+    }
+}
+
+impl From<sqlx::pool::PoolConnection<sqlx::Postgres>> for Conn {
+    fn from(conn: sqlx::pool::PoolConnection<sqlx::Postgres>) -> Self {
+        Conn::PostgresEach(conn)
     }
 }
 
@@ -41,7 +64,7 @@ fn is_dml(sql: &str) -> bool {
 }
 
 impl Tx {
-    pub(super) fn started(conn: Conn, begun_with: &'static str) -> Self {
+    pub(super) fn started(conn: Conn, begun_with: Option<&'static str>) -> Self {
         Self {
             conn,
             begun_with,
@@ -51,13 +74,18 @@ impl Tx {
 
     /// Keeps every statement from here on, starting with the one that began the transaction.
     pub fn record(mut self) -> Self {
-        self.recorded = Some(vec![Statement::new(self.begun_with).executed(None)]);
+        self.recorded = Some(
+            self.begun_with
+                .map(|begin| Statement::new(begin).executed(None))
+                .into_iter()
+                .collect(),
+        );
         self
     }
 
     pub fn kind(&self) -> BackendKind {
         match self.conn {
-            Conn::Postgres(_) => BackendKind::Postgres,
+            Conn::Postgres(_) | Conn::PostgresEach(_) => BackendKind::Postgres,
             Conn::Sqlite(_) => BackendKind::Sqlite,
         }
     }
@@ -77,7 +105,7 @@ impl Tx {
         &mut self,
         statement: &Statement,
     ) -> Result<Vec<T>, sqlx::Error> {
-        let rows = on_each!(&mut self.conn, Conn, tx =>
+        let rows = on_conn!(&mut self.conn, tx =>
             bound!(sqlx::query_as(&statement.sql), statement).fetch_all(&mut **tx).await);
         self.note(statement, rows.as_ref().ok().map(|rows| rows.len() as u64));
         rows
@@ -87,7 +115,7 @@ impl Tx {
         &mut self,
         statement: &Statement,
     ) -> Result<Option<T>, sqlx::Error> {
-        let row = on_each!(&mut self.conn, Conn, tx =>
+        let row = on_conn!(&mut self.conn, tx =>
             bound!(sqlx::query_as(&statement.sql), statement).fetch_optional(&mut **tx).await);
         self.note(
             statement,
@@ -102,7 +130,7 @@ impl Tx {
         &mut self,
         statement: &Statement,
     ) -> Result<T, sqlx::Error> {
-        let row = on_each!(&mut self.conn, Conn, tx =>
+        let row = on_conn!(&mut self.conn, tx =>
             bound!(sqlx::query_as(&statement.sql), statement).fetch_one(&mut **tx).await);
         self.note(statement, row.as_ref().ok().map(|_| 1));
         row
@@ -116,7 +144,7 @@ impl Tx {
 
     /// Runs a statement that returns no rows; how many it touched.
     pub async fn execute(&mut self, statement: &Statement) -> Result<u64, sqlx::Error> {
-        let touched = on_each!(&mut self.conn, Conn, tx =>
+        let touched = on_conn!(&mut self.conn, tx =>
             bound!(sqlx::query(&statement.sql), statement)
                 .execute(&mut **tx)
                 .await?
@@ -134,7 +162,7 @@ impl Tx {
         into: &str,
         rows: &[Vec<Bind>],
     ) -> Result<u64, sqlx::Error> {
-        on_each!(&mut self.conn, Conn, tx => {
+        on_conn!(&mut self.conn, tx => {
             let mut insert = sqlx::QueryBuilder::new(into);
             insert.push_values(rows, |mut values, row| {
                 for bind in row {
@@ -147,25 +175,35 @@ impl Tx {
         })
     }
 
-    /// Commits; returns what was recorded, ending with the COMMIT.
+    /// Commits; returns what was recorded, ending with the COMMIT (statements that committed
+    /// alone have nothing left to commit).
     pub async fn commit(self) -> Result<Vec<ExecutedStatement>, sqlx::Error> {
         let Self { conn, recorded, .. } = self;
-        on_each!(conn, Conn, tx => tx.commit().await)?;
-        Ok(ended(recorded, "COMMIT"))
+        let ended_with = match conn {
+            Conn::Postgres(tx) => tx.commit().await.map(|()| Some("COMMIT")),
+            Conn::Sqlite(tx) => tx.commit().await.map(|()| Some("COMMIT")),
+            Conn::PostgresEach(_) => Ok(None),
+        }?;
+        Ok(ended(recorded, ended_with))
     }
 
-    /// Rolls back; returns what was recorded, ending with the ROLLBACK.
+    /// Rolls back; returns what was recorded, ending with the ROLLBACK. Only transactions are
+    /// rolled back: statements that committed alone stay committed.
     pub async fn rollback(self) -> Result<Vec<ExecutedStatement>, sqlx::Error> {
         let Self { conn, recorded, .. } = self;
-        on_each!(conn, Conn, tx => tx.rollback().await)?;
-        Ok(ended(recorded, "ROLLBACK"))
+        let ended_with = match conn {
+            Conn::Postgres(tx) => tx.rollback().await.map(|()| Some("ROLLBACK")),
+            Conn::Sqlite(tx) => tx.rollback().await.map(|()| Some("ROLLBACK")),
+            Conn::PostgresEach(_) => Ok(None),
+        }?;
+        Ok(ended(recorded, ended_with))
     }
 }
 
-/// What a transaction recorded, with the statement that ended it.
-fn ended(recorded: Option<Vec<ExecutedStatement>>, last: &str) -> Vec<ExecutedStatement> {
+/// What a transaction recorded, with the statement that ended it, if any.
+fn ended(recorded: Option<Vec<ExecutedStatement>>, last: Option<&str>) -> Vec<ExecutedStatement> {
     let mut recorded = recorded.unwrap_or_default();
-    if !recorded.is_empty() {
+    if let (false, Some(last)) = (recorded.is_empty(), last) {
         recorded.push(Statement::new(last).executed(None));
     }
     recorded
