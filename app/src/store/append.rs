@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::backend::{DbInstant, PerBackend, Tx};
 use super::counts::StoreCounts;
-use super::row::{VersionRow, VERSION_COLUMNS};
+use super::row::VersionRow;
 use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
@@ -97,14 +97,8 @@ impl WriteTx {
         &mut self,
         entity_id: EntityId,
     ) -> Result<Option<TaskVersion>, StoreError> {
-        let clock = CLOCK.on(self.tx.kind());
-        let read = Statement::with(
-            format!(
-                "SELECT {VERSION_COLUMNS}, {clock} AS now FROM task_current c \
-                 JOIN task_versions v ON v.id = c.version_id WHERE c.entity_id = $1"
-            ),
-            [Bind::Id(entity_id.as_uuid())],
-        );
+        let clock = format!(", {} AS now", CLOCK.on(self.tx.kind()));
+        let read = reads::latest_selecting(entity_id, &clock);
         let Some(latest) = self.tx.fetch_optional::<LatestRow>(&read).await? else {
             return Ok(None);
         };

@@ -16,9 +16,14 @@ use crate::task::{EntityId, FeedQuery, TaskFilter, TaskSort};
 
 /// A task's latest version, through the read model.
 pub(crate) fn latest(entity_id: EntityId) -> Statement {
+    latest_selecting(entity_id, "")
+}
+
+/// The task's latest version with `also` (more columns, each after a comma) beside its own.
+pub(crate) fn latest_selecting(entity_id: EntityId, also: &str) -> Statement {
     Statement::with(
         format!(
-            "SELECT {VERSION_COLUMNS} FROM task_current c JOIN task_versions v \
+            "SELECT {VERSION_COLUMNS}{also} FROM task_current c JOIN task_versions v \
              ON v.id = c.version_id WHERE c.entity_id = $1"
         ),
         [Bind::Id(entity_id.as_uuid())],
