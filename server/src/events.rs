@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::live::hub::{LiveEvent, LiveHub};
-use app::live::{BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, HELLO_EVENT};
+use app::live::{
+    BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, DATABASE_REACHABLE, DATABASE_UNREACHABLE,
+    HELLO_EVENT,
+};
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -103,9 +106,9 @@ fn events(
                     .unwrap_or_else(|_| Event::default().comment("unencodable change")),
                 LiveEvent::Database { reachable } => {
                     Event::default().event(DATABASE_EVENT).data(if reachable {
-                        "reachable"
+                        DATABASE_REACHABLE
                     } else {
-                        "unreachable"
+                        DATABASE_UNREACHABLE
                     })
                 }
             };

@@ -17,7 +17,7 @@ mod ops;
 mod requests;
 
 pub use config::{Config, HttpSettings};
-pub use requests::{init_logging, LogFormat, REQUEST_ID};
+pub use requests::{init_logging, LogFormat};
 
 use app::live::hub::LiveHub;
 use app::store::{BoardSize, Store, StoreError};

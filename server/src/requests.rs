@@ -13,7 +13,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 /// The header a request id travels in, both ways.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// How long a client should wait after a 503 before asking again: the database pool tries to
 /// reconnect at least this often.
 const RETRY_AFTER_SECONDS: &str = "1";

@@ -17,8 +17,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent, PageTransitionEvent, SharedWorker};
 
 use super::{
-    Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, HIGHLIGHT_MS,
-    POSITION_ELEMENT_ID,
+    Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT,
+    DATABASE_UNREACHABLE, HIGHLIGHT_MS, POSITION_ELEMENT_ID,
 };
 
 /// Where the server serves the worker script.
@@ -204,7 +204,7 @@ fn open(live: Live) {
 
 /// The connection a `database` event announces: still open, with or without the database.
 fn database_state(data: Option<&str>) -> Connection {
-    if data == Some("unreachable") {
+    if data == Some(DATABASE_UNREACHABLE) {
         Connection::DatabaseDown
     } else {
         Connection::Live

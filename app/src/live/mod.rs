@@ -23,9 +23,11 @@ use crate::task::{EntityId, Op, TaskVersion};
 /// cursor where the stream stands.
 pub const CHANGE_EVENT: &str = "change";
 pub const HELLO_EVENT: &str = "hello";
-/// The server-sent event that says whether the server reaches its database: `reachable` or
-/// `unreachable`.
+/// The server-sent event that says whether the server reaches its database: its data is one of
+/// the two below.
 pub const DATABASE_EVENT: &str = "database";
+pub const DATABASE_REACHABLE: &str = "reachable";
+pub const DATABASE_UNREACHABLE: &str = "unreachable";
 
 /// How long a change stays highlighted on the pages that show it.
 pub const HIGHLIGHT_MS: u32 = 4000;
