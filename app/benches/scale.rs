@@ -8,7 +8,10 @@
 //!   library's shape (latest version per task by `GROUP BY entity_id, max(version)` over the log);
 //! - P2, a page of 50 of the whole board as of the middle of its history, against P1;
 //! - P3, appends by 8 concurrent writers on distinct tasks through the store, against raw
-//!   INSERTs of the same rows into an unconstrained table in the same database.
+//!   INSERTs of the same rows into an unconstrained table in the same database;
+//! - S, the statistics page view that finds the figures `STATISTICS_REFRESH_EVERY` changes
+//!   behind (it starts a refresh in the background and reads the stored figures), against the
+//!   refresh that such a view used to wait for.
 //!
 //! Run: `TEST_DATABASE_URL=$(scripts/postgres.sh) cargo bench -p app --features ssr --bench scale`
 //! (CI runs it at `SCALE=200x10` so it keeps working.)
@@ -16,6 +19,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use app::lessons::statistics::{StatisticsRequest, STATISTICS_REFRESH_EVERY};
 use app::store::{BoardSize, Store};
 use app::task::{ChangeMeta, TaskFields, TaskFilter, TaskInput, TaskSort};
 
@@ -24,22 +28,31 @@ const WRITERS: usize = 8;
 const APPENDS_PER_WRITER: usize = 250;
 
 /// Median wall time of `SAMPLES` runs, after three warm-up runs.
-async fn median<F, Fut, T>(mut run: F) -> Duration
+async fn median<F, Fut, T>(run: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = T>,
 {
-    for _ in 0..3 {
+    median_of(SAMPLES, 3, run).await
+}
+
+/// Median wall time of `samples` runs, after `warm_ups` runs that are not timed.
+async fn median_of<F, Fut, T>(samples: usize, warm_ups: usize, mut run: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    for _ in 0..warm_ups {
         run().await;
     }
-    let mut times = Vec::with_capacity(SAMPLES);
-    for _ in 0..SAMPLES {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
         let start = Instant::now();
         std::hint::black_box(run().await);
         times.push(start.elapsed());
     }
     times.sort();
-    times[SAMPLES / 2]
+    times[samples / 2]
 }
 
 fn ms(duration: Duration) -> f64 {
@@ -243,6 +256,40 @@ async fn store_appends(store: &Store) -> f64 {
     (WRITERS * APPENDS_PER_WRITER) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// S: a statistics page view that finds the figures `STATISTICS_REFRESH_EVERY` changes behind,
+/// against a refresh on demand (what that view waited for while it refreshed inline).
+async fn statistics_views(store: &Store) {
+    let request = |refresh| StatisticsRequest {
+        refresh,
+        compare: false,
+        refresh_every: STATISTICS_REFRESH_EVERY,
+    };
+    // A refresh reads the whole log: seconds at a million versions, so fewer samples.
+    let refresh = median_of(5, 1, || async {
+        store.statistics(request(true)).await.unwrap()
+    })
+    .await;
+    for n in 0..STATISTICS_REFRESH_EVERY {
+        store
+            .create_task(fields(format!("Counted {n}")), ChangeMeta::anonymous())
+            .await
+            .unwrap();
+    }
+    // The first of these views starts the refresh; the others read while it runs (or, at a
+    // small size, after it ended): none of them waits for it.
+    let stale_view = median(|| async { store.statistics(request(false)).await.unwrap() }).await;
+    println!(
+        "S  page view {STATISTICS_REFRESH_EVERY} behind {:>7.3} ms   refresh on demand {:.3} ms   ÷ {:.3}",
+        ms(stale_view),
+        ms(refresh),
+        ratio(stale_view, refresh)
+    );
+    // The background refresh the views started ends before the database is dropped.
+    while store.statistics(request(false)).await.unwrap().refreshing {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// P3's baseline: the same number of rows of the same shape, INSERTed one per statement by
 /// `WRITERS` concurrent writers into a table with no constraints, triggers or indexes.
 async fn raw_inserts(raw: &Raw) -> f64 {
@@ -381,6 +428,8 @@ async fn main() {
             untraced / baseline,
             ours / untraced
         );
+
+        statistics_views(store).await;
 
         let recent = "SELECT v.* FROM task_current c JOIN task_versions v ON v.id = c.version_id \
              WHERE c.deleted_at IS NULL ORDER BY c.changed_at DESC, c.entity_id DESC LIMIT 51";

@@ -81,6 +81,8 @@ pub struct Store {
     trace_writes: bool,
     /// What this process has appended, refused and refreshed, for the operator's metrics.
     counts: Arc<counts::StoreCounts>,
+    /// Held by the statistics refresh running in the background, so there is one at a time.
+    background_refresh: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -97,6 +99,7 @@ impl Store {
             traces: Arc::default(),
             trace_writes: true,
             counts: Arc::default(),
+            background_refresh: Arc::default(),
         })
     }
 
@@ -136,6 +139,11 @@ impl Store {
     /// For the counting done outside this module (snapshots, statistics).
     pub(crate) fn counter(&self) -> &counts::StoreCounts {
         &self.counts
+    }
+
+    /// The slot a background statistics refresh holds while it runs.
+    pub(crate) fn background_refresh(&self) -> &Arc<tokio::sync::Mutex<()>> {
+        &self.background_refresh
     }
 
     /// The pool, for a lesson's own SQL.

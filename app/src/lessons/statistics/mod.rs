@@ -34,8 +34,11 @@ pub struct StatisticsReport {
     pub from_log: Option<ComputedStatistics>,
     /// The newest refresh (the one this request made, if it made one).
     pub last_refresh: Option<StatisticsRefresh>,
-    /// Whether this request refreshed, on demand or because the figures were too stale.
+    /// Whether this request refreshed: on demand, or the first time figures were asked for.
     pub refreshed_now: bool,
+    /// The figures were `refresh_every` changes or more behind, so a refresh is under way in
+    /// the background (started by this request or an earlier one); these are the old figures.
+    pub refreshing: bool,
     /// The log's newest position when the figures were read.
     pub head: i64,
     /// The figures refresh by themselves once they are this many changes behind the log.
@@ -86,7 +89,8 @@ pub struct StatisticsRefresh {
 pub enum RefreshTrigger {
     /// Someone pressed the page's refresh button.
     OnDemand,
-    /// A page view found the figures `refresh_every` changes or more behind the log.
+    /// No figures were stored yet, or a page view found them `refresh_every` changes or more
+    /// behind the log and refreshed them in the background.
     Automatic,
 }
 
@@ -105,17 +109,17 @@ impl RefreshTrigger {
     }
 }
 
-/// How many changes the stored statistics may fall behind the log before a page view refreshes
-/// them: at a million versions a refresh takes seconds, so not on every view, and a hundred
-/// changes hardly move a board's figures.
+/// How many changes the stored statistics may fall behind the log before a page view starts a
+/// refresh in the background: at a million versions a refresh takes seconds, so not on every
+/// view, and a hundred changes hardly move a board's figures.
 pub const STATISTICS_REFRESH_EVERY: i64 = 100;
 
 /// How many days of changes the statistics page charts, today included.
 pub const STATISTICS_DAYS: i64 = 30;
 
 /// The board's statistics from the materialized view (SQLite: the table the store rebuilds),
-/// refreshed first when `refresh` is set or when they are `STATISTICS_REFRESH_EVERY` changes
-/// behind the log; with `compare` set, also computed from the log to show what the view saves.
+/// refreshed first when `refresh` is set, and in the background when they are
+/// `STATISTICS_REFRESH_EVERY` changes behind the log; with `compare` set, also computed from the log to show what the view saves.
 #[server(endpoint = "board_statistics")]
 pub async fn board_statistics(
     #[server(default)] refresh: bool,

@@ -43,8 +43,8 @@ pub fn StatisticsPage() -> impl IntoView {
                 "done are aggregates over the whole log: at a million versions, seconds of work. A "
                 "materialized view runs that query once and stores its result; reading it costs a "
                 "few rows. The price is staleness: the figures are as old as the last refresh, so "
-                "the page says which change they were computed at, and refreshes them itself once "
-                "they fall too far behind."
+                "the page says which change they were computed at, and once they fall too far behind "
+                "it starts a refresh in the background, so no visitor waits for one they did not ask for."
             </p>
             <div class="statistics-actions">
                 <Form method="GET" action="" attr:class="replay-form">
@@ -84,10 +84,11 @@ fn StatisticsOutcome(report: StatisticsReport) -> impl IntoView {
         view! {
             <p>
                 "SQLite has no materialized views. The figures live in the table "
-                <code>"task_statistics"</code> ", which the store rebuilds in one transaction "
-                "(delete every row, insert the figures computed from the log): a reader sees the "
-                "old figures or the new ones, never a mix. It is derived data, so it may be "
-                "rewritten; the log itself stays append-only."
+                <code>"task_statistics"</code> ". The store first computes the figures in a "
+                "read transaction, which holds no lock that writers wait for, then rebuilds the "
+                "table in one short write transaction (delete every row, insert the figures): a "
+                "reader sees the old figures or the new ones, never a mix. It is derived data, "
+                "so it may be rewritten; the log itself stays append-only."
             </p>
         }
         .into_any()
@@ -96,8 +97,13 @@ fn StatisticsOutcome(report: StatisticsReport) -> impl IntoView {
         .last_refresh
         .as_ref()
         .map_or(0, |refresh| refresh.head);
+    let refreshing = if report.refreshing {
+        " A refresh is under way in the background; reload in a moment to see its figures."
+    } else {
+        ""
+    };
     let staleness = format!(
-        "Refreshed at change {refreshed_at}, now at change {}: {} change(s) behind. The figures refresh by themselves once they are {} changes behind.",
+        "Refreshed at change {refreshed_at}, now at change {}: {} change(s) behind. The figures refresh by themselves, in the background, once they are {} changes behind.{refreshing}",
         report.head,
         report.changes_behind(),
         report.refresh_every,

@@ -91,8 +91,12 @@ const READ_STORED: &str =
 /// PostgreSQL's refresh. CONCURRENTLY lets pages read the old figures while it runs.
 const REFRESH_VIEW: &str = "REFRESH MATERIALIZED VIEW CONCURRENTLY task_statistics";
 
-/// SQLite's stand-in for a refresh: empty the table and fill it again, in one transaction.
+/// SQLite's stand-in for a refresh: empty the table and fill it again with the figures worked
+/// out beforehand (`$1`, a JSON array of [kind, key, value] rows), in one transaction.
 const CLEAR_TABLE: &str = "DELETE FROM task_statistics";
+const FILL_TABLE: &str = "INSERT INTO task_statistics (kind, key, value) \
+     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') \
+     FROM json_each($1)";
 
 const RECORD_REFRESH: &str = "INSERT INTO statistics_refreshes (head, elapsed_ms, triggered_by) \
      VALUES ($1, $2, $3) RETURNING refreshed_at";
@@ -105,19 +109,6 @@ const FIGURES: PerBackend<&str> = PerBackend {
     postgres: FIGURES_POSTGRES,
     sqlite: FIGURES_SQLITE,
 };
-
-/// A refresh: PostgreSQL refreshes its materialized view; SQLite, which has none, empties the
-/// table and fills it again, all in the one write transaction.
-fn refresh_statements() -> PerBackend<Vec<String>> {
-    PerBackend {
-        postgres: vec![REFRESH_VIEW.to_owned()],
-        sqlite: vec![CLEAR_TABLE.to_owned(), fill_table()],
-    }
-}
-
-fn fill_table() -> String {
-    format!("INSERT INTO task_statistics (kind, key, value)\n{FIGURES_SQLITE}")
-}
 
 /// The figures computed from the log on the spot, filtered like the stored ones.
 fn compute_from_log(kind: BackendKind) -> String {
@@ -156,18 +147,24 @@ impl Store {
 
         let mut last_refresh = self.last_refresh(&mut run).await?;
         let mut head = self.head(&mut run).await?;
+        // Only a refresh someone asked for, or the very first one (there is nothing stored to
+        // show yet), runs inside the page view: at a million versions a refresh takes seconds,
+        // and a visitor who only came to read should not wait for it.
         let trigger = if request.refresh {
             Some(RefreshTrigger::OnDemand)
         } else {
-            let behind = head - last_refresh.as_ref().map_or(0, |refresh| refresh.head);
-            (last_refresh.is_none() || behind >= request.refresh_every)
-                .then_some(RefreshTrigger::Automatic)
+            last_refresh.is_none().then_some(RefreshTrigger::Automatic)
         };
         if let Some(trigger) = trigger {
             let refresh = self.refresh_statistics(trigger, &mut run).await?;
             // Changes appended since the head was read are in the refreshed figures already.
             head = head.max(refresh.head);
             last_refresh = Some(refresh);
+        }
+        let behind = head - last_refresh.as_ref().map_or(0, |refresh| refresh.head);
+        let refreshing = behind >= request.refresh_every;
+        if refreshing {
+            self.refresh_in_background();
         }
 
         let started = Instant::now();
@@ -196,27 +193,65 @@ impl Store {
             from_log,
             last_refresh,
             refreshed_now: trigger.is_some(),
+            refreshing,
             head,
             refresh_every: request.refresh_every,
             statements: run,
         })
     }
 
-    /// Recomputes the stored figures from the log and records the refresh, in one transaction.
-    /// The head is read first: on PostgreSQL the REFRESH statement takes a later snapshot, so the
-    /// figures hold at least the changes up to it (and perhaps a few more that committed in
-    /// between); SQLite's write lock, taken by BEGIN IMMEDIATE, lets nothing in between.
+    /// Starts an automatic refresh that outlives the page view which found the figures stale,
+    /// unless one is running already.
+    fn refresh_in_background(&self) {
+        let Ok(slot) = self.background_refresh().clone().try_lock_owned() else {
+            return;
+        };
+        let store = self.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(error) = store
+                .refresh_statistics(RefreshTrigger::Automatic, &mut Vec::new())
+                .await
+            {
+                tracing::warn!(%error, "the statistics' background refresh failed");
+            }
+        });
+    }
+
+    /// Recomputes the stored figures from the log and records the refresh.
+    ///
+    /// PostgreSQL refreshes its view in one transaction that reads the head first: the REFRESH
+    /// takes a later snapshot, so the figures hold at least the changes up to it (and perhaps a
+    /// few more that committed in between). SQLite has one write lock for the whole database,
+    /// and working the figures out takes seconds at a million versions, so they are computed in
+    /// a read transaction first (WAL gives it a snapshot without holding writers back) and the
+    /// write lock is held only to swap the stored rows.
     async fn refresh_statistics(
         &self,
         trigger: RefreshTrigger,
         run: &mut Vec<ExecutedStatement>,
     ) -> Result<StatisticsRefresh, StoreError> {
         let started = Instant::now();
+        let computed = match self.kind() {
+            BackendKind::Postgres => None,
+            BackendKind::Sqlite => Some(self.compute_figures(run).await?),
+        };
         let mut tx = self.pool().begin_write().await?.record();
-        let (head,): (i64,) = tx.fetch_one(&Statement::new(HEAD)).await?;
-        for refresh in refresh_statements().on(self.kind()) {
-            tx.execute(&Statement::new(refresh)).await?;
-        }
+        let head = match computed {
+            None => {
+                let (head,): (i64,) = tx.fetch_one(&Statement::new(HEAD)).await?;
+                tx.execute(&Statement::new(REFRESH_VIEW)).await?;
+                head
+            }
+            Some((head, rows)) => {
+                let rows = serde_json::to_string(&rows)
+                    .map_err(|error| undecodable(format!("figures as JSON: {error}")))?;
+                tx.execute(&Statement::new(CLEAR_TABLE)).await?;
+                tx.execute(&Statement::with(FILL_TABLE, [Bind::text(rows)]))
+                    .await?;
+                head
+            }
+        };
         let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
         let record = Statement::with(
             RECORD_REFRESH,
@@ -235,6 +270,18 @@ impl Store {
             elapsed_ms,
             trigger,
         })
+    }
+
+    /// The log's head and every figure at that head, read in one transaction (one snapshot).
+    async fn compute_figures(
+        &self,
+        run: &mut Vec<ExecutedStatement>,
+    ) -> Result<(i64, Vec<FigureRow>), StoreError> {
+        let mut tx = self.pool().begin().await?.record();
+        let (head,): (i64,) = tx.fetch_one(&Statement::new(HEAD)).await?;
+        let rows: Vec<FigureRow> = tx.fetch_all(&Statement::new(FIGURES_SQLITE)).await?;
+        run.extend(tx.commit().await?);
+        Ok((head, rows))
     }
 
     async fn last_refresh(
