@@ -110,13 +110,24 @@ impl Raw {
     }
 }
 
+/// A pool for the baselines' statements. It skips sqlx's ping before each query, as the store's
+/// pool does for connections used within the last second, so a baseline pays no round trip the
+/// store does not.
+async fn raw_pool<DB: sqlx::Database>(url: &str) -> sqlx::Pool<DB> {
+    sqlx::pool::PoolOptions::new()
+        .test_before_acquire(false)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
 async fn open(backend: &str) -> Database {
     let name = format!("bench_scale_{}", uuid::Uuid::now_v7().simple());
     if backend == "sqlite" {
         let path = std::env::temp_dir().join(format!("{name}.db"));
         let url = format!("sqlite:{}", path.display());
         let store = Store::connect(&url).await.unwrap();
-        let raw = Raw::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap());
+        let raw = Raw::Sqlite(raw_pool(&url).await);
         return Database {
             store,
             raw,
@@ -139,7 +150,7 @@ async fn open(backend: &str) -> Database {
     let (base, _) = admin.rsplit_once('/').unwrap();
     let url = format!("{base}/{name}");
     let store = Store::connect(&url).await.unwrap();
-    let raw = Raw::Postgres(sqlx::PgPool::connect(&url).await.unwrap());
+    let raw = Raw::Postgres(raw_pool(&url).await);
     Database {
         store,
         raw,

@@ -1,7 +1,8 @@
 //! The version row as it is read, named in one place: the columns every query selects
 //! (`VERSION_COLUMNS`) and `VersionRow`, which reads them back by name on either backend (the
-//! columns an append writes are named beside its INSERT, in `append.rs`). The domain parsing that follows is shared, and a value the domain
-//! rejects is a decode error, never a panic.
+//! columns an append writes are named beside its INSERT, in `append.rs`). Text is taken as
+//! stored (the database holds it to the domain's rules); a status, operation or priority the
+//! domain does not know is a decode error, never a panic.
 
 use chrono::NaiveDate;
 
@@ -61,44 +62,18 @@ fn decode_error(error: FieldError) -> sqlx::Error {
     sqlx::Error::Decode(format!("stored task version has a bad {error}").into())
 }
 
-/// Stored text must read back exactly as written: text that parsing would alter (stray
-/// whitespace slipped in by hand, say) is reported instead of being silently tidied.
-fn exact<T>(
-    parsed: Result<T, FieldError>,
-    stored: &str,
-    written: impl Fn(&T) -> &str,
-) -> Result<T, sqlx::Error> {
-    let value = parsed.map_err(decode_error)?;
-    if written(&value) == stored {
-        Ok(value)
-    } else {
-        Err(decode_error(FieldError::new(
-            "text",
-            format!("value {stored:?} that is not in canonical form"),
-        )))
-    }
-}
-
-/// A task's fields as stored, read by the domain's own rules.
+/// A task's fields as stored. The text is taken as it is (see `stored_text!` in
+/// `task::fields`); the status and priority become their domain types.
 fn fields(
-    title: &str,
-    description: Option<&str>,
+    title: String,
+    description: Option<String>,
     status: &str,
     priority: i16,
     due_date: Option<NaiveDate>,
 ) -> Result<TaskFields, sqlx::Error> {
-    let description = match description {
-        Some(text) => Some(exact(
-            Description::parse(text)
-                .and_then(|d| d.ok_or(FieldError::new("description", "is stored blank"))),
-            text,
-            Description::as_str,
-        )?),
-        None => None,
-    };
     Ok(TaskFields {
-        title: exact(TaskTitle::parse(title), title, TaskTitle::as_str)?,
-        description,
+        title: TaskTitle::stored(title),
+        description: description.map(Description::stored),
         status: status.parse().map_err(decode_error)?,
         priority: Priority::try_from(i64::from(priority)).map_err(decode_error)?,
         due_date,
@@ -109,22 +84,14 @@ impl TryFrom<VersionRow> for TaskVersion {
     type Error = sqlx::Error;
 
     fn try_from(row: VersionRow) -> Result<Self, Self::Error> {
-        let note = match &row.note {
-            Some(text) => Some(exact(
-                Note::parse(text).and_then(|n| n.ok_or(FieldError::new("note", "is stored blank"))),
-                text,
-                Note::as_str,
-            )?),
-            None => None,
-        };
         Ok(TaskVersion {
             id: row.id.0,
             entity_id: EntityId::from_uuid(row.entity_id.0),
             version: row.version,
             position: row.position,
             fields: fields(
-                &row.title,
-                row.description.as_deref(),
+                row.title,
+                row.description,
                 &row.status,
                 row.priority,
                 row.due_date,
@@ -132,8 +99,8 @@ impl TryFrom<VersionRow> for TaskVersion {
             op: row.op.parse().map_err(decode_error)?,
             recorded_at: row.recorded_at.0,
             deleted_at: row.deleted_at.map(|at| at.0),
-            actor: exact(Actor::parse(&row.actor), &row.actor, Actor::as_str)?,
-            note,
+            actor: Actor::stored(row.actor),
+            note: row.note.map(Note::stored),
             prev_hash: row.prev_hash,
             hash: row.hash,
         })
@@ -151,8 +118,8 @@ impl TryFrom<FeedRow> for FeedEntry {
             row.previous_priority,
         ) {
             (Some(_), Some(title), Some(status), Some(priority)) => Some(fields(
-                &title,
-                row.previous_description.as_deref(),
+                title,
+                row.previous_description,
                 &status,
                 priority,
                 row.previous_due_date,

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Connection, FromRow, PgConnection, PgPool, SqlitePool};
@@ -141,6 +142,27 @@ const ACQUIRE_ATTEMPTS: u32 = 4;
 /// How long the probe may take to open a connection of its own.
 const PROBE_WITHIN: Duration = Duration::from_secs(2);
 
+/// A connection back in the pool for less than this is handed out without a ping.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// sqlx pings a connection when it goes back to the pool and, by default, again before handing
+/// it out: a second round trip in front of every query. A connection returned moments ago has
+/// just answered that ping, so only one idle for longer (through a database restart, say) is
+/// pinged before use; HikariCP skips its check the same way within 500 ms of a connection's
+/// last use.
+fn ping_when_idle<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptions<DB> {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// How many connections a pool holds open, and how many of them wait for work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolStatus {
@@ -160,7 +182,7 @@ impl Pool {
     /// file if needed, and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
+            let pool = ping_when_idle(PgPoolOptions::new())
                 .max_connections(16)
                 // While the database is unreachable a request waits this long for a connection
                 // (sqlx retries refused connects meanwhile), then answers 503 with Retry-After,
@@ -183,7 +205,7 @@ impl Pool {
                 std::fs::create_dir_all(dir).map_err(|error| StoreError::Database(error.into()))?;
             }
         }
-        let pool = SqlitePoolOptions::new()
+        let pool = ping_when_idle(SqlitePoolOptions::new())
             .max_connections(8)
             .connect_with(options)
             .await?;
