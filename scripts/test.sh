@@ -33,11 +33,6 @@ if cargo tree -p app --features hydrate --target wasm32-unknown-unknown -e norma
   exit 1
 fi
 
-step "The optimised browser bundle that scripts/run.sh serves compiles"
-# Release-only failures (such as rustc's query depth on deeply nested view types) never show in
-# the debug builds below.
-cargo build -p app --lib --features hydrate --target wasm32-unknown-unknown --profile wasm-release
-
 step "Unit tests and the store conformance suite on SQLite and PostgreSQL"
 cargo test -p app --features ssr
 cargo test -p server
@@ -46,9 +41,13 @@ step "Benchmarks at a small size, so they keep working (README has the full-size
 SCALE=200x10 cargo test -p app --features ssr --bench scale
 SCALE=200x10 SECONDS=1 cargo test -p server --bench render
 
-step "End-to-end tests in Chromium"
-cargo leptos build --split
+step "End-to-end tests in Chromium, against the release build scripts/run.sh serves"
+# The build users run, so release-only failures (such as rustc's query depth on deeply nested
+# view types) show here; its server also renders pages many times faster than a debug one,
+# which is most of what the browser tests wait for.
+cargo leptos build --release --precompress --split
 export LEPTOS_OUTPUT_NAME=immutable-tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
+export E2E_SERVER=target/release/server
 server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap stop_server EXIT
@@ -68,7 +67,7 @@ start_server() {
   local port owner
   port=$(free_port)
   export LEPTOS_SITE_ADDR="127.0.0.1:$port" BASE_URL="http://127.0.0.1:$port"
-  DATABASE_URL=$1 target/debug/server >"target/e2e/server-$2.log" 2>&1 &
+  DATABASE_URL=$1 "$E2E_SERVER" >"target/e2e/server-$2.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 60); do
     if ! kill -0 "$server_pid" 2>/dev/null; then break; fi

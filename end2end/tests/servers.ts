@@ -41,7 +41,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/// Starts `target/debug/server --no-seed` on 127.0.0.1:`port` against `databaseUrl` and resolves
+/// The server binary the tests start: `E2E_SERVER` (scripts/test.sh names the release build),
+/// else the debug build `cargo leptos build` leaves.
+const serverBinary = path.resolve(repoRoot, process.env.E2E_SERVER ?? path.join("target", "debug", "server"));
+
+/// Starts `serverBinary --no-seed` on 127.0.0.1:`port` against `databaseUrl` and resolves
 /// once it answers HTTP, with `settings` as extra environment variables (`MAX_EVENT_STREAMS`, …).
 /// Its output is appended to `logFile`.
 export async function startServer(
@@ -57,7 +61,7 @@ export async function startServer(
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: "a" });
   log.write(`--- starting on port ${port} at ${new Date().toISOString()} ---\n`);
-  const child = spawn(path.join(repoRoot, "target", "debug", "server"), ["--no-seed"], {
+  const child = spawn(serverBinary, ["--no-seed"], {
     cwd: repoRoot,
     env: {
       ...process.env,
