@@ -40,6 +40,7 @@ cargo test -p server
 step "Benchmarks at a small size, so they keep working (README has the full-size table)"
 SCALE=200x10 cargo test -p app --features ssr --bench scale
 SCALE=200x10 SECONDS=1 cargo test -p server --bench render
+STREAMS=200 WRITES=2 cargo test -p server --bench streams
 
 step "End-to-end tests in Chromium, against the release build scripts/run.sh serves"
 # The build users run, so release-only failures (such as rustc's query depth on deeply nested
