@@ -190,9 +190,10 @@ impl Note {
 }
 
 /// Text read back from the log. Every version was parsed on its way in, and the database holds
-/// stored text to the same rules (length, trimmed, no control characters: CHECK constraints in
-/// migrations 0001 and 0003), so reading does not parse it again: a page of fifty versions
-/// would re-check some fifty thousand characters to learn nothing new.
+/// stored text to the same rules (length, no control characters, no leading or trailing spaces:
+/// CHECK constraints in migrations 0001 and 0003; only other Unicode whitespace at the ends,
+/// which no write path can store, escapes them), so reading does not parse it again: a page of
+/// fifty versions would re-check some fifty thousand characters to learn nothing new.
 macro_rules! stored_text {
     ($($name:ident),+) => {$(
         #[cfg(feature = "ssr")]
