@@ -23,7 +23,7 @@ pub mod store;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, Lazy, SsrMode};
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -39,7 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // cache them for good; the stylesheet's name is read from the same hash file.
                 <HashedStylesheet id="leptos" options=options.clone() />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -53,11 +53,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let rendered_at = live::rendered_position();
-    let live = live::Live::new(rendered_at);
-    provide_context(live);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| live::browser::connect(live));
-    let hood_open = RwSignal::new(lessons::under_the_hood::remembered_open());
+    provide_context(live::Live::new(rendered_at));
+    let hood_open = lessons::under_the_hood::remembered_open();
     view! {
         <Title text="Immutable tasks" />
         <Router>
@@ -76,30 +73,30 @@ pub fn App() -> impl IntoView {
                 <span id=live::POSITION_ELEMENT_ID hidden data-position=rendered_at></span>
                 <span class="tagline">"Every change is a new version. Nothing is overwritten."</span>
             </header>
-            <div class="page-with-hood" class:hood-open=move || hood_open.get()>
+            <div class="page-with-hood" class:hood-open=hood_open>
             <main>
                 // Async rendering sends each page complete, so it works with JavaScript off.
                 <pages::FlashBanner />
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view={Lazy::<pages::TaskListRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks") view={Lazy::<pages::TaskListRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/new") view={Lazy::<pages::NewTaskRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/deleted") view={Lazy::<pages::DeletedRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/activity") view={Lazy::<pages::ActivityRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/database") view={Lazy::<pages::DatabaseRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id") view={Lazy::<pages::TaskRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id/edit") view={Lazy::<pages::EditRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/tasks/:id/history") view={Lazy::<pages::HistoryRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn") view={Lazy::<pages::LearnRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/replay") view={Lazy::<pages::ReplayRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/idempotency") view={Lazy::<pages::IdempotencyRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/temporal") view={Lazy::<pages::TemporalRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/cqrs") view={Lazy::<pages::CqrsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/concurrency") view={Lazy::<pages::ConcurrencyRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/snapshots") view={Lazy::<pages::SnapshotsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/under-the-hood") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/under-the-hood/:position") view={Lazy::<pages::HoodRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/learn/statistics") view={Lazy::<pages::StatisticsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/") view=pages::TaskListPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks") view=pages::TaskListPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/new") view=pages::NewTaskPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/deleted") view=pages::DeletedPage ssr=SsrMode::Async />
+                    <Route path=path!("/activity") view=pages::ActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/database") view=lessons::guards::DatabasePage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id") view=pages::TaskPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/edit") view=pages::EditPage ssr=SsrMode::Async />
+                    <Route path=path!("/tasks/:id/history") view=pages::HistoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn") view=lessons::LearnPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/replay") view=lessons::replay::ReplayPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/idempotency") view=lessons::idempotency::IdempotencyPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/temporal") view=lessons::temporal::TemporalPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/cqrs") view=lessons::cqrs::CqrsPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/concurrency") view=lessons::concurrency::ConcurrencyPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/snapshots") view=lessons::snapshots::SnapshotsPage ssr=SsrMode::Async />
+                    <Route path=path!("/under-the-hood") view=lessons::under_the_hood::HoodPage ssr=SsrMode::Async />
+                    <Route path=path!("/under-the-hood/:position") view=lessons::under_the_hood::HoodPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/statistics") view=lessons::statistics::StatisticsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <lessons::under_the_hood::HoodPane open=hood_open />
@@ -112,17 +109,15 @@ pub fn App() -> impl IntoView {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy routes: the chunk of the page being hydrated is fetched before hydration starts, so
-    // hydration is asynchronous; the page is marked once it is done.
-    let _ = any_spawner::Executor::init_wasm_bindgen();
-    leptos::task::spawn_local(async {
-        let Some(body) = document().body() else {
-            return;
-        };
-        leptos::mount::hydrate_from_async(body.clone(), App)
-            .await
-            .forget();
-        // Lets end-to-end tests wait until clicks go through Leptos instead of plain form posts.
-        let _ = body.set_attribute("data-hydrated", "");
-    });
+    leptos::mount::hydrate_islands();
+    // The islands hydrate once this returns, in promises that have all settled when the timer
+    // fires; end-to-end tests wait for the mark before clicking.
+    set_timeout(
+        || {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -56,6 +56,20 @@ impl Drop for Link {
 
 thread_local! {
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
+    static PAGE_LIVE: RefCell<Option<Live>> = const { RefCell::new(None) };
+    /// The regions being drawn again now, and whether another change arrived meanwhile.
+    static REDRAWING: RefCell<Vec<(String, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This page's live state: made, and connected to the stream, by the first island that asks.
+pub fn page_live() -> Live {
+    if let Some(live) = PAGE_LIVE.with(|page| *page.borrow()) {
+        return live;
+    }
+    let live = Live::new(rendered_position());
+    PAGE_LIVE.with(|page| page.replace(Some(live)));
+    connect(live);
+    live
 }
 
 /// Reads the position the server wrote into the page.
@@ -67,8 +81,8 @@ pub fn rendered_position() -> i64 {
         .unwrap_or(0)
 }
 
-/// Connects this page to the change stream; called once, after hydration.
-pub fn connect(live: Live) {
+/// Connects this page to the change stream; called once.
+fn connect(live: Live) {
     live.connection.set(Connection::Connecting);
     if let Some(link) = join_worker(live) {
         LINK.with(|current| current.replace(Some(link)));
@@ -209,6 +223,116 @@ fn database_state(data: Option<&str>) -> Connection {
     } else {
         Connection::Live
     }
+}
+
+/// Draws the region with this element id again: reads this page from the server and puts the
+/// region's new content in place of the old. Changes that arrive while a redraw is under way
+/// cause one more redraw after it, not one each.
+pub fn redraw(id: &str) {
+    let busy = REDRAWING.with(|redrawing| {
+        let mut redrawing = redrawing.borrow_mut();
+        match redrawing.iter_mut().find(|(region, _)| region == id) {
+            Some((_, again)) => {
+                *again = true;
+                true
+            }
+            None => {
+                redrawing.push((id.to_owned(), false));
+                false
+            }
+        }
+    });
+    if busy {
+        return;
+    }
+    let id = id.to_owned();
+    leptos::task::spawn_local(async move {
+        loop {
+            if let Some(html) = fetch_page().await {
+                replace_region(&id, &html);
+            }
+            let again = REDRAWING.with(|redrawing| {
+                let mut redrawing = redrawing.borrow_mut();
+                let index = redrawing.iter().position(|(region, _)| *region == id)?;
+                let again = redrawing[index].1;
+                if again {
+                    redrawing[index].1 = false;
+                } else {
+                    redrawing.remove(index);
+                }
+                Some(again)
+            });
+            if again != Some(true) {
+                return;
+            }
+        }
+    });
+}
+
+/// This page's HTML as the server draws it now.
+async fn fetch_page() -> Option<String> {
+    let href = window().location().href().ok()?;
+    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(&href))
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+}
+
+fn replace_region(id: &str, html: &str) {
+    let Ok(parser) = web_sys::DomParser::new() else {
+        return;
+    };
+    let Ok(fresh) = parser.parse_from_string(html, web_sys::SupportedType::TextHtml) else {
+        return;
+    };
+    if let (Some(fresh), Some(shown)) = (
+        fresh.get_element_by_id(id),
+        document().get_element_by_id(id),
+    ) {
+        shown.set_inner_html(&fresh.inner_html());
+    }
+}
+
+/// Posts a form to a server function and reads its JSON answer; `None` on any failure (the
+/// page keeps what it shows). Lighter in the bundle than the server function's own client.
+pub async fn post_form<T: serde::de::DeserializeOwned>(
+    path: &str,
+    pairs: &[(&str, &str)],
+) -> Option<T> {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let headers = web_sys::Headers::new().ok()?;
+    headers
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .ok()?;
+    headers.set("Accept", "application/json").ok()?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.into());
+    init.set_headers(&headers);
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(path, &init))
+            .await
+            .ok()?
+            .dyn_into::<web_sys::Response>()
+            .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
+    serde_json::from_str(&text).ok()
 }
 
 fn reopen_later(live: Live, after: Duration) {

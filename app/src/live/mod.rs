@@ -199,9 +199,22 @@ impl Live {
     }
 }
 
-/// The live context every page reads. Panics only if `App` forgot to provide it.
+/// The live state every page reads: on the server, what `App` provides for the page being
+/// rendered; in the browser, one per page, shared by all its islands and connected to the stream
+/// by the first island that asks for it.
 pub fn use_live() -> Live {
-    expect_context::<Live>()
+    #[cfg(feature = "ssr")]
+    {
+        expect_context::<Live>()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::page_live()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        Live::new(0)
+    }
 }
 
 /// The stream position the server had published when it rendered this page. The server writes

@@ -8,6 +8,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::common::{ChangeList, OpBadge, PageError, TimeAgo};
+use super::live_region::{Follows, LiveRegion};
 use crate::live::use_live;
 use crate::server_fns::{activity, ActivityPage as Page, HistoryEntry};
 use crate::task::Op;
@@ -45,6 +46,7 @@ pub fn ActivityPage() -> impl IntoView {
                 "log. Each entry is one appended row; nothing here was ever edited."
             </p>
             <ActivityFilter op actor since />
+            <LiveRegion id="activity-live".to_owned() follows=Follows::Board>
             <Transition fallback=|| view! { <p class="loading">"Loading the activity…"</p> }>
                 {move || Suspend::new(async move {
                     match feed.await {
@@ -53,6 +55,7 @@ pub fn ActivityPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            </LiveRegion>
         </section>
     }
 }

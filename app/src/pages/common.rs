@@ -2,17 +2,17 @@
 //! glue that lets a form show the server's verdict whether it was posted by an action
 //! (JavaScript on) or as plain HTML (JavaScript off, the verdict comes back in the query string).
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use super::submission::IdempotencyKeyInput;
+use super::submission::first_key;
 use crate::command::DeleteTask;
 use crate::diff::{FieldChange, WordChange};
 use crate::error::AppError;
 use crate::server_fns::DRAFT_PREFIX;
+use crate::task::idempotency::FIELD;
 use crate::task::{Op, Status, TaskVersion};
 use crate::time;
 
@@ -270,27 +270,22 @@ pub fn VersionMeta(task: TaskVersion, now: chrono::DateTime<chrono::Utc>) -> imp
 /// so it needs no JavaScript.
 #[component]
 pub fn DeleteConfirm(
-    action: ServerAction<DeleteTask>,
     entity_id: String,
     title: String,
     summary: &'static str,
     /// Where to go after deleting (`return_to`).
-    #[prop(into)]
-    then: Signal<String>,
+    then: String,
 ) -> impl IntoView {
-    let pending = action.pending();
     view! {
         <details class="confirm">
             <summary>{summary}</summary>
-            <ActionForm action attr:class="confirm-form">
-                <IdempotencyKeyInput outcome=action.value() />
+            <form method="post" action=DeleteTask::PATH class="confirm-form">
+                <input type="hidden" name=FIELD value=first_key() />
                 <input type="hidden" name="entity_id" value=entity_id />
                 <input type="hidden" name="return_to" value=then />
                 <p>"Delete “"{title}"”? A tombstone version is appended; it can be restored."</p>
-                <button type="submit" class="button-danger" disabled=pending>
-                    {move || if pending.get() { "Deleting…" } else { "Yes, delete" }}
-                </button>
-            </ActionForm>
+                <button type="submit" class="button-danger">"Yes, delete"</button>
+            </form>
         </details>
     }
 }

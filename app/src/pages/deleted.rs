@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
+use super::live_region::{Follows, LiveRegion};
 use super::submission::IdempotencyKeyInput;
 use crate::command::RestoreTask;
 use crate::live::use_live;
@@ -38,6 +39,7 @@ pub fn DeletedPage() -> impl IntoView {
                 "new live version with the tombstone's content."
             </p>
             {move || error.get().map(|error| view! { <ErrorNotice error /> })}
+            <LiveRegion id="deleted-live".to_owned() follows=Follows::Board>
             <Transition fallback=|| view! { <p class="loading">"Loading deleted tasks…"</p> }>
                 {move || Suspend::new(async move {
                     match tasks.await {
@@ -53,6 +55,7 @@ pub fn DeletedPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            </LiveRegion>
         </section>
     }
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::live::{use_live, Connection};
 
-#[component]
+#[island]
 pub fn LiveIndicator() -> impl IntoView {
     let live = use_live();
     let label = move || match live.connection.get() {

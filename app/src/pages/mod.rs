@@ -6,6 +6,7 @@ mod deleted;
 mod form_fields;
 mod history;
 mod live_indicator;
+pub(crate) mod live_region;
 mod new_task;
 mod not_found;
 pub(crate) mod submission;
@@ -22,47 +23,21 @@ pub use not_found::NotFound;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use leptos_router::{lazy_route, LazyRoute};
 
-/// Declares each page as a lazy route: built with `cargo leptos --split`, a page's code leaves
-/// the main wasm file for a chunk of its own, fetched the first time the page is shown. A
-/// visitor downloads the router, the live stream and the page they open, not every page. Pages
-/// read their data inside their components, so `data()` has nothing to start early.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:path,)*) => {$(
-        pub struct $route;
+pub use activity::ActivityPage;
+pub use deleted::DeletedPage;
+pub use history::HistoryPage;
+pub use new_task::NewTaskPage;
+pub use task_edit::EditPage;
+pub use task_list::TaskListPage;
+pub use task_show::TaskPage;
 
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_pages! {
-    TaskListRoute => task_list::TaskListPage,
-    NewTaskRoute => new_task::NewTaskPage,
-    DeletedRoute => deleted::DeletedPage,
-    ActivityRoute => activity::ActivityPage,
-    DatabaseRoute => crate::lessons::guards::DatabasePage,
-    TaskRoute => task_show::TaskPage,
-    EditRoute => task_edit::EditPage,
-    HistoryRoute => history::HistoryPage,
-    LearnRoute => crate::lessons::LearnPage,
-    ReplayRoute => crate::lessons::replay::ReplayPage,
-    IdempotencyRoute => crate::lessons::idempotency::IdempotencyPage,
-    TemporalRoute => crate::lessons::temporal::TemporalPage,
-    CqrsRoute => crate::lessons::cqrs::CqrsPage,
-    ConcurrencyRoute => crate::lessons::concurrency::ConcurrencyPage,
-    SnapshotsRoute => crate::lessons::snapshots::SnapshotsPage,
-    HoodRoute => crate::lessons::under_the_hood::HoodPage,
-    StatisticsRoute => crate::lessons::statistics::StatisticsPage,
+/// What a task page's live region follows: the task its URL names, or the whole board when the
+/// URL names none (the page then shows an error that no change will alter).
+fn task_follows(id: Signal<String>) -> live_region::Follows {
+    id.get_untracked()
+        .parse()
+        .map_or(live_region::Follows::Board, live_region::Follows::Task)
 }
 
 /// The `:id` of a task page's URL, as typed (the server decides whether it names a task).

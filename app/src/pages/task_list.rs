@@ -7,6 +7,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 use super::common::{
     here, submission_error, DeleteConfirm, PageError, Pager, StatusBadge, TimeAgo,
@@ -14,7 +15,7 @@ use super::common::{
 use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
-use crate::command::{CreateTask, DeleteTask};
+use crate::command::CreateTask;
 use crate::live::use_live;
 use crate::server_fns::{list_tasks, TaskList};
 use crate::task::paging::{self, Patch};
@@ -55,7 +56,7 @@ pub fn TaskListPage() -> impl IntoView {
 }
 
 /// Which page of the current list the URL asks for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ListRequest {
     status: String,
     sort: String,
@@ -78,7 +79,8 @@ impl ListRequest {
     }
 }
 
-/// The present: one page of the current tasks beside the form that creates one.
+/// The present: one page of the current tasks beside the form that creates one. The listing
+/// is an island: it follows the change stream and patches itself in the browser.
 #[component]
 fn CurrentTasks() -> impl IntoView {
     let query = use_query_map();
@@ -92,79 +94,103 @@ fn CurrentTasks() -> impl IntoView {
         }
     });
     let create = ServerAction::<CreateTask>::new();
-    let delete = ServerAction::<DeleteTask>::new();
-    let live = use_live();
-    // Made here, not per row: rows are rebuilt inside a Suspend on every refetch, and a signal
-    // made there is disposed while the old rows may still read it.
-    let return_to = Signal::derive(here());
-    // Read again only when the request changes, after this tab's own writes, or when the page
-    // may have missed changes. Every other change patches the page on screen from the row it
-    // carries, and only a change the page cannot absorb (`Patch::Refetch`) reads it again.
-    let rereads = RwSignal::new(0_u64);
+    let return_to = StoredValue::new(here()());
     let tasks = Resource::new(
-        move || {
-            (
-                request.get(),
-                create.version().get(),
-                delete.version().get(),
-                (live.resyncs(), rereads.get()),
-            )
-        },
-        |(request, _, _, _)| list_tasks(request.status, request.sort, request.q, request.after),
+        move || request.get(),
+        |request| list_tasks(request.status, request.sort, request.q, request.after),
     );
-    // The page on screen. Patching it leaves the rows that did not change in place, where
-    // rebuilding the listing would redraw all fifty in every open tab on every change.
-    let shown = StoredValue::new(None::<ArcRwSignal<TaskList>>);
-    Effect::new(move |_| {
-        let Some(change) = live.latest() else {
-            return;
-        };
-        let Some(page) = shown.get_value() else {
-            return;
-        };
-        let request = request.get_untracked();
-        let Ok(filter) =
-            TaskFilter::from_query(&request.status, &request.sort, &request.q, &request.after)
-        else {
-            return;
-        };
-        let mut outcome = Patch::Unchanged;
-        page.maybe_update(|list| {
-            outcome = paging::patch_live_page(
-                &filter,
-                &mut list.tasks,
-                &mut list.next_after,
-                &change.row,
-            );
-            outcome == Patch::Applied
-        });
-        if outcome == Patch::Refetch {
-            rereads.update(|count| *count += 1);
-        }
-    });
     view! {
         <div class="tasks-layout">
             <div class="tasks-main">
                 <FilterBar request />
-                <Transition fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
+                <Suspense fallback=|| view! { <p class="loading">"Loading tasks…"</p> }>
                     {move || Suspend::new(async move {
                         match tasks.await {
-                            Ok(list) => {
+                            Ok(page) => {
                                 let request = request.get_untracked();
-                                let page = ArcRwSignal::new(list);
-                                shown.set_value(Some(page.clone()));
-                                view! { <TaskListing page request delete return_to /> }.into_any()
+                                let return_to = return_to.get_value();
+                                view! { <LiveTaskListing page request return_to /> }.into_any()
                             }
                             Err(error) => view! { <PageError error /> }.into_any(),
                         }
                     })}
-                </Transition>
+                </Suspense>
             </div>
             <aside class="tasks-side">
                 <CreateTaskForm action=create />
             </aside>
         </div>
     }
+}
+
+/// One page of the current list. Each change patches the page on screen from the row it
+/// carries, leaving the rows that did not change in place (rebuilding the listing would redraw
+/// all fifty in every open tab on every change); only a change the page cannot absorb
+/// (`Patch::Refetch`), or a stream that may have missed changes, reads the page again.
+#[island]
+fn LiveTaskListing(page: TaskList, request: ListRequest, return_to: String) -> impl IntoView {
+    let live = use_live();
+    let page = ArcRwSignal::new(page);
+    let rereads = RwSignal::new(0_u64);
+    Effect::new({
+        let page = page.clone();
+        let request = request.clone();
+        move |_| {
+            let Some(change) = live.latest() else {
+                return;
+            };
+            let Ok(filter) =
+                TaskFilter::from_query(&request.status, &request.sort, &request.q, &request.after)
+            else {
+                return;
+            };
+            let mut outcome = Patch::Unchanged;
+            page.maybe_update(|list| {
+                outcome = paging::patch_live_page(
+                    &filter,
+                    &mut list.tasks,
+                    &mut list.next_after,
+                    &change.row,
+                );
+                outcome == Patch::Applied
+            });
+            if outcome == Patch::Refetch {
+                rereads.update(|count| *count += 1);
+            }
+        }
+    });
+    Effect::new({
+        let page = page.clone();
+        let request = request.clone();
+        move |previous: Option<(u64, u64)>| {
+            let now = (live.resyncs(), rereads.get());
+            if previous.is_some() {
+                let page = page.clone();
+                let request = request.clone();
+                #[cfg(feature = "hydrate")]
+                leptos::task::spawn_local(async move {
+                    use leptos::server_fn::ServerFn;
+                    let pairs = [
+                        ("status", request.status.as_str()),
+                        ("sort", &request.sort),
+                        ("q", &request.q),
+                        ("after", &request.after),
+                    ];
+                    let list = crate::live::browser::post_form::<TaskList>(
+                        crate::server_fns::ListTasks::PATH,
+                        &pairs,
+                    );
+                    if let Some(list) = list.await {
+                        page.set(list);
+                    }
+                });
+                #[cfg(not(feature = "hydrate"))]
+                let _ = (page, request);
+            }
+            now
+        }
+    });
+    view! { <TaskListing page request return_to /> }
 }
 
 /// The create form. After a successful create the browser comes back to this same list, with a
@@ -263,9 +289,9 @@ fn FilterBar(request: Memo<ListRequest>) -> impl IntoView {
 fn TaskListing(
     page: ArcRwSignal<TaskList>,
     request: ListRequest,
-    delete: ServerAction<DeleteTask>,
-    return_to: Signal<String>,
+    return_to: String,
 ) -> impl IntoView {
+    let return_to = StoredValue::new(return_to);
     let (backend, read_at) = page.with_untracked(|list| (list.backend.clone(), list.read_at));
     let empty = Memo::new({
         let page = page.clone();
@@ -326,7 +352,7 @@ fn TaskListing(
                         key=|task| (task.entity_id, task.version)
                         let:task
                     >
-                        <TaskRow task read_at delete return_to />
+                        <TaskRow task read_at return_to=return_to.get_value() />
                     </For>
                 </ul>
                 {pager.clone()}
@@ -340,8 +366,7 @@ fn TaskListing(
 fn TaskRow(
     task: TaskVersion,
     read_at: chrono::DateTime<chrono::Utc>,
-    delete: ServerAction<DeleteTask>,
-    return_to: Signal<String>,
+    return_to: String,
 ) -> impl IntoView {
     let fields = task.fields;
     let title = fields.title.as_str().to_owned();
@@ -365,7 +390,6 @@ fn TaskRow(
                 <a href=format!("/tasks/{id}/edit")>"Edit"</a>
                 <a href=format!("/tasks/{id}/history")>"History"</a>
                 <DeleteConfirm
-                    action=delete
                     entity_id=id.clone()
                     title
                     summary="Delete"

@@ -8,8 +8,9 @@ use super::common::{
     here, patch_loaded, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError,
     StatusBadge,
 };
-use super::entity_param;
+use super::live_region::LiveRegion;
 use super::submission::IdempotencyKeyInput;
+use super::{entity_param, task_follows};
 use crate::command::{DeleteTask, RestoreTask};
 use crate::error::AppError;
 use crate::live::use_live;
@@ -50,26 +51,24 @@ pub fn TaskPage() -> impl IntoView {
     let delete_error = submission_error(delete);
     let restore_error = submission_error(restore);
     view! {
+        <LiveRegion id="task-live".to_owned() follows=task_follows(id)>
         <Transition fallback=|| view! { <p class="loading">"Loading the task…"</p> }>
             {move || Suspend::new(async move {
                 match task.await {
                     Ok(detail) if detail.task.is_tombstone() => {
                         view! { <DeletedTask detail restore error=restore_error /> }.into_any()
                     }
-                    Ok(detail) => view! { <LiveTask detail delete error=delete_error /> }.into_any(),
+                    Ok(detail) => view! { <LiveTask detail error=delete_error /> }.into_any(),
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
             })}
         </Transition>
+        </LiveRegion>
     }
 }
 
 #[component]
-fn LiveTask(
-    detail: TaskDetail,
-    delete: ServerAction<DeleteTask>,
-    error: Signal<Option<AppError>>,
-) -> impl IntoView {
+fn LiveTask(detail: TaskDetail, error: Signal<Option<AppError>>) -> impl IntoView {
     let task = detail.task;
     let id = task.entity_id.to_string();
     let title = task.fields.title.as_str().to_owned();
@@ -91,7 +90,6 @@ fn LiveTask(
                 meta_heading="As stored"
             />
             <DeleteConfirm
-                action=delete
                 entity_id=id.clone()
                 title
                 summary="Delete this task"

@@ -4,12 +4,13 @@
 //! the header's toggle leads without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use super::{under_the_hood, HoodReport, HOOD_COOKIE, LAST_CHANGE_COOKIE};
 use crate::actor_cookie;
 use crate::lessons::StatementsRun;
 use crate::live::use_live;
+use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 use crate::time;
 
@@ -19,21 +20,25 @@ pub fn remembered_open() -> bool {
 }
 
 /// The header's switch: a link to the page of the newest change, which with JavaScript opens
-/// and closes the pane instead.
-#[component]
-pub fn HoodToggle(open: RwSignal<bool>) -> impl IntoView {
+/// and closes the pane instead (and remembers the choice in a cookie the server reads).
+#[island]
+pub fn HoodToggle(open: bool) -> impl IntoView {
+    let open = RwSignal::new(open);
     let toggle = move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         open.update(|open| *open = !*open);
         #[cfg(feature = "hydrate")]
-        actor_cookie::set_in_browser(&format!(
-            "{HOOD_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            if open.get_untracked() {
-                "open"
-            } else {
-                "closed"
+        {
+            let open = open.get_untracked();
+            actor_cookie::set_in_browser(&format!(
+                "{HOOD_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                if open { "open" } else { "closed" }
+            ));
+            if let Some(layout) = document().query_selector(".page-with-hood").ok().flatten() {
+                let _ = layout.class_list().toggle_with_force("hood-open", open);
             }
-        ));
+            crate::live::browser::redraw(HOOD_REGION);
+        }
     };
     view! {
         <a
@@ -48,21 +53,16 @@ pub fn HoodToggle(open: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// The pane: the newest change, read again whenever the board changes or this browser moves.
+/// The id of the region the pane is drawn in.
+const HOOD_REGION: &str = "hood-live";
+
+/// The pane: the newest change, drawn by the server while the pane is open and again whenever
+/// the board changes.
 #[component]
-pub fn HoodPane(open: RwSignal<bool>) -> impl IntoView {
-    let live = use_live();
-    let location = use_location();
+pub fn HoodPane(open: bool) -> impl IntoView {
     let report = Resource::new(
-        move || {
-            (
-                open.get(),
-                live.board_revision(),
-                location.pathname.get(),
-                location.search.get(),
-            )
-        },
-        |(open, ..)| async move {
+        move || open,
+        |open| async move {
             match open {
                 true => under_the_hood(String::new()).await,
                 false => Ok(None),
@@ -70,21 +70,22 @@ pub fn HoodPane(open: RwSignal<bool>) -> impl IntoView {
         },
     );
     view! {
-        <Show when=move || open.get()>
-            <aside id="hood-pane" class="hood-pane" aria-labelledby="hood-heading">
+        <LiveRegion id=HOOD_REGION.to_owned() follows=Follows::Board>
+            <aside id="hood-pane" class="hood-pane" aria-labelledby="hood-heading" hidden=!open>
                 <h2 id="hood-heading">"Under the hood"</h2>
                 <p class="hood-lede">"The newest change to the board, as the database saw it."</p>
-                <Transition fallback=|| view! { <p class="loading">"Reading the log…"</p> }>
+                <Suspense fallback=|| view! { <p class="loading">"Reading the log…"</p> }>
                     {move || Suspend::new(async move {
                         match report.await {
                             Ok(Some(report)) => view! { <HoodView report /> }.into_any(),
-                            Ok(None) => view! { <p>"The log is empty: no change yet."</p> }.into_any(),
+                            Ok(None) if open => view! { <p>"The log is empty: no change yet."</p> }.into_any(),
+                            Ok(None) => ().into_any(),
                             Err(error) => view! { <PageError error /> }.into_any(),
                         }
                     })}
-                </Transition>
+                </Suspense>
             </aside>
-        </Show>
+        </LiveRegion>
     }
 }
 

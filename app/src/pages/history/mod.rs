@@ -14,8 +14,9 @@ use leptos_router::hooks::use_query_map;
 use super::common::{
     submission_error, ChangeList, ErrorNotice, OpBadge, PageError, Snapshot, VersionMeta,
 };
-use super::entity_param;
+use super::live_region::LiveRegion;
 use super::submission::IdempotencyKeyInput;
+use super::{entity_param, task_follows};
 use crate::command::{RestoreTask, RevertTask};
 use crate::server_fns::{compare_versions, get_history, HistoryEntry};
 use crate::task::paging::PAGE_SIZE;
@@ -50,6 +51,7 @@ pub fn HistoryPage() -> impl IntoView {
     let revert_error = submission_error(revert);
     let restore_error = submission_error(restore);
     view! {
+        <LiveRegion id="history-live".to_owned() follows=task_follows(id)>
         <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
@@ -58,6 +60,7 @@ pub fn HistoryPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </LiveRegion>
     }
 }
 
