@@ -225,10 +225,19 @@ fn database_state(data: Option<&str>) -> Connection {
     }
 }
 
-/// Draws the region with this element id again: reads this page from the server and puts the
-/// region's new content in place of the old. Changes that arrive while a redraw is under way
-/// cause one more redraw after it, not one each.
-pub fn redraw(id: &str) {
+/// Draws the region with this element id again: reads this page (or `source`) from the server
+/// and puts the region's new content in place of the old. Changes that arrive while a redraw is
+/// under way cause one more redraw after it, not one each. A region marked `data-dormant` (a
+/// closed pane) is only drawn again when `forced`.
+pub fn redraw(id: &str, source: Option<&str>, forced: bool) {
+    let dormant = document()
+        .query_selector(&format!("#{id} [data-dormant]"))
+        .ok()
+        .flatten()
+        .is_some();
+    if dormant && !forced {
+        return;
+    }
     let busy = REDRAWING.with(|redrawing| {
         let mut redrawing = redrawing.borrow_mut();
         match redrawing.iter_mut().find(|(region, _)| region == id) {
@@ -246,9 +255,10 @@ pub fn redraw(id: &str) {
         return;
     }
     let id = id.to_owned();
+    let source = source.map(str::to_owned);
     leptos::task::spawn_local(async move {
         loop {
-            if let Some(html) = fetch_page().await {
+            if let Some(html) = fetch_page(source.as_deref()).await {
                 replace_region(&id, &html);
             }
             let again = REDRAWING.with(|redrawing| {
@@ -269,9 +279,12 @@ pub fn redraw(id: &str) {
     });
 }
 
-/// This page's HTML as the server draws it now.
-async fn fetch_page() -> Option<String> {
-    let href = window().location().href().ok()?;
+/// The page at `source` (by default, this one) as the server draws it now.
+async fn fetch_page(source: Option<&str>) -> Option<String> {
+    let href = match source {
+        Some(source) => source.to_owned(),
+        None => window().location().href().ok()?,
+    };
     let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_str(&href))
         .await
         .ok()?
@@ -298,41 +311,75 @@ fn replace_region(id: &str, html: &str) {
         document().get_element_by_id(id),
     ) {
         shown.set_inner_html(&fresh.inner_html());
+        highlight_fresh(&shown);
     }
 }
 
-/// Posts a form to a server function and reads its JSON answer; `None` on any failure (the
-/// page keeps what it shows). Lighter in the bundle than the server function's own client.
+/// Marks the entries of changes still highlighted (`data-position`) in freshly drawn HTML, as
+/// the islands mark the rows they patch, and unmarks them when the highlight ends.
+fn highlight_fresh(region: &web_sys::Element) {
+    let live = page_live();
+    let Ok(entries) = region.query_selector_all("[data-position]") else {
+        return;
+    };
+    for index in 0..entries.length() {
+        let Some(entry) = entries
+            .item(index)
+            .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        let position = entry
+            .get_attribute("data-position")
+            .and_then(|position| position.parse().ok());
+        if position.is_some_and(|position| live.is_fresh_position(position)) {
+            let _ = entry.class_list().add_1("just-changed");
+            set_timeout(
+                move || {
+                    let _ = entry.class_list().remove_1("just-changed");
+                },
+                Duration::from_millis(u64::from(HIGHLIGHT_MS)),
+            );
+        }
+    }
+}
+
+/// Posts a form to a server function and reads its JSON answer: the value, or the error the
+/// server answered with. Lighter in the bundle than the server function's own client.
 pub async fn post_form<T: serde::de::DeserializeOwned>(
     path: &str,
     pairs: &[(&str, &str)],
-) -> Option<T> {
+) -> Result<T, crate::error::AppError> {
+    use crate::error::AppError;
+
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
-    let headers = web_sys::Headers::new().ok()?;
-    headers
-        .set("Content-Type", "application/x-www-form-urlencoded")
-        .ok()?;
-    headers.set("Accept", "application/json").ok()?;
+    let headers = web_sys::Headers::new().map_err(|_| AppError::Internal)?;
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    let _ = headers.set("Accept", "application/json");
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
     init.set_headers(&headers);
+    // No answer at all: the server (or the network to it) is down.
+    let unreachable = |_| AppError::Unavailable;
     let response =
         wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(path, &init))
             .await
-            .ok()?
+            .map_err(unreachable)?
             .dyn_into::<web_sys::Response>()
-            .ok()?;
-    if !response.ok() {
-        return None;
-    }
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+            .map_err(unreachable)?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(unreachable)?)
         .await
-        .ok()?
-        .as_string()?;
-    serde_json::from_str(&text).ok()
+        .map_err(unreachable)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        serde_json::from_str(&text).map_err(|error| AppError::BadRequest(error.to_string()))
+    } else {
+        Err(serde_json::from_str(&text).unwrap_or(AppError::Internal))
+    }
 }
 
 fn reopen_later(live: Live, after: Duration) {

@@ -135,6 +135,20 @@ where
     })
 }
 
+/// The error a plain post of this form carried back in the query string, if it was this
+/// form's function that failed.
+pub fn plain_post_error<F>() -> Option<AppError>
+where
+    F: ServerFn<Error = AppError>,
+{
+    let query = use_query_map();
+    let query = query.read_untracked();
+    (query.get("__path").as_deref() == Some(F::PATH))
+        .then(|| query.get("__err"))
+        .flatten()
+        .map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded))
+}
+
 /// What a plain post of this form had typed before it failed (`draft_*` query parameters).
 pub fn posted_draft<F: ServerFn>(name: &str) -> Option<String> {
     let query = use_query_map();

@@ -24,6 +24,9 @@ pub fn LiveRegion(
     /// draws again.
     id: String,
     follows: Follows,
+    /// The address the server draws the region at; by default, this page's.
+    #[prop(optional)]
+    source: Option<String>,
     children: Children,
 ) -> impl IntoView {
     let live = use_live();
@@ -39,12 +42,12 @@ pub fn LiveRegion(
         Effect::new(move |previous: Option<(i64, u64)>| {
             let now = revision.get();
             if previous.is_some_and(|previous| previous != now) {
-                crate::live::browser::redraw(&id);
+                crate::live::browser::redraw(&id, source.as_deref(), false);
             }
             now
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = revision;
+    let _ = (revision, source);
     view! { <div id=id class="live-region">{children()}</div> }
 }

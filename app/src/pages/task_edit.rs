@@ -8,13 +8,15 @@ use leptos::prelude::*;
 
 use super::common::{posted_draft, submission_error, ChangeList, ErrorNotice, PageError};
 use super::entity_param;
+use super::live_region::{Follows, LiveRegion};
 use super::submission::IdempotencyKeyInput;
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::task_show::DeletedBanner;
 use crate::command::{RestoreTask, UpdateTask};
 use crate::error::AppError;
-use crate::live::{use_live, Change};
 use crate::server_fns::{compare_versions, get_task, Comparison, TaskDetail};
+use crate::task::TaskVersion;
+use leptos_router::hooks::use_query_map;
 
 /// An edit that was submitted but not saved: its values and the version it started from.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,9 +68,13 @@ pub fn EditPage() -> impl IntoView {
             submitted.set(Draft::submitted(&input));
         }
     });
-    // Not a source of `task`: refetching would throw away what is being typed. Someone else's
-    // save is announced instead, and the usual conflict screen settles it on saving.
-    let their_change = use_live().task_change(id);
+    // Someone else's save is announced (by the region that follows the task, which asks for
+    // this page with `since`), and the usual conflict screen settles it on saving.
+    let query = use_query_map();
+    let since = query
+        .read_untracked()
+        .get("since")
+        .and_then(|since| since.parse().ok());
     let error = submission_error(update);
     let restore_error = submission_error(restore);
     let draft = Signal::derive(move || {
@@ -90,7 +96,7 @@ pub fn EditPage() -> impl IntoView {
                         .into_any()
                     }
                     Ok(detail) => {
-                        view! { <EditForm detail update error draft submitted their_change /> }.into_any()
+                        view! { <EditForm detail update error draft submitted since /> }.into_any()
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
@@ -106,22 +112,12 @@ fn EditForm(
     error: Signal<Option<AppError>>,
     draft: Signal<Option<Draft>>,
     submitted: RwSignal<Option<Draft>>,
-    their_change: Memo<Option<Change>>,
+    /// The version the editor started from, when the region asks whether the task moved on.
+    since: Option<i64>,
 ) -> impl IntoView {
     let task = detail.task;
     let id = task.entity_id.to_string();
     let current = task.version;
-    // Our own save is announced too; while it is in flight, or once it has answered with that
-    // version, it is not news.
-    let saved_here = move |version: i64| {
-        update.pending().get()
-            || matches!(update.value().get(), Some(Ok(saved)) if saved.version >= version)
-    };
-    let newer = move || {
-        their_change
-            .get()
-            .filter(|change| change.version > current && !saved_here(change.version))
-    };
     let conflict = move || match error.get() {
         Some(AppError::Conflict { current_version }) => Some(current_version),
         _ => None,
@@ -180,7 +176,18 @@ fn EditForm(
             </nav>
             {
                 let id = id.clone();
-                move || newer().map(|change| view! { <ChangedMeanwhile entity_id=id.clone() editing=current change /> })
+                let task = task.clone();
+                view! {
+            <LiveRegion
+                id="edit-live".to_owned()
+                follows=Follows::Task(task.entity_id)
+                source=format!("/tasks/{id}/edit?since={current}")
+            >
+                {since
+                    .filter(|since| current > *since)
+                    .map(|editing| view! { <ChangedMeanwhile entity_id=id.clone() editing latest=task.clone() /> })}
+            </LiveRegion>
+                }
             }
             <ActionForm action=update attr:class="task-form" attr:aria-label="Edit the task">
                 <IdempotencyKeyInput outcome=update.value() />
@@ -305,19 +312,22 @@ fn ConflictPanel(
 /// Someone else saved this task while it was open here: who, which version, and what they
 /// changed, before the editor saves anything.
 #[component]
-fn ChangedMeanwhile(entity_id: String, editing: i64, change: Change) -> impl IntoView {
-    let newest = change.version;
-    let diff = LocalResource::new(move || {
-        compare_versions(entity_id.clone(), editing.to_string(), newest.to_string())
-    });
-    let verb = match change.op {
+fn ChangedMeanwhile(entity_id: String, editing: i64, latest: TaskVersion) -> impl IntoView {
+    let newest = latest.version;
+    let diff = Resource::new(
+        move || (entity_id.clone(), editing, newest),
+        |(entity_id, editing, newest)| {
+            compare_versions(entity_id, editing.to_string(), newest.to_string())
+        },
+    );
+    let verb = match latest.op {
         crate::task::Op::Deleted => "deleted this task",
         _ => "saved",
     };
     view! {
         <div class="live-notice" role="alert">
             <p>
-                <strong>{format!("{} {verb} version {newest} while you were editing", change.actor)}</strong>
+                <strong>{format!("{} {verb} version {newest} while you were editing", latest.actor.as_str())}</strong>
                 {format!(" (you started from version {editing}). ")}
                 "If you save now, you will see both edits side by side and choose; nothing is "
                 "overwritten."

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::task::{Status, TaskVersion};
 
 /// What the inputs start with: a task's current values, a failed post's draft, or blanks.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FormValues {
     pub title: String,
     pub description: String,

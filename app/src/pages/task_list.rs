@@ -180,7 +180,7 @@ fn LiveTaskListing(page: TaskList, request: ListRequest, return_to: String) -> i
                         crate::server_fns::ListTasks::PATH,
                         &pairs,
                     );
-                    if let Some(list) = list.await {
+                    if let Ok(list) = list.await {
                         page.set(list);
                     }
                 });

@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::common::{patch_loaded, PageError, Pager, StatusBadge};
 use crate::live::use_live;
@@ -70,12 +70,6 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
     // looked up rather than assumed to be one further; a skipped number before this one still
     // shows the change before it, so one back is always right.
     let next = if past { timeline.next_position } else { None };
-    let navigate = use_navigate();
-    // With JavaScript the slider moves the board as soon as it is let go; without, the button.
-    let on_slide = move |event: leptos::ev::Event| {
-        let count = event_target_value(&event);
-        navigate(&format!("/tasks?at_change={count}"), Default::default());
-    };
     let step = move |position: Option<i64>, label: &'static str, rel: &'static str| {
         position.filter(|position| (0..=total).contains(position)).map(|position| {
             view! { <a class="time-step" rel=rel href=format!("/tasks?at_change={position}")>{label}</a> }
@@ -95,16 +89,7 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
             </p>
             <Form method="GET" action="/tasks" attr:class="time-slider">
                 <label for="at-change">{shown}</label>
-                <input
-                    type="range"
-                    id="at-change"
-                    name="at_change"
-                    min="0"
-                    max=total
-                    step="1"
-                    value=applied
-                    on:change=on_slide
-                />
+                <TimeSlider total applied past />
                 <button type="submit">"Show this change"</button>
             </Form>
             <nav class="time-steps" aria-label="Step through changes">
@@ -118,6 +103,44 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
                 <button type="submit">"Show the board then"</button>
             </Form>
         </section>
+    }
+}
+
+/// The slider over the log's changes. With JavaScript it shows the board as soon as it is let
+/// go (without, the button beside it does), and while showing now its end follows new changes.
+#[island]
+fn TimeSlider(total: i64, applied: i64, past: bool) -> impl IntoView {
+    let live = use_live();
+    let max = RwSignal::new(total);
+    let value = RwSignal::new(applied);
+    Effect::new(move |_| {
+        let Some(change) = live.latest() else {
+            return;
+        };
+        if change.position > max.get_untracked() {
+            max.set(change.position);
+            if !past {
+                value.set(change.position);
+            }
+        }
+    });
+    let on_slide = move |event: leptos::ev::Event| {
+        let count = event_target_value(&event);
+        let _ = window()
+            .location()
+            .assign(&format!("/tasks?at_change={count}"));
+    };
+    view! {
+        <input
+            type="range"
+            id="at-change"
+            name="at_change"
+            min="0"
+            max=max
+            step="1"
+            value=value
+            on:change=on_slide
+        />
     }
 }
 

@@ -8,11 +8,13 @@ use leptos_router::hooks::use_query_map;
 use crate::command::UpdateTask;
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
-use crate::pages::common::{posted_draft, submission_error, PageError};
-use crate::pages::submission::IdempotencyKeyInput;
+use crate::pages::common::{plain_post_error, posted_draft, PageError};
+use crate::pages::submission::first_key;
 use crate::pages::task_form::FormValues;
 use crate::server_fns::{get_task, list_tasks};
+use crate::task::idempotency;
 use crate::task::TaskVersion;
+use leptos::server_fn::ServerFn;
 
 /// `/learn/concurrency?task=ID&from=N`: two editors of one task side by side, both starting from
 /// version N, for a projector. The first save appends N+1; the second asks for N+1 too and is
@@ -98,50 +100,110 @@ fn TwoEditors(task: TaskVersion, from: i64) -> impl IntoView {
             <a href=format!("/tasks/{}/history", task.entity_id)>"History"</a>
         </p>
         <div class="two-editors">
-            <Editor name="A" task=task.clone() from return_to=here.clone() />
-            <Editor name="B" task from return_to=here />
+            <Editor
+                name="A".to_owned()
+                entity_id=task.entity_id.to_string()
+                values=FormValues::of(&task)
+                from
+                return_to=here.clone()
+                key=first_key()
+                posted_error=posted_error("A")
+            />
+            <Editor
+                name="B".to_owned()
+                entity_id=task.entity_id.to_string()
+                values=FormValues::of(&task)
+                from
+                return_to=here
+                key=first_key()
+                posted_error=posted_error("B")
+            />
         </div>
     }
 }
 
-#[component]
-fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -> impl IntoView {
-    let save = ServerAction::<UpdateTask>::new();
+/// One editor: with JavaScript its save answers in place, so both answers stay side by side;
+/// without, the form posts and the page comes back with the outcome.
+#[island]
+fn Editor(
+    name: String,
+    entity_id: String,
+    values: FormValues,
+    from: i64,
+    return_to: String,
+    /// The key the server drew the form with.
+    key: String,
+    /// A plain post's refusal, which the server read from the address it came back to.
+    posted_error: Option<AppError>,
+) -> impl IntoView {
     let actor = format!("editor {name}");
-    let plain_post_error = submission_error(save);
-    let ours = {
-        let actor = actor.clone();
-        move || posted_draft::<UpdateTask>("actor").as_deref() == Some(actor.as_str())
+    let note = format!("saved by editor {name} in the concurrency lab");
+    let outcome = RwSignal::new(posted_error.map(Err::<i64, AppError>));
+    let key = RwSignal::new(key);
+    let title = RwSignal::new(format!("{} ({actor})", values.title));
+    let on_submit = {
+        let (entity_id, values, actor, note) = (
+            entity_id.clone(),
+            values.clone(),
+            actor.clone(),
+            note.clone(),
+        );
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let from = from.to_string();
+            let (title, sent_key) = (title.get_untracked(), key.get_untracked());
+            #[cfg(feature = "hydrate")]
+            {
+                let pairs = [
+                    ("entity_id", entity_id.clone()),
+                    ("expected_version", from),
+                    ("title", title),
+                    ("description", values.description.clone()),
+                    ("status", values.status.clone()),
+                    ("priority", values.priority.clone()),
+                    ("due_date", values.due_date.clone()),
+                    ("actor", actor.clone()),
+                    ("note", note.clone()),
+                    (idempotency::FIELD, sent_key),
+                ];
+                leptos::task::spawn_local(async move {
+                    let pairs: Vec<(&str, &str)> = pairs
+                        .iter()
+                        .map(|(name, value)| (*name, value.as_str()))
+                        .collect();
+                    let saved =
+                        crate::live::browser::post_form::<TaskVersion>(UpdateTask::PATH, &pairs)
+                            .await;
+                    outcome.set(Some(saved.map(|saved| saved.version)));
+                    key.set(crate::pages::submission::browser_key());
+                });
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&entity_id, &values, &actor, &note, from, title, sent_key);
+        }
     };
-    let outcome = move || match save.value().get() {
-        Some(Ok(saved)) => Some(Ok(saved.version)),
-        Some(Err(error)) => Some(Err(error)),
-        None if ours() => plain_post_error.get().map(Err),
-        None => None,
-    };
-    let values = FormValues::of(&task);
     let heading_id = format!("editor-{name}");
     let labelled_by = heading_id.clone();
     let title_id = format!("editor-{name}-title");
     view! {
         <section class="editor" aria-labelledby=labelled_by>
             <h2 id=heading_id>{format!("Editor {name}")}</h2>
-            <ActionForm action=save attr:class="lab-form">
-                <IdempotencyKeyInput outcome=save.value() />
-                <input type="hidden" name="entity_id" value=task.entity_id.to_string() />
+            <form method="post" action=UpdateTask::PATH class="lab-form" on:submit=on_submit>
+                <input type="hidden" name=idempotency::FIELD value=key />
+                <input type="hidden" name="entity_id" value=entity_id />
                 <input type="hidden" name="expected_version" value=from.to_string() />
                 <input type="hidden" name="description" value=values.description />
                 <input type="hidden" name="status" value=values.status />
                 <input type="hidden" name="priority" value=values.priority />
                 <input type="hidden" name="due_date" value=values.due_date />
-                <input type="hidden" name="actor" value=actor.clone() />
-                <input type="hidden" name="note" value=format!("saved by editor {name} in the concurrency lab") />
+                <input type="hidden" name="actor" value=actor />
+                <input type="hidden" name="note" value=note />
                 <input type="hidden" name="return_to" value=return_to />
                 <label for=title_id.clone()>"Title"</label>
-                <input id=title_id name="title" required maxlength="200" value=format!("{} ({actor})", values.title) />
+                <input id=title_id name="title" required maxlength="200" value=title on:input=move |event| title.set(event_target_value(&event)) />
                 <button type="submit" class="button-primary">{format!("Save as editor {name} (from version {from})")}</button>
-            </ActionForm>
-            {move || outcome().map(|outcome| match outcome {
+            </form>
+            {move || outcome.get().map(|outcome| match outcome {
                 Ok(version) => view! { <p class="replay-verdict replay-match" role="status">{format!("Saved: version {version} appended.")}</p> }.into_any(),
                 Err(AppError::Conflict { current_version }) => view! {
                     <div role="alert">
@@ -153,4 +215,10 @@ fn Editor(name: &'static str, task: TaskVersion, from: i64, return_to: String) -
             })}
         </section>
     }
+}
+
+/// A plain post's refusal for the editor named `name`, read from the address it came back to.
+fn posted_error(name: &str) -> Option<AppError> {
+    let ours = posted_draft::<UpdateTask>("actor").as_deref() == Some(&format!("editor {name}"));
+    ours.then(plain_post_error::<UpdateTask>).flatten()
 }

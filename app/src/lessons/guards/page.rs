@@ -10,6 +10,7 @@ use super::{
     inspect_database, last_attempt, AttemptTamper, DatabaseFacts, Rule, Tamper, TamperOutcome,
 };
 use crate::live::use_live;
+use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 
 #[component]
@@ -45,6 +46,7 @@ pub fn DatabasePage() -> impl IntoView {
                     })
                 }}
             </Transition>
+            <LiveRegion id="database-live".to_owned() follows=Follows::Board source="/database".to_owned()>
             <Transition fallback=|| view! { <p class="loading">"Reading the catalog…"</p> }>
                 {move || Suspend::new(async move {
                     match facts.await {
@@ -53,6 +55,7 @@ pub fn DatabasePage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            </LiveRegion>
         </section>
     }
 }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use crate::command::{create_task, CreateTask, NewTaskForm};
+use crate::command::CreateTask;
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
 use crate::pages::submission;
@@ -15,40 +15,8 @@ use crate::task::TaskVersion;
 /// `/learn/idempotency`: one form sent twice at once with the same key. Without JavaScript the
 /// form posts once; pressing Back and posting again shows the same: the answer names the task
 /// the first post created.
-const LAB_PATH: &str = "/learn/idempotency";
-
 #[component]
 pub fn IdempotencyPage() -> impl IntoView {
-    let title = RwSignal::new("Submitted twice".to_owned());
-    let key = RwSignal::new(submission::first_key());
-    let twice = Action::new_local(move |(title, key): &(String, String)| {
-        let (title, key) = (title.clone(), key.clone());
-        async move {
-            let send = || {
-                create_task(NewTaskForm {
-                    title: title.clone(),
-                    note: "sent twice from the idempotency lab".to_owned(),
-                    // A write answers with a redirect, which the router follows: back to this
-                    // page, which stays mounted and keeps the answers on screen.
-                    return_to: LAB_PATH.to_owned(),
-                    idempotency_key: key.clone(),
-                    ..NewTaskForm::default()
-                })
-            };
-            let (first, second) = futures::future::join(send(), send()).await;
-            TwoAnswers { key, first, second }
-        }
-    });
-    let pending = twice.pending();
-    Effect::new(move |_| {
-        if twice.value().with(Option::is_some) {
-            key.set(submission::browser_key());
-        }
-    });
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        twice.dispatch((title.get_untracked(), key.get_untracked()));
-    };
     view! {
         <section class="learn" aria-labelledby="idempotency-heading">
             <LearnHeading id="idempotency-heading" title="Idempotent retries: submit twice, append once" />
@@ -59,21 +27,63 @@ pub fn IdempotencyPage() -> impl IntoView {
                 "transaction as the append (table " <code>"idempotency_keys"</code> ", append-only "
                 "like the log), and answers a repeated key with that version instead of appending."
             </p>
-            <form method="post" action=CreateTask::PATH class="lab-form" on:submit=on_submit>
-                <input type="hidden" name=idempotency::FIELD value=key />
-                <input type="hidden" name="note" value="sent twice from the idempotency lab" />
-                <label for="lab-title">"Title of the task to create"</label>
-                <input id="lab-title" name="title" required maxlength="200" bind:value=title />
-                <button type="submit" class="button-primary" disabled=pending>"Submit twice"</button>
-                <p class="hint">
-                    "The button sends this form twice at the same moment, with the same key. "
-                    "Without JavaScript it sends it once: then press Back and send it again."
-                </p>
-            </form>
-            {move || twice.value().get().map(|answers| view! { <TwoAnswersShown answers /> })}
+            <TwiceLab key=submission::first_key() />
         </section>
     }
 }
+
+/// The form and, once it has been sent twice, both answers.
+#[island]
+fn TwiceLab(
+    /// The key the server drew the form with.
+    key: String,
+) -> impl IntoView {
+    let title = RwSignal::new("Submitted twice".to_owned());
+    let key = RwSignal::new(key);
+    let answers = RwSignal::new(None::<TwoAnswers>);
+    let pending = RwSignal::new(false);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let (title, sent_key) = (title.get_untracked(), key.get_untracked());
+        pending.set(true);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let pairs = [
+                ("title", title.as_str()),
+                ("note", NOTE),
+                (idempotency::FIELD, sent_key.as_str()),
+            ];
+            let send = || crate::live::browser::post_form::<TaskVersion>(CreateTask::PATH, &pairs);
+            let (first, second) = futures::future::join(send(), send()).await;
+            answers.set(Some(TwoAnswers {
+                key: sent_key.clone(),
+                first,
+                second,
+            }));
+            key.set(submission::browser_key());
+            pending.set(false);
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (title, sent_key);
+    };
+    view! {
+        <form method="post" action=CreateTask::PATH class="lab-form" on:submit=on_submit>
+            <input type="hidden" name=idempotency::FIELD value=key />
+            <input type="hidden" name="note" value=NOTE />
+            <label for="lab-title">"Title of the task to create"</label>
+            <input id="lab-title" name="title" required maxlength="200" value=title on:input=move |event| title.set(event_target_value(&event)) />
+            <button type="submit" class="button-primary" disabled=pending>"Submit twice"</button>
+            <p class="hint">
+                "The button sends this form twice at the same moment, with the same key. "
+                "Without JavaScript it sends it once: then press Back and send it again."
+            </p>
+        </form>
+        {move || answers.get().map(|answers| view! { <TwoAnswersShown answers /> })}
+    }
+}
+
+/// The note both submissions carry.
+const NOTE: &str = "sent twice from the idempotency lab";
 
 #[derive(Clone)]
 struct TwoAnswers {

@@ -2,8 +2,8 @@
 //! one and from the whole log, side by side. Reading the past runs only when asked (`?run=1`):
 //! at a million versions the fold over the log takes seconds.
 
-use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
@@ -11,20 +11,20 @@ use super::{
     board_from_snapshot, board_snapshots, BoardRead, SnapshotAsOf, SnapshotTaken, SnapshotsReport,
     TakeBoardSnapshot,
 };
+use crate::error::AppError;
 use crate::lessons::{LearnHeading, StatementsRun};
-use crate::live::use_live;
+use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 use crate::time;
+
+/// The region that lists the snapshots, drawn again from the page without its questions.
+const SNAPSHOTS_REGION: &str = "snapshots-live";
+const SNAPSHOTS_PATH: &str = "/learn/snapshots";
 
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {
     let query = use_query_map();
-    let take = ServerAction::<TakeBoardSnapshot>::new();
-    let live = use_live();
-    let report = Resource::new(
-        move || (take.version().get(), live.board_revision()),
-        |_| board_snapshots(),
-    );
+    let report = Resource::new(|| (), |_| board_snapshots());
     let asked = move || query.with(|query| query.get("run").is_some());
     let at_change = move || query.with(|query| query.get("at_change").unwrap_or_default());
     let comparison = Resource::new(
@@ -46,6 +46,7 @@ pub fn SnapshotsPage() -> impl IntoView {
                 "after it. Snapshots are append-only like the log, and each can be derived from the "
                 "log again: below, both ways are run and compared."
             </p>
+            <LiveRegion id=SNAPSHOTS_REGION.to_owned() follows=Follows::Board source=SNAPSHOTS_PATH.to_owned()>
             <Transition fallback=|| view! { <p class="loading">"Reading the snapshots…"</p> }>
                 {move || Suspend::new(async move {
                     match report.await {
@@ -54,19 +55,8 @@ pub fn SnapshotsPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <ActionForm action=take attr:class="replay-form">
-                <button type="submit" class="button-primary">"Take a snapshot now"</button>
-            </ActionForm>
-            {move || take.value().get().map(|taken| match taken {
-                Ok(Some(taken)) => view! { <Taken taken /> }.into_any(),
-                Ok(None) => view! {
-                    <p class="replay-verdict" aria-live="polite">
-                        "No snapshot taken: the newest change has one already, or writes still in progress held it back."
-                    </p>
-                }
-                .into_any(),
-                Err(error) => view! { <PageError error /> }.into_any(),
-            })}
+            </LiveRegion>
+            <TakeSnapshot />
             <h2>"The board at a change, read both ways"</h2>
             <Form method="GET" action="" attr:class="replay-form">
                 <input type="hidden" name="run" value="1" />
@@ -126,6 +116,37 @@ fn SnapshotList(report: SnapshotsReport) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+    }
+}
+
+/// The button that snapshots the board now. With JavaScript the outcome (how long it took, the
+/// SQL it ran) is shown here; a plain post comes back to the page, whose list shows the snapshot.
+#[island]
+fn TakeSnapshot() -> impl IntoView {
+    let taken = RwSignal::new(None::<Result<Option<SnapshotTaken>, AppError>>);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let outcome = crate::live::browser::post_form(TakeBoardSnapshot::PATH, &[]).await;
+            taken.set(Some(outcome));
+            crate::live::browser::redraw(SNAPSHOTS_REGION, Some(SNAPSHOTS_PATH), true);
+        });
+    };
+    view! {
+        <form method="post" action=TakeBoardSnapshot::PATH class="replay-form" on:submit=on_submit>
+            <button type="submit" class="button-primary">"Take a snapshot now"</button>
+        </form>
+        {move || taken.get().map(|taken| match taken {
+            Ok(Some(taken)) => view! { <Taken taken /> }.into_any(),
+            Ok(None) => view! {
+                <p class="replay-verdict" aria-live="polite">
+                    "No snapshot taken: the newest change has one already, or writes still in progress held it back."
+                </p>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+        })}
     }
 }
 

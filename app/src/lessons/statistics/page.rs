@@ -14,6 +14,7 @@ use leptos_router::hooks::use_query_map;
 use super::{board_statistics, RefreshTrigger, Statistics, StatisticsReport, STATISTICS_DAYS};
 use crate::lessons::{LearnHeading, StatementsRun};
 use crate::live::use_live;
+use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 
 #[component]
@@ -46,6 +47,10 @@ pub fn StatisticsPage() -> impl IntoView {
                 "the page says which change they were computed at, and once they fall too far behind "
                 "it starts a refresh in the background, so no visitor waits for one they did not ask for."
             </p>
+            // The forms name the newest change the page has heard of, so pressing one again once
+            // the log has moved is a new address; drawn again from the page without its
+            // questions, which a redraw must not ask again.
+            <LiveRegion id="statistics-live".to_owned() follows=Follows::Board source="/learn/statistics".to_owned()>
             <div class="statistics-actions">
                 <Form method="GET" action="" attr:class="replay-form">
                     <input type="hidden" name="refresh" value=at_change />
@@ -56,6 +61,7 @@ pub fn StatisticsPage() -> impl IntoView {
                     <button type="submit">"Compute from the log as well"</button>
                 </Form>
             </div>
+            </LiveRegion>
             <Transition fallback=|| view! { <p class="loading">"Reading the statistics…"</p> }>
                 {move || Suspend::new(async move {
                     match report.await {

@@ -37,7 +37,7 @@ pub fn HoodToggle(open: bool) -> impl IntoView {
             if let Some(layout) = document().query_selector(".page-with-hood").ok().flatten() {
                 let _ = layout.class_list().toggle_with_force("hood-open", open);
             }
-            crate::live::browser::redraw(HOOD_REGION);
+            crate::live::browser::redraw(HOOD_REGION, Some("/under-the-hood"), true);
         }
     };
     view! {
@@ -70,8 +70,10 @@ pub fn HoodPane(open: bool) -> impl IntoView {
         },
     );
     view! {
-        <LiveRegion id=HOOD_REGION.to_owned() follows=Follows::Board>
-            <aside id="hood-pane" class="hood-pane" aria-labelledby="hood-heading" hidden=!open>
+        // Drawn again from the page of the newest change, which has no side effects (this page's
+        // own address may: a statistics refresh, say); a closed pane follows nothing.
+        <LiveRegion id=HOOD_REGION.to_owned() follows=Follows::Board source="/under-the-hood".to_owned()>
+            <aside id="hood-pane" class="hood-pane" aria-labelledby="hood-heading" hidden=!open data-dormant=(!open).then_some("")>
                 <h2 id="hood-heading">"Under the hood"</h2>
                 <p class="hood-lede">"The newest change to the board, as the database saw it."</p>
                 <Suspense fallback=|| view! { <p class="loading">"Reading the log…"</p> }>

@@ -2,7 +2,7 @@
 //! previous / next links and the arrow keys, with the state of the task's hash chain.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use super::{CompareForm, SelectedVersion};
 use crate::command::{RestoreTask, RevertTask};
@@ -69,7 +69,9 @@ pub(super) fn Timeline(
     let older_page = history
         .older_page
         .map(|page| format!("{path}?version={page}&page={page}"));
-    step_with_arrow_keys(selected, 1, newest, version_href.clone());
+    let shown = selected();
+    let older = (shown > 1).then(|| version_href(shown - 1));
+    let newer = (shown < newest).then(|| version_href(shown + 1));
 
     let entries = StoredValue::new(history.entries.clone());
     let selected_entry = move || {
@@ -85,6 +87,7 @@ pub(super) fn Timeline(
     let deleted = latest.is_tombstone();
 
     view! {
+        <ArrowKeySteps older newer />
         <section class="history" aria-labelledby="history-heading">
             <div class="page-heading">
                 <h1 id="history-heading">"History of “"{title}"”"</h1>
@@ -150,14 +153,9 @@ pub(super) fn Timeline(
     }
 }
 
-/// ← shows the older version, → the newer one, unless the keys are busy in a form control.
-fn step_with_arrow_keys(
-    selected: impl Fn() -> i64 + 'static,
-    oldest: i64,
-    newest: i64,
-    href: impl Fn(i64) -> String + 'static,
-) {
-    let navigate = use_navigate();
+/// ← opens the older version, → the newer one, unless the keys are busy in a form control.
+#[island]
+fn ArrowKeySteps(older: Option<String>, newer: Option<String>) -> impl IntoView {
     let handle = window_event_listener(leptos::ev::keydown, move |event| {
         if event.alt_key() || event.ctrl_key() || event.meta_key() || event.shift_key() {
             return;
@@ -168,14 +166,15 @@ fn step_with_arrow_keys(
         if typing {
             return;
         }
-        let current = untrack(&selected);
         let target = match event.key().as_str() {
-            "ArrowLeft" if current > oldest => current - 1,
-            "ArrowRight" if current < newest => current + 1,
-            _ => return,
+            "ArrowLeft" => older.as_deref(),
+            "ArrowRight" => newer.as_deref(),
+            _ => None,
         };
-        event.prevent_default();
-        navigate(&href(target), Default::default());
+        if let Some(href) = target {
+            event.prevent_default();
+            let _ = window().location().assign(href);
+        }
     });
     on_cleanup(move || handle.remove());
 }
@@ -225,6 +224,7 @@ fn TimelineItem(
             class:selected=selected
             class:just-changed=move || live.is_fresh_position(position)
             id=format!("version-{}", version.version)
+            data-position=position
         >
             <a href=href class="timeline-link" aria-current=move || selected().then_some("true")>
                 <span class="timeline-version">{format!("v{}", version.version)}</span>
