@@ -9,7 +9,6 @@ use leptos_router::hooks::use_query_map;
 
 use super::common::{ChangeList, OpBadge, PageError, TimeAgo};
 use super::live_region::{Follows, LiveRegion};
-use crate::live::use_live;
 use crate::server_fns::{activity, ActivityPage as Page, HistoryEntry};
 use crate::task::Op;
 
@@ -20,18 +19,9 @@ pub fn ActivityPage() -> impl IntoView {
         Signal::derive(move || query.read().get(name).unwrap_or_default())
     };
     let (before, op, actor, since) = (param("before"), param("op"), param("actor"), param("since"));
-    let live = use_live();
     let feed = Resource::new(
-        move || {
-            // Older pages do not change when something new happens; only the newest follows.
-            let revision = if before.get().is_empty() {
-                live.board_revision()
-            } else {
-                (0, 0)
-            };
-            (before.get(), op.get(), actor.get(), since.get(), revision)
-        },
-        |(before, op, actor, since, _)| activity(before, op, actor, since),
+        move || (before.get(), op.get(), actor.get(), since.get()),
+        |(before, op, actor, since)| activity(before, op, actor, since),
     );
     view! {
         <section class="activity" aria-labelledby="activity-heading">
@@ -131,12 +121,10 @@ fn ActivityList(
 fn ActivityItem(entry: HistoryEntry, read_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     let version = entry.version;
     let position = version.position;
-    let live = use_live();
     let id = version.entity_id.to_string();
     view! {
         <li
             class=format!("activity-item op-{}", version.op.as_str())
-            class:just-changed=move || live.is_fresh_position(position)
             data-position=position
         >
             <div class="activity-head">

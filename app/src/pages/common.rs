@@ -1,6 +1,6 @@
 //! Pieces every page uses: badges, times, flash messages, error notices, form fields, and the
-//! glue that lets a form show the server's verdict whether it was posted by an action
-//! (JavaScript on) or as plain HTML (JavaScript off, the verdict comes back in the query string).
+//! glue that shows a form the server's verdict on its last post (it comes back in the query
+//! string).
 
 use leptos::prelude::*;
 use leptos::server_fn::error::ServerFnUrlError;
@@ -15,28 +15,6 @@ use crate::server_fns::DRAFT_PREFIX;
 use crate::task::idempotency::FIELD;
 use crate::task::{Op, Status, TaskVersion};
 use crate::time;
-
-/// Applies a live change to what a resource has already loaded, when `behind` says that value
-/// is older than the change. Writing to a resource abandons a read in flight and releases the
-/// suspense waiting on it, so a resource still loading is left alone: its read brings the change
-/// anyway.
-pub fn patch_loaded<T>(
-    resource: Resource<Result<T, AppError>>,
-    behind: impl FnOnce(&T) -> bool,
-    patch: impl FnOnce(&mut T),
-) where
-    T: Send + Sync + 'static,
-{
-    let loaded_and_behind =
-        resource.with_untracked(|value| matches!(value, Some(Ok(value)) if behind(value)));
-    if loaded_and_behind {
-        resource.update(|value| {
-            if let Some(Ok(value)) = value {
-                patch(value);
-            }
-        });
-    }
-}
 
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
@@ -113,26 +91,14 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
     view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
 }
 
-/// The verdict on a form's latest submission: the action's result with JavaScript on, or the
-/// error a plain post carried back in the query string (only if it was this form's function).
-pub fn submission_error<F>(action: ServerAction<F>) -> Signal<Option<AppError>>
+/// The verdict on a form's latest submission: forms are posted as plain HTML (the server draws
+/// every page), and a failed post comes back with its error in the query string, shown only by
+/// the form whose function it was.
+pub fn submission_error<F>() -> Signal<Option<AppError>>
 where
-    F: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    F::Output: Clone + Send + Sync + 'static,
+    F: ServerFn<Error = AppError>,
 {
-    let query = use_query_map();
-    let outcome = action.value();
-    Signal::derive(move || match outcome.get() {
-        Some(result) => result.err(),
-        None => {
-            let query = query.read();
-            let ours = query.get("__path").as_deref() == Some(F::PATH);
-            query
-                .get("__err")
-                .filter(|_| ours)
-                .map(|encoded| ServerFnUrlError::<AppError>::decode_err(&encoded))
-        }
-    })
+    Signal::stored(plain_post_error::<F>())
 }
 
 /// The error a plain post of this form carried back in the query string, if it was this

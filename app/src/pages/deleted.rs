@@ -10,7 +10,6 @@ use super::common::{submission_error, ErrorNotice, PageError, Pager, TimeAgo};
 use super::live_region::{Follows, LiveRegion};
 use super::submission::IdempotencyKeyInput;
 use crate::command::RestoreTask;
-use crate::live::use_live;
 use crate::server_fns::{list_deleted, DeletedList};
 use crate::task::paging;
 use crate::task::TaskVersion;
@@ -18,14 +17,10 @@ use crate::task::TaskVersion;
 #[component]
 pub fn DeletedPage() -> impl IntoView {
     let restore = ServerAction::<RestoreTask>::new();
-    let live = use_live();
     let query = use_query_map();
     let after = Memo::new(move |_| query.read().get("after").unwrap_or_default());
-    let tasks = Resource::new(
-        move || (after.get(), restore.version().get(), live.board_revision()),
-        |(after, _, _)| list_deleted(after),
-    );
-    let error = submission_error(restore);
+    let tasks = Resource::new(move || after.get(), list_deleted);
+    let error = submission_error::<RestoreTask>();
     view! {
         <section class="deleted" aria-labelledby="deleted-heading">
             <div class="page-heading">
@@ -92,7 +87,6 @@ fn DeletedRow(
 ) -> impl IntoView {
     let id = task.entity_id.to_string();
     let deleted_at = task.deleted_at.unwrap_or(task.recorded_at);
-    let pending = restore.pending();
     let title = task.fields.title.as_str().to_owned();
     let form_id = id.clone();
     view! {
@@ -104,9 +98,9 @@ fn DeletedRow(
             <div class="task-actions">
                 <a href=format!("/tasks/{id}/history")>"History"</a>
                 <ActionForm action=restore attr:class="inline-form">
-                    <IdempotencyKeyInput outcome=restore.value() />
+                    <IdempotencyKeyInput />
                     <input type="hidden" name="entity_id" value=form_id />
-                    <button type="submit" class="button-primary" disabled=pending>
+                    <button type="submit" class="button-primary">
                         {format!("Restore as v{}", task.version + 1)}
                     </button>
                 </ActionForm>

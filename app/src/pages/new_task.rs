@@ -3,11 +3,9 @@
 use leptos::prelude::*;
 
 use super::task_list::CreateTaskForm;
-use crate::command::CreateTask;
 
 #[component]
 pub fn NewTaskPage() -> impl IntoView {
-    let create = ServerAction::<CreateTask>::new();
     view! {
         <section class="new-task" aria-labelledby="new-heading">
             <div class="page-heading">
@@ -17,7 +15,7 @@ pub fn NewTaskPage() -> impl IntoView {
                 </nav>
             </div>
             <p class="lede">"Saving writes version 1. Every later change appends another version; none overwrites this one."</p>
-            <CreateTaskForm action=create stay_here=false />
+            <CreateTaskForm stay_here=false />
         </section>
     }
 }

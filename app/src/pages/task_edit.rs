@@ -26,21 +26,6 @@ struct Draft {
 }
 
 impl Draft {
-    fn submitted(input: &UpdateTask) -> Option<Self> {
-        Some(Self {
-            values: FormValues {
-                title: input.title.clone(),
-                description: input.description.clone(),
-                status: input.status.clone(),
-                priority: input.priority.clone(),
-                due_date: input.due_date.clone(),
-                note: Some(input.note.clone()),
-                actor: Some(input.actor.clone()),
-            },
-            started_from: input.expected_version.trim().parse().ok()?,
-        })
-    }
-
     fn posted() -> Option<Self> {
         Some(Self {
             values: FormValues::posted::<UpdateTask>()?,
@@ -56,18 +41,7 @@ pub fn EditPage() -> impl IntoView {
     let id = entity_param();
     let update = ServerAction::<UpdateTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
-    let task = Resource::new(
-        move || (id.get(), update.version().get(), restore.version().get()),
-        |(id, _, _)| get_task(id),
-    );
-    // With JavaScript on, a failed save keeps what was submitted here; without it, the values
-    // come back in the query string.
-    let submitted = RwSignal::new(None::<Draft>);
-    Effect::new(move |_| {
-        if let Some(input) = update.input().get() {
-            submitted.set(Draft::submitted(&input));
-        }
-    });
+    let task = Resource::new(move || id.get(), get_task);
     // Someone else's save is announced (by the region that follows the task, which asks for
     // this page with `since`), and the usual conflict screen settles it on saving.
     let query = use_query_map();
@@ -75,11 +49,12 @@ pub fn EditPage() -> impl IntoView {
         .read_untracked()
         .get("since")
         .and_then(|since| since.parse().ok());
-    let error = submission_error(update);
-    let restore_error = submission_error(restore);
+    let error = submission_error::<UpdateTask>();
+    let restore_error = submission_error::<RestoreTask>();
+    // A failed save comes back with what was submitted in the query string.
     let draft = Signal::derive(move || {
         error.get()?;
-        submitted.get().or_else(Draft::posted)
+        Draft::posted()
     });
 
     view! {
@@ -96,7 +71,7 @@ pub fn EditPage() -> impl IntoView {
                         .into_any()
                     }
                     Ok(detail) => {
-                        view! { <EditForm detail update error draft submitted since /> }.into_any()
+                        view! { <EditForm detail update error draft since /> }.into_any()
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
@@ -111,7 +86,6 @@ fn EditForm(
     update: ServerAction<UpdateTask>,
     error: Signal<Option<AppError>>,
     draft: Signal<Option<Draft>>,
-    submitted: RwSignal<Option<Draft>>,
     /// The version the editor started from, when the region asks whether the task moved on.
     since: Option<i64>,
 ) -> impl IntoView {
@@ -157,11 +131,6 @@ fn EditForm(
             }
         }
     };
-    let pending = update.pending();
-    let discard = move |_| {
-        update.value().set(None);
-        submitted.set(None);
-    };
     let heading_title = task.fields.title.as_str().to_owned();
     let task_values = FormValues::of(&task);
 
@@ -190,7 +159,7 @@ fn EditForm(
                 }
             }
             <ActionForm action=update attr:class="task-form" attr:aria-label="Edit the task">
-                <IdempotencyKeyInput outcome=update.value() />
+                <IdempotencyKeyInput />
                 <input type="hidden" name="entity_id" value=id.clone() />
                 <input type="hidden" name="expected_version" value=move || expected().to_string() />
                 <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -212,7 +181,6 @@ fn EditForm(
                                                 won
                                                 comparison
                                                 clashes
-                                                discard
                                             />
                                         }
                                     });
@@ -237,11 +205,10 @@ fn EditForm(
                     }
                 </Suspense>
                 <div class="form-actions">
-                    <button type="submit" class="button-primary" disabled=pending>
-                        {move || match (pending.get(), conflict()) {
-                            (true, _) => "Saving…".to_owned(),
-                            (false, Some(won)) => format!("Save my edit on top of version {won}"),
-                            (false, None) => "Save".to_owned(),
+                    <button type="submit" class="button-primary">
+                        {move || match conflict() {
+                            Some(won) => format!("Save my edit on top of version {won}"),
+                            None => "Save".to_owned(),
                         }}
                     </button>
                     <FormOutcome error=Signal::derive(move || error.get().filter(|_| conflict().is_none())) />
@@ -260,7 +227,6 @@ fn ConflictPanel(
     won: i64,
     comparison: Resource<Option<Result<Comparison, AppError>>>,
     clashes: Vec<&'static str>,
-    discard: impl Fn(leptos::ev::MouseEvent) + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let clashes = (!clashes.is_empty()).then(|| {
         view! {
@@ -300,7 +266,7 @@ fn ConflictPanel(
             <p>
                 "The form below holds your changes applied on top of version "{won}
                 ". Save it, or "
-                <a href=format!("/tasks/{entity_id}/edit") on:click=discard class="discard">
+                <a href=format!("/tasks/{entity_id}/edit") class="discard">
                     "discard my edit and start from version "{won}
                 </a>
                 "."

@@ -93,7 +93,6 @@ fn CurrentTasks() -> impl IntoView {
             after: query.get("after").unwrap_or_default(),
         }
     });
-    let create = ServerAction::<CreateTask>::new();
     let return_to = StoredValue::new(here()());
     let tasks = Resource::new(
         move || request.get(),
@@ -117,7 +116,7 @@ fn CurrentTasks() -> impl IntoView {
                 </Suspense>
             </div>
             <aside class="tasks-side">
-                <CreateTaskForm action=create />
+                <CreateTaskForm />
             </aside>
         </div>
     }
@@ -197,26 +196,18 @@ fn LiveTaskListing(page: TaskList, request: ListRequest, return_to: String) -> i
 /// flash naming the version; `/tasks/new` uses it too and goes to the new task's page instead.
 #[component]
 pub fn CreateTaskForm(
-    action: ServerAction<CreateTask>,
     /// Where to go after creating: this page (the list) or, when false, the new task's page.
     #[prop(default = true)]
     stay_here: bool,
 ) -> impl IntoView {
-    let form = NodeRef::<leptos::html::Form>::new();
-    let pending = action.pending();
-    let error = submission_error(action);
+    let action = ServerAction::<CreateTask>::new();
+    let error = submission_error::<CreateTask>();
     let values = FormValues::posted::<CreateTask>().unwrap_or_default();
     let return_to = here();
-    // A created task clears the form for the next one.
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (action.value().get(), form.get()) {
-            form.reset();
-        }
-    });
 
     view! {
-        <ActionForm action node_ref=form attr:class="task-form" attr:aria-label="Create a task">
-            <IdempotencyKeyInput outcome=action.value() />
+        <ActionForm action attr:class="task-form" attr:aria-label="Create a task">
+            <IdempotencyKeyInput />
             {stay_here.then(|| view! { <h2>"New task"</h2> })}
             <input type="hidden" name="return_to" value=move || if stay_here { return_to() } else { String::new() } />
             <TaskInputs
@@ -226,8 +217,8 @@ pub fn CreateTaskForm(
                 note_placeholder="Why? (optional, kept with version 1)".to_owned()
             />
             <div class="form-actions">
-                <button type="submit" class="button-primary" disabled=pending>
-                    {move || if pending.get() { "Creating…" } else { "Create task" }}
+                <button type="submit" class="button-primary">
+                    "Create task"
                 </button>
                 <FormOutcome error />
             </div>

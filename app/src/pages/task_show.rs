@@ -5,51 +5,22 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 use super::common::{
-    here, patch_loaded, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError,
-    StatusBadge,
+    here, submission_error, DeleteConfirm, DetailColumns, ErrorNotice, PageError, StatusBadge,
 };
 use super::live_region::LiveRegion;
 use super::submission::IdempotencyKeyInput;
 use super::{entity_param, task_follows};
 use crate::command::{DeleteTask, RestoreTask};
 use crate::error::AppError;
-use crate::live::use_live;
 use crate::server_fns::{get_task, TaskDetail};
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
     let id = entity_param();
-    let delete = ServerAction::<DeleteTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
-    let live = use_live();
-    let task = Resource::new(
-        move || {
-            (
-                id.get(),
-                delete.version().get(),
-                restore.version().get(),
-                live.resyncs(),
-            )
-        },
-        |(id, _, _, _)| get_task(id),
-    );
-    // A change to this task carries its new latest version: the page shows it without asking.
-    let change = live.task_change(id);
-    Effect::new(move |_| {
-        let Some(change) = change.get() else {
-            return;
-        };
-        patch_loaded(
-            task,
-            |detail| detail.task.version < change.version,
-            |detail| {
-                detail.read_at = detail.read_at.max(change.recorded_at);
-                detail.task = *change.row;
-            },
-        );
-    });
-    let delete_error = submission_error(delete);
-    let restore_error = submission_error(restore);
+    let task = Resource::new(move || id.get(), get_task);
+    let delete_error = submission_error::<DeleteTask>();
+    let restore_error = submission_error::<RestoreTask>();
     view! {
         <LiveRegion id="task-live".to_owned() follows=task_follows(id)>
         <Transition fallback=|| view! { <p class="loading">"Loading the task…"</p> }>
@@ -140,7 +111,6 @@ pub fn DeletedBanner(
     let task = detail.task;
     let id = task.entity_id.to_string();
     let deleted_at = task.deleted_at.unwrap_or(task.recorded_at);
-    let pending = restore.pending();
     let return_to = here();
     view! {
         <div class="banner banner-deleted" role="note">
@@ -150,11 +120,11 @@ pub fn DeletedBanner(
                 " (version "{task.version}", a tombstone). Nothing was erased: its history is intact."
             </p>
             <ActionForm action=restore attr:class="inline-form">
-                <IdempotencyKeyInput outcome=restore.value() />
+                <IdempotencyKeyInput />
                 <input type="hidden" name="entity_id" value=id />
                 <input type="hidden" name="return_to" value=return_to />
-                <button type="submit" class="button-primary" disabled=pending>
-                    {move || if pending.get() { "Restoring…".to_owned() } else { format!("Restore as version {}", task.version + 1) }}
+                <button type="submit" class="button-primary">
+                    {format!("Restore as version {}", task.version + 1)}
                 </button>
             </ActionForm>
             {move || error.get().map(|error| view! { <ErrorNotice error /> })}

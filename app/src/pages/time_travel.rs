@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::common::{patch_loaded, PageError, Pager, StatusBadge};
+use super::common::{PageError, Pager, StatusBadge};
 use crate::live::use_live;
 use crate::server_fns::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
 use crate::task::paging;
@@ -22,33 +22,13 @@ pub fn is_past((as_of, at_change): &Moment) -> bool {
     !as_of.is_empty() || !at_change.is_empty()
 }
 
-/// The slider, the date-time form and the steps; it follows new changes while showing now.
+/// The slider, the date-time form and the steps.
 #[component]
 pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
-    let live = use_live();
     let point = Resource::new(
-        move || (moment.get(), live.resyncs()),
-        |((as_of, at_change), _)| locate_instant(as_of, at_change),
+        move || moment.get(),
+        |(as_of, at_change)| locate_instant(as_of, at_change),
     );
-    // A new change moves the end of the slider (and, showing now, the board's instant) without
-    // asking the server: the change says where the log's head now is.
-    Effect::new(move |_| {
-        let Some(change) = live.latest() else {
-            return;
-        };
-        let past = is_past(&moment.get_untracked());
-        patch_loaded(
-            point,
-            |point| change.position > point.timeline.head,
-            |point| {
-                point.timeline.head = change.position;
-                if !past {
-                    point.timeline.position = change.position;
-                    point.at = point.at.max(change.recorded_at);
-                }
-            },
-        );
-    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

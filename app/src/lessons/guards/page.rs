@@ -9,18 +9,14 @@ use leptos::prelude::*;
 use super::{
     inspect_database, last_attempt, AttemptTamper, DatabaseFacts, Rule, Tamper, TamperOutcome,
 };
-use crate::live::use_live;
 use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 
 #[component]
 pub fn DatabasePage() -> impl IntoView {
     let attempt = ServerAction::<AttemptTamper>::new();
-    let live = use_live();
-    let facts = Resource::new(
-        move || (attempt.version().get(), live.board_revision()),
-        |_| inspect_database(),
-    );
+    let facts = Resource::new(|| (), |_| inspect_database());
+    // A button's outcome travels to this page in a cookie, as the post redirects back here.
     let posted = Resource::new(|| (), |_| last_attempt());
 
     view! {
@@ -35,16 +31,13 @@ pub fn DatabasePage() -> impl IntoView {
             </p>
             <TryToRewrite attempt />
             <Transition fallback=|| ()>
-                {move || {
-                    let answered = attempt.value().get();
-                    Suspend::new(async move {
-                        match answered.or(posted.await.transpose()) {
-                            Some(Ok(outcome)) => view! { <AttemptOutcome outcome /> }.into_any(),
-                            Some(Err(error)) => view! { <PageError error /> }.into_any(),
-                            None => ().into_any(),
-                        }
-                    })
-                }}
+                {move || Suspend::new(async move {
+                    match posted.await.transpose() {
+                        Some(Ok(outcome)) => view! { <AttemptOutcome outcome /> }.into_any(),
+                        Some(Err(error)) => view! { <PageError error /> }.into_any(),
+                        None => ().into_any(),
+                    }
+                })}
             </Transition>
             <LiveRegion id="database-live".to_owned() follows=Follows::Board source="/database".to_owned()>
             <Transition fallback=|| view! { <p class="loading">"Reading the catalog…"</p> }>

@@ -9,7 +9,6 @@ use leptos_router::hooks::use_params_map;
 use super::{under_the_hood, HoodReport, HOOD_COOKIE, LAST_CHANGE_COOKIE};
 use crate::actor_cookie;
 use crate::lessons::StatementsRun;
-use crate::live::use_live;
 use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 use crate::time;
@@ -95,17 +94,8 @@ pub fn HoodPane(open: bool) -> impl IntoView {
 #[component]
 pub fn HoodPage() -> impl IntoView {
     let params = use_params_map();
-    let live = use_live();
     let at = move || params.read().get("position").unwrap_or_default();
-    let report = Resource::new(
-        move || {
-            let at = at();
-            // The newest change moves with the board; a numbered one never changes.
-            let revision = at.is_empty().then(|| live.board_revision());
-            (at, revision)
-        },
-        |(at, _)| under_the_hood(at),
-    );
+    let report = Resource::new(at, under_the_hood);
     view! {
         <section class="learn hood-page" aria-labelledby="hood-page-heading">
             <div class="page-heading">

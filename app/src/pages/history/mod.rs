@@ -27,29 +27,20 @@ pub fn HistoryPage() -> impl IntoView {
     let id = entity_param();
     let revert = ServerAction::<RevertTask>::new();
     let restore = ServerAction::<RestoreTask>::new();
-    let revision = crate::live::use_live().task_revision(id);
     let query = use_query_map();
     // Only a page link changes the page. Within a history that fits one page, stepping changes
     // `version` alone and needs nothing from the server; a longer one's links all name their
     // page, so `version` only chooses the page on arrival.
     let page = Memo::new(move |_| query.read().get("page").unwrap_or_default());
     let history = Resource::new(
-        move || {
-            (
-                id.get(),
-                page.get(),
-                revert.version().get(),
-                restore.version().get(),
-                revision.get(),
-            )
-        },
-        move |(id, page, _, _, _)| {
+        move || (id.get(), page.get()),
+        move |(id, page)| {
             let version = query.read_untracked().get("version").unwrap_or_default();
             get_history(id, version, page)
         },
     );
-    let revert_error = submission_error(revert);
-    let restore_error = submission_error(restore);
+    let revert_error = submission_error::<RevertTask>();
+    let restore_error = submission_error::<RestoreTask>();
     view! {
         <LiveRegion id="history-live".to_owned() follows=task_follows(id)>
         <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
@@ -78,7 +69,6 @@ pub(super) fn SelectedVersion(
     let number = version.version;
     let id = version.entity_id.to_string();
     let can_revert = !deleted && number < newest && !version.is_tombstone();
-    let pending = revert.pending();
     view! {
         <div class="stepper">
             {if number > oldest {
@@ -103,7 +93,7 @@ pub(super) fn SelectedVersion(
                     <details class="confirm">
                         <summary>{format!("Revert to version {number}")}</summary>
                         <ActionForm action=revert attr:class="confirm-form">
-                            <IdempotencyKeyInput outcome=revert.value() />
+                            <IdempotencyKeyInput />
                             <input type="hidden" name="entity_id" value=id.clone() />
                             <input type="hidden" name="version" value=number.to_string() />
                             <input type="hidden" name="return_to" value=format!("/tasks/{id}/history") />
@@ -113,8 +103,8 @@ pub(super) fn SelectedVersion(
                                     newest + 1
                                 )}
                             </p>
-                            <button type="submit" class="button-primary" disabled=pending>
-                                {move || if pending.get() { "Reverting…".to_owned() } else { format!("Yes, revert to version {number}") }}
+                            <button type="submit" class="button-primary">
+                                {format!("Yes, revert to version {number}")}
                             </button>
                         </ActionForm>
                     </details>

@@ -212,7 +212,6 @@ fn TimelineItem(
     selected: impl Fn() -> bool + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let version = entry.version;
-    let live = crate::live::use_live();
     let position = version.position;
     let board_then = format!(
         "/tasks?as_of={}",
@@ -222,7 +221,6 @@ fn TimelineItem(
         <li
             class=format!("timeline-item op-{}", version.op.as_str())
             class:selected=selected
-            class:just-changed=move || live.is_fresh_position(position)
             id=format!("version-{}", version.version)
             data-position=position
         >
