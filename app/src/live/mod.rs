@@ -3,7 +3,8 @@
 //! The server reads each committed version after the last one it has published and broadcasts
 //! it (`hub`, ssr only); a browser follows `/api/events` with server-sent events, one stream
 //! shared by all its tabs (`browser`, hydrate only). Every message carries the version and its
-//! position; pages patch themselves from the version, and a follower only ever asks
+//! position; the list's island patches itself from the version, the other pages' live regions
+//! ask the server to draw them again (`pages::live_region`), and a follower only ever asks
 //! for "everything after the version at the last position I saw", which the store answers in
 //! an order where nothing can still commit before it (`store::FollowKey`), so a reconnect
 //! catches up without missing or repeating a change.

@@ -161,16 +161,17 @@ impl Store {
             head = head.max(refresh.head);
             last_refresh = Some(refresh);
         }
+        let started = Instant::now();
+        let rows = self.figure_rows(READ_STORED, &since_text, &mut run).await?;
+        let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let figures = statistics(rows)?;
+        // Started only once the stored figures are read: a quick refresh could otherwise swap
+        // them before this view reads them, which would then show new figures as old ones.
         let behind = head - last_refresh.as_ref().map_or(0, |refresh| refresh.head);
         let refreshing = behind >= request.refresh_every;
         if refreshing {
             self.refresh_in_background();
         }
-
-        let started = Instant::now();
-        let rows = self.figure_rows(READ_STORED, &since_text, &mut run).await?;
-        let read_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let figures = statistics(rows)?;
 
         let from_log = if request.compare {
             let sql = compute_from_log(self.kind());
