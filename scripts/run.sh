@@ -4,5 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
-export PATH="$PWD/end2end/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-exec cargo leptos serve --release --precompress
+scripts/build.sh
+# The bundle's names carry hashes (target/release/hash.txt); the other LEPTOS_ settings default to
+# what the build wrote: target/site/pkg, and 127.0.0.1:3000 unless LEPTOS_SITE_ADDR says otherwise.
+export LEPTOS_HASH_FILES=true
+exec target/release/server

@@ -46,7 +46,7 @@ step "End-to-end tests in Chromium, against the release build scripts/run.sh ser
 # The build users run, so release-only failures (such as rustc's query depth on deeply nested
 # view types) show here; its server also renders pages many times faster than a debug one,
 # which is most of what the browser tests wait for.
-cargo leptos build --release --precompress
+scripts/build.sh
 export LEPTOS_OUTPUT_NAME=immutable-tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_HASH_FILES=true
 export E2E_SERVER=target/release/server
 server_pid=""

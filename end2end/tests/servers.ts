@@ -42,7 +42,7 @@ export async function freePort(): Promise<number> {
 }
 
 /// The server binary the tests start: `E2E_SERVER` (scripts/test.sh names the release build),
-/// else the debug build `cargo leptos build` leaves.
+/// else a debug build's `target/debug/server`.
 const serverBinary = path.resolve(repoRoot, process.env.E2E_SERVER ?? path.join("target", "debug", "server"));
 
 /// Starts `serverBinary --no-seed` on 127.0.0.1:`port` against `databaseUrl` and resolves

@@ -62,7 +62,7 @@ impl Config {
 
 /// Read by Leptos and the log, not by clap; listed so `--help` names every variable.
 const OTHER_VARIABLES: &str = "\
-Also read from the environment (cargo-leptos sets the LEPTOS_ ones from Cargo.toml):
+Also read from the environment (scripts/run.sh sets LEPTOS_HASH_FILES):
   LEPTOS_SITE_ADDR  address to listen on [default: 127.0.0.1:3000]
   LEPTOS_SITE_ROOT, LEPTOS_SITE_PKG_DIR, LEPTOS_OUTPUT_NAME, LEPTOS_HASH_FILES
                     where the browser bundle is and how its files are named
