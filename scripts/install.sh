@@ -20,19 +20,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "Rust target wasm32-unknown-unknown"
 rustup target add wasm32-unknown-unknown
 
-# scripts/build.sh runs the wasm-bindgen on PATH, which must match the wasm-bindgen crate in
-# Cargo.lock exactly. `--force` because cargo's own record of what it installed can outlive the
-# binary, and then it installs nothing.
-wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-step "wasm-bindgen-cli $wasm_bindgen_version (the version Cargo.lock pins)"
-if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen_version" ]; then
-  # Not --locked: its locked webpki-roots version is missing from the registry mirror. Built
-  # without optimisation or debug info: 49 s instead of 2 min 6 s on two cores, and it still
-  # processes the bundle in under a second, into the same bytes.
-  CARGO_PROFILE_DEV_DEBUG=0 cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --debug --force
-fi
-
-# npm's binaryen brings wasm-opt 132. Debian's wasm-opt 108 builds a bundle that never hydrates.
+# scripts/build.sh takes wasm-opt (npm's binaryen 132) and esbuild from here, and installs the
+# wasm-bindgen-cli that matches Cargo.lock itself.
 step "Node packages in end2end/ (Playwright, wasm-opt, esbuild)"
 if ! command -v npm >/dev/null; then
   apt-get update && apt-get install -y nodejs npm

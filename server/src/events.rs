@@ -23,6 +23,8 @@ use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::memory::Reclaim;
+
 /// How soon a browser retries after the stream drops (a restart, a blip).
 const RETRY: Duration = Duration::from_secs(1);
 /// A comment line this often: writing to a dead peer fails, which ends the stream.
@@ -33,6 +35,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 pub struct StreamCap {
     slots: Arc<Semaphore>,
     max: usize,
+    reclaim: Arc<Reclaim>,
 }
 
 impl StreamCap {
@@ -40,6 +43,7 @@ impl StreamCap {
         Self {
             slots: Arc::new(Semaphore::new(max)),
             max,
+            reclaim: Arc::default(),
         }
     }
 
@@ -73,7 +77,7 @@ pub async fn stream(
             }
         },
     };
-    let Ok(slot) = Arc::clone(&cap.slots).try_acquire_owned() else {
+    let Ok(permit) = Arc::clone(&cap.slots).try_acquire_owned() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, BUSY_RETRY_SECONDS.to_string())],
@@ -81,15 +85,31 @@ pub async fn stream(
         )
             .into_response();
     };
+    let slot = Slot {
+        _permit: permit,
+        reclaim: Arc::clone(&cap.reclaim),
+    };
     Sse::new(events(hub.follow(after), slot))
         .keep_alive(KeepAlive::new().interval(HEARTBEAT))
         .into_response()
 }
 
+/// An open stream's place under the cap, given back when the stream is dropped.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    reclaim: Arc<Reclaim>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.reclaim.stream_closed();
+    }
+}
+
 /// The stream's events; `slot` is released when the stream is dropped.
 fn events(
     receiver: tokio::sync::mpsc::Receiver<LiveEvent>,
-    slot: OwnedSemaphorePermit,
+    slot: Slot,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     futures::stream::unfold(
         (receiver, true, slot),

@@ -13,6 +13,7 @@ mod api_v1;
 mod config;
 mod events;
 pub mod guard;
+mod memory;
 mod ops;
 mod requests;
 
