@@ -1,13 +1,15 @@
 //! Human-readable instants, computed from a reference instant passed in rather than the local
 //! clock, so the server and the hydrating browser render the same text.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 
 #[cfg(any(feature = "ssr", test))]
 use crate::task::FieldError;
 
+// Written out rather than through chrono's `format`, whose strftime parser would otherwise ship
+// in the browser bundle for these two lines. A date displays as `%Y-%m-%d`.
 pub fn exact(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    format!("{} {} UTC", at.date_naive(), wall_clock(at))
 }
 
 pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -33,7 +35,12 @@ pub fn url_instant(at: DateTime<Utc>) -> String {
 
 /// The value of an `<input type="datetime-local">` for an instant: UTC wall time to the second.
 pub fn form_instant(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S").to_string()
+    format!("{}T{}", at.date_naive(), wall_clock(at))
+}
+
+/// `%H:%M:%S`.
+fn wall_clock(at: DateTime<Utc>) -> String {
+    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
 }
 
 #[cfg(any(feature = "ssr", test))]
@@ -106,6 +113,24 @@ mod tests {
                 parse_instant("as_of", raw).unwrap_err().field,
                 "as_of",
                 "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn instants_read_as_strftime_wrote_them() {
+        let instants = [
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(987, 6, 5, 4, 3, 2).unwrap() + Duration::microseconds(999_999),
+            Utc.with_ymd_and_hms(2026, 11, 20, 14, 30, 9).unwrap() + Duration::milliseconds(500),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+        ];
+        for at in instants {
+            assert_eq!(exact(at), at.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+            assert_eq!(form_instant(at), at.format("%Y-%m-%dT%H:%M:%S").to_string());
+            assert_eq!(
+                at.date_naive().to_string(),
+                at.format("%Y-%m-%d").to_string()
             );
         }
     }

@@ -34,6 +34,7 @@ impl Reclaim {
         }
         // A stream dropped outside the runtime (the process is ending) needs no trim.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.scheduled.store(false, Ordering::Release);
             return;
         };
         let reclaim = Arc::clone(self);

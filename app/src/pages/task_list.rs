@@ -372,7 +372,7 @@ fn TaskRow(
             <span class="task-due">
                 {fields
                     .due_date
-                    .map(|date| format!("due {}", date.format("%Y-%m-%d")))
+                    .map(|date| format!("due {date}"))
                     .unwrap_or_default()}
             </span>
             <span class="task-version" title="Current version">{format!("v{}", task.version)}</span>

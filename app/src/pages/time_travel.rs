@@ -211,7 +211,7 @@ fn PastRow(task: TaskVersion) -> impl IntoView {
             <StatusBadge status=fields.status />
             <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
             <span class="task-due">
-                {fields.due_date.map(|date| format!("due {}", date.format("%Y-%m-%d"))).unwrap_or_default()}
+                {fields.due_date.map(|date| format!("due {date}")).unwrap_or_default()}
             </span>
             <span class="task-version" title="Its version at that moment">{format!("v{}", task.version)}</span>
             <span class="task-changed" title="When this version was recorded">

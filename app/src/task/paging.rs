@@ -184,7 +184,7 @@ impl fmt::Display for ListCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let due = self
             .due_date
-            .map(|date| date.format("%Y-%m-%d").to_string())
+            .map(|date| date.to_string())
             .unwrap_or_default();
         write!(
             f,
@@ -206,9 +206,8 @@ impl FromStr for ListCursor {
             priority: priority.parse().map_err(|_| bad_cursor())?,
             due_date: match due {
                 "" => None,
-                date => {
-                    Some(NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad_cursor())?)
-                }
+                // `FromStr` reads `%Y-%m-%d` without a strftime parser in the browser bundle.
+                date => Some(date.parse::<NaiveDate>().map_err(|_| bad_cursor())?),
             },
             entity_id: entity_id.parse().map_err(|_| bad_cursor())?,
         })
