@@ -216,6 +216,69 @@ test("[js] a write in one browser appears in another without a reload", async ({
   await expectSameDocument(watcher);
 });
 
+test("[js] a row that arrived live carries this page's own form state and deletes like a drawn one", async ({
+  page,
+  request,
+}) => {
+  const list = "/tasks?status=todo&sort=priority";
+  await open(page, list, true);
+  await expectLive(page);
+  await markDocument(page);
+  const created = await createTask(request, uniqueTitle("Arrived live"), "erin");
+  const arrived = row(page, created.entity_id);
+  await expect(arrived).toHaveClass(/\bjust-changed\b/);
+  // The server drew the row once for every browser; this page filled in its own return address
+  // and a key of its own for the delete form.
+  await expect(arrived.locator('input[name="return_to"]')).toHaveValue(list);
+  await expect(arrived.locator('input[name="idempotency_key"]')).toHaveValue(/^[0-9a-f-]{36}$/);
+  await expectSameDocument(page);
+
+  await arrived.getByText("Delete", { exact: true }).click();
+  await arrived.getByRole("button", { name: "Yes, delete" }).click();
+  await expect(page.getByText("Deleted — version 2 is its tombstone.")).toBeVisible();
+  await expect(page).toHaveURL(/\/tasks\?status=todo&sort=priority/);
+  await expect(row(page, created.entity_id)).toHaveCount(0);
+});
+
+test("[js] the list patched live holds what the server draws for it, row for row", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  const made: Version[] = [];
+  for (let n = 0; n < 55; n++) made.push(await createTask(request, uniqueTitle(`Patched ${n}`)));
+  await open(page, "/", true);
+  await expectLive(page);
+  await markDocument(page);
+  const drawn = async (target: Page) => ({
+    rows: await target
+      .locator("li.task-row")
+      .evaluateAll((rows) => rows.map((row) => `${row.getAttribute("data-entity-id")}:${row.getAttribute("data-version")}`)),
+    next: await target.locator("a[rel=next]").getAttribute("href"),
+    summary: await target.locator(".list-count").textContent(),
+  });
+  // The oldest of them is on the second page: changed, it comes to the top, and the first
+  // page's last row moves on to the next page (whose link changes with it).
+  const before = await drawn(page);
+  await expect(row(page, made[0].entity_id)).toHaveCount(0);
+  await updateTask(request, made[0], { priority: 4 });
+  await expect(page.locator("li.task-row").first()).toHaveAttribute("data-entity-id", made[0].entity_id);
+  const patched = await drawn(page);
+  expect(patched.next).not.toEqual(before.next);
+  const fresh = await page.context().newPage();
+  await open(fresh, "/", true);
+  expect(patched).toEqual(await drawn(fresh));
+  // One in the middle is deleted: the next page must fill the gap, so the server draws the page.
+  await deleteTask(request, made[30].entity_id);
+  await expect(row(page, made[30].entity_id)).toHaveCount(0);
+  await open(fresh, "/", true);
+  await expect.poll(() => drawn(page)).toEqual(await drawn(fresh));
+  await expectSameDocument(page);
+  await fresh.close();
+  // The tests after this one look for the demo story on the first page.
+  await page.goto("about:blank");
+  for (const task of made) {
+    if (task !== made[30]) await deleteTask(request, task.entity_id);
+  }
+});
+
 test("[js] an editor is told at once when someone else saves the task", async ({ page, request }) => {
   const title = uniqueTitle("Edited elsewhere");
   const v1 = await createTask(request, title);

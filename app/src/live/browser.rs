@@ -279,6 +279,11 @@ pub fn redraw(id: &str, source: Option<&str>, forced: bool) {
     });
 }
 
+/// Whether the region with this element id is being drawn again now.
+pub fn is_redrawing(id: &str) -> bool {
+    REDRAWING.with(|redrawing| redrawing.borrow().iter().any(|(region, _)| region == id))
+}
+
 /// The page at `source` (by default, this one) as the server draws it now.
 async fn fetch_page(source: Option<&str>) -> Option<String> {
     let href = match source {

@@ -14,11 +14,14 @@ pub mod browser;
 #[cfg(feature = "ssr")]
 pub mod hub;
 
+#[cfg(feature = "ssr")]
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::task::{EntityId, Op, TaskVersion};
+#[cfg(feature = "ssr")]
+use crate::task::TaskVersion;
+use crate::task::{EntityId, Op};
 
 /// The server-sent event type of a change, and of the greeting that tells a follower without a
 /// cursor where the stream stands.
@@ -37,8 +40,9 @@ pub const HIGHLIGHT_MS: u32 = 4000;
 /// again; the server says the same in `Retry-After`.
 pub const BUSY_RETRY_SECONDS: u32 = 10;
 
-/// One appended version, as announced to followers: who did what to which task, and the row
-/// itself, so an open page can patch what it shows instead of reading it again.
+/// One appended version, as announced to followers: who did what to which task, the row itself
+/// (for the API's followers), and the row as the current list draws it, so an open list can put
+/// it in place without asking the server again, the way LiveView sends HTML.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     pub position: i64,
@@ -47,10 +51,18 @@ pub struct Change {
     pub op: Op,
     pub title: String,
     pub actor: String,
+    /// Read by the API's followers; the browser has no use for it, and its bundle no parser.
+    #[cfg(feature = "ssr")]
     pub recorded_at: DateTime<Utc>,
+    /// The list's `<li>` for this version, drawn once by the server for every follower; `None`
+    /// for a tombstone, which no list of current tasks shows.
+    pub html: Option<String>,
+    /// The browser reads the row from `html`, so its bundle carries no parser for the row.
+    #[cfg(feature = "ssr")]
     pub row: Box<TaskVersion>,
 }
 
+#[cfg(feature = "ssr")]
 impl From<TaskVersion> for Change {
     fn from(version: TaskVersion) -> Self {
         Self {
@@ -61,11 +73,13 @@ impl From<TaskVersion> for Change {
             title: version.fields.title.as_str().to_owned(),
             actor: version.actor.as_str().to_owned(),
             recorded_at: version.recorded_at,
+            html: crate::pages::task_list::drawn_row(&version),
             row: Box::new(version),
         }
     }
 }
 
+#[cfg(feature = "ssr")]
 impl From<&TaskVersion> for Change {
     fn from(version: &TaskVersion) -> Self {
         Self::from(version.clone())
@@ -176,17 +190,6 @@ impl Live {
             let position =
                 change.with(|change| change.as_ref().map_or(0, |change| change.position));
             (position, self.resyncs.get())
-        })
-    }
-
-    /// The newest change to this task that is still highlighted.
-    pub fn fresh_change(&self, entity_id: EntityId) -> Option<Change> {
-        self.recent.with(|recent| {
-            recent
-                .iter()
-                .rev()
-                .find(|change| change.entity_id == entity_id)
-                .cloned()
         })
     }
 

@@ -255,12 +255,16 @@ pub fn DeleteConfirm(
     summary: &'static str,
     /// Where to go after deleting (`return_to`).
     then: String,
+    /// The form's idempotency key; by default a fresh one. A row drawn once for every browser
+    /// leaves it blank, and each browser puts its own in.
+    #[prop(optional)]
+    key: Option<String>,
 ) -> impl IntoView {
     view! {
         <details class="confirm">
             <summary>{summary}</summary>
             <form method="post" action=DeleteTask::PATH class="confirm-form">
-                <input type="hidden" name=FIELD value=first_key() />
+                <input type="hidden" name=FIELD value=key.unwrap_or_else(first_key) />
                 <input type="hidden" name="entity_id" value=entity_id />
                 <input type="hidden" name="return_to" value=then />
                 <p>"Delete “"{title}"”? A tombstone version is appended; it can be restored."</p>

@@ -5,6 +5,8 @@ pub(crate) mod common;
 mod deleted;
 mod form_fields;
 mod history;
+#[cfg(feature = "hydrate")]
+mod list_patch;
 mod live_indicator;
 pub(crate) mod live_region;
 mod new_task;
@@ -12,7 +14,7 @@ mod not_found;
 pub(crate) mod submission;
 mod task_edit;
 pub(crate) mod task_form;
-mod task_list;
+pub(crate) mod task_list;
 mod task_show;
 mod time_travel;
 

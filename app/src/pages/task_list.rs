@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 use super::common::{
     here, submission_error, DeleteConfirm, PageError, Pager, StatusBadge, TimeAgo,
 };
-use super::submission::IdempotencyKeyInput;
+use super::submission::{first_key, IdempotencyKeyInput};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
 use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
 use crate::command::CreateTask;
 use crate::live::use_live;
 use crate::server_fns::{list_tasks, TaskList};
-use crate::task::paging::{self, Patch};
-use crate::task::{Status, TaskFilter, TaskSort, TaskVersion};
+use crate::task::paging;
+use crate::task::{Status, TaskSort, TaskVersion};
 
 #[component]
 pub fn TaskListPage() -> impl IntoView {
@@ -57,16 +57,16 @@ pub fn TaskListPage() -> impl IntoView {
 
 /// Which page of the current list the URL asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct ListRequest {
-    status: String,
-    sort: String,
-    q: String,
-    after: String,
+pub(crate) struct ListRequest {
+    pub status: String,
+    pub sort: String,
+    pub q: String,
+    pub after: String,
 }
 
 impl ListRequest {
     /// A link to this list with `after` as the page's key (blank for the first page).
-    fn href(&self, after: &str) -> String {
+    pub(crate) fn href(&self, after: &str) -> String {
         paging::link(
             "/tasks",
             &[
@@ -108,7 +108,12 @@ fn CurrentTasks() -> impl IntoView {
                             Ok(page) => {
                                 let request = request.get_untracked();
                                 let return_to = return_to.get_value();
-                                view! { <LiveTaskListing page request return_to /> }.into_any()
+                                view! {
+                                    <LiveTaskListing request=request.clone() return_to=return_to.clone()>
+                                        <TaskListing page request return_to />
+                                    </LiveTaskListing>
+                                }
+                                .into_any()
                             }
                             Err(error) => view! { <PageError error /> }.into_any(),
                         }
@@ -122,74 +127,47 @@ fn CurrentTasks() -> impl IntoView {
     }
 }
 
-/// One page of the current list. Each change patches the page on screen from the row it
-/// carries, leaving the rows that did not change in place (rebuilding the listing would redraw
-/// all fifty in every open tab on every change); only a change the page cannot absorb
-/// (`Patch::Refetch`), or a stream that may have missed changes, reads the page again.
+/// The element the list's island owns: its rows are moved, added and removed inside it, and a
+/// redraw replaces what it holds.
+pub(crate) const LISTING_ID: &str = "task-listing";
+
+/// One page of the current list, drawn by the server, that follows the change stream. Each
+/// change carries its row as the server draws it (`Change::html`); the island puts that row in
+/// place, moves it or takes a row away, reading every row's sort key from its attributes
+/// (`paging::patch_live_page`), and leaves the other rows as they are. Only a change the page
+/// cannot absorb (`Patch::Refetch`), or a stream that may have missed changes, draws the page
+/// again on the server. The rows carry no code of their own, so nothing is hydrated per row.
 #[island]
-fn LiveTaskListing(page: TaskList, request: ListRequest, return_to: String) -> impl IntoView {
+fn LiveTaskListing(request: ListRequest, return_to: String, children: Children) -> impl IntoView {
     let live = use_live();
-    let page = ArcRwSignal::new(page);
-    let rereads = RwSignal::new(0_u64);
-    Effect::new({
-        let page = page.clone();
-        let request = request.clone();
-        move |_| {
-            let Some(change) = live.latest() else {
-                return;
-            };
-            let Ok(filter) =
-                TaskFilter::from_query(&request.status, &request.sort, &request.q, &request.after)
-            else {
-                return;
-            };
-            let mut outcome = Patch::Unchanged;
-            page.maybe_update(|list| {
-                outcome = paging::patch_live_page(
-                    &filter,
-                    &mut list.tasks,
-                    &mut list.next_after,
-                    &change.row,
-                );
-                outcome == Patch::Applied
-            });
-            if outcome == Patch::Refetch {
-                rereads.update(|count| *count += 1);
+    #[cfg(feature = "hydrate")]
+    {
+        use crate::live::browser::redraw;
+        Effect::new(move |_| {
+            if let Some(change) = live.latest() {
+                super::list_patch::apply(&request, &return_to, &change);
             }
-        }
-    });
-    Effect::new({
-        let page = page.clone();
-        let request = request.clone();
-        move |previous: Option<(u64, u64)>| {
-            let now = (live.resyncs(), rereads.get());
+        });
+        Effect::new(move |previous: Option<u64>| {
+            let now = live.resyncs();
             if previous.is_some() {
-                let page = page.clone();
-                let request = request.clone();
-                #[cfg(feature = "hydrate")]
-                leptos::task::spawn_local(async move {
-                    use leptos::server_fn::ServerFn;
-                    let pairs = [
-                        ("status", request.status.as_str()),
-                        ("sort", &request.sort),
-                        ("q", &request.q),
-                        ("after", &request.after),
-                    ];
-                    let list = crate::live::browser::post_form::<TaskList>(
-                        crate::server_fns::ListTasks::PATH,
-                        &pairs,
-                    );
-                    if let Ok(list) = list.await {
-                        page.set(list);
-                    }
-                });
-                #[cfg(not(feature = "hydrate"))]
-                let _ = (page, request);
+                redraw(LISTING_ID, None, false);
             }
             now
-        }
-    });
-    view! { <TaskListing page request return_to /> }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, request, return_to);
+    view! { <div id=LISTING_ID class="task-listing">{children()}</div> }
+}
+
+/// The line above the rows; the island writes it again when a change adds or removes a row.
+pub(crate) fn summary(count: usize, more: bool) -> String {
+    format!(
+        "{count} current task{} on this page{}",
+        if count == 1 { "" } else { "s" },
+        if more { ", more on the next page" } else { "" }
+    )
 }
 
 /// The create form. After a successful create the browser comes back to this same list, with a
@@ -277,95 +255,84 @@ fn FilterBar(request: Memo<ListRequest>) -> impl IntoView {
 }
 
 #[component]
-fn TaskListing(
-    page: ArcRwSignal<TaskList>,
-    request: ListRequest,
-    return_to: String,
-) -> impl IntoView {
-    let return_to = StoredValue::new(return_to);
-    let (backend, read_at) = page.with_untracked(|list| (list.backend.clone(), list.read_at));
-    let empty = Memo::new({
-        let page = page.clone();
-        move |_| page.with(|list| list.tasks.is_empty())
-    });
+fn TaskListing(page: TaskList, request: ListRequest, return_to: String) -> impl IntoView {
     let first = (!request.after.is_empty()).then(|| request.href(""));
-    let pager = {
-        let page = page.clone();
-        move || {
-            let next =
-                page.with(|list| list.next_after.as_deref().map(|after| request.href(after)));
-            view! { <Pager first=first.clone() next /> }
-        }
-    };
-    let summary = {
-        let page = page.clone();
-        move || {
-            page.with(|list| {
-                let count = list.tasks.len();
-                let more = if list.next_after.is_some() {
-                    ", more on the next page"
-                } else {
-                    ""
-                };
-                format!(
-                    "{count} current task{} on this page{more}",
-                    if count == 1 { "" } else { "s" }
-                )
-            })
-        }
-    };
-    // Keyed by task and version: a change redraws the one row it touched.
-    let rows = move || page.with(|list| list.tasks.clone());
-    move || {
-        if empty.get() {
-            view! {
-                <div class="empty-state">
-                    <p>"No tasks here."</p>
-                    <p>
-                        "Create one with the form beside the list, or clear the search and the status "
-                        "filter. Every later change will be stored as a new version beside the old "
-                        "ones, never over them; deleted tasks wait on the "
-                        <a href="/tasks/deleted">"deleted page"</a>"."
-                    </p>
-                </div>
-                {pager.clone()}
-            }
-            .into_any()
-        } else {
-            view! {
-                <p class="list-summary">
-                    {summary.clone()}
-                    " · read from the "<code>"task_current"</code>" read model on "{backend.clone()}
+    let next = page.next_after.as_deref().map(|after| request.href(after));
+    if page.tasks.is_empty() {
+        return view! {
+            <div class="empty-state">
+                <p>"No tasks here."</p>
+                <p>
+                    "Create one with the form beside the list, or clear the search and the status "
+                    "filter. Every later change will be stored as a new version beside the old "
+                    "ones, never over them; deleted tasks wait on the "
+                    <a href="/tasks/deleted">"deleted page"</a>"."
                 </p>
-                <ul class="task-list">
-                    <For
-                        each=rows.clone()
-                        key=|task| (task.entity_id, task.version)
-                        let:task
-                    >
-                        <TaskRow task read_at return_to=return_to.get_value() />
-                    </For>
-                </ul>
-                {pager.clone()}
-            }
-            .into_any()
+            </div>
+            <Pager first next />
         }
+        .into_any();
     }
+    let read_at = page.read_at;
+    view! {
+        <p class="list-summary">
+            <span class="list-count">{summary(page.tasks.len(), page.next_after.is_some())}</span>
+            " · read from the "<code>"task_current"</code>" read model on "{page.backend}
+        </p>
+        // The key the next page starts after, which the island moves as rows come and go.
+        <ul class="task-list" data-next=page.next_after.unwrap_or_default()>
+            {page
+                .tasks
+                .into_iter()
+                .map(|task| {
+                    view! { <TaskRow task now=read_at return_to=return_to.clone() key=first_key() /> }
+                })
+                .collect_view()}
+        </ul>
+        <Pager first next />
+    }
+    .into_any()
 }
 
+/// The list's row for the latest version of a task, as every follower's list puts it in place
+/// (`None` for a tombstone). Drawn once per change, so it carries no viewer's state: its "where
+/// to return" and its delete form's idempotency key are blank, and each browser fills in its own.
+#[cfg(feature = "ssr")]
+pub(crate) fn drawn_row(task: &TaskVersion) -> Option<String> {
+    if task.is_tombstone() {
+        return None;
+    }
+    let task = task.clone();
+    let now = task.recorded_at;
+    let html = Owner::new().with(|| {
+        view! { <TaskRow task now return_to=String::new() key=String::new() /> }.to_html()
+    });
+    Some(html)
+}
+
+/// One row. Its attributes carry what the island needs to place it: the task, its version and
+/// status, its sort key (`ListCursor`) and its position in the log (for the highlight).
 #[component]
 fn TaskRow(
     task: TaskVersion,
-    read_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
     return_to: String,
+    /// The delete form's idempotency key.
+    key: String,
 ) -> impl IntoView {
+    let cursor = paging::ListCursor::of(&task).to_string();
     let fields = task.fields;
     let title = fields.title.as_str().to_owned();
     let id = task.entity_id.to_string();
-    let live = use_live();
-    let entity_id = task.entity_id;
     view! {
-        <li class="task-row" class:just-changed=move || live.fresh_change(entity_id).is_some() data-entity-id=id.clone()>
+        <li
+            class="task-row"
+            data-entity-id=id.clone()
+            data-version=task.version
+            data-status=fields.status.as_str()
+            data-cursor=cursor
+            data-position=task.position
+        >
             <a href=format!("/tasks/{id}") class="task-title">{title.clone()}</a>
             <StatusBadge status=fields.status />
             <span class="task-priority" title="Priority">{format!("P{}", fields.priority.value())}</span>
@@ -376,7 +343,7 @@ fn TaskRow(
                     .unwrap_or_default()}
             </span>
             <span class="task-version" title="Current version">{format!("v{}", task.version)}</span>
-            <span class="task-changed"><TimeAgo at=task.recorded_at now=read_at /></span>
+            <span class="task-changed"><TimeAgo at=task.recorded_at now /></span>
             <div class="task-actions">
                 <a href=format!("/tasks/{id}/edit")>"Edit"</a>
                 <a href=format!("/tasks/{id}/history")>"History"</a>
@@ -385,6 +352,7 @@ fn TaskRow(
                     title
                     summary="Delete"
                     then=return_to
+                    key=key
                 />
             </div>
         </li>

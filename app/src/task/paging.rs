@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::task::{EntityId, FieldError, TaskFilter, TaskSort, TaskVersion};
+use crate::task::{EntityId, FieldError, Status, TaskFilter, TaskSort, TaskVersion};
 
 /// Rows on one page of any list that grows with the data.
 pub const PAGE_SIZE: usize = 50;
@@ -54,10 +54,49 @@ fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// Reads an instant exactly as `instant` writes it (`2026-01-31T09:05:00.000123Z`): cursors only
+/// come from links this app wrote, and reading that one form keeps chrono's general parsers out
+/// of the browser bundle.
 fn parse_instant(raw: &str) -> Result<DateTime<Utc>, FieldError> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|_| bad_cursor())
+    let (date, time) = raw.split_once('T').ok_or_else(bad_cursor)?;
+    let time = time.strip_suffix('Z').ok_or_else(bad_cursor)?;
+    let (clock, micros) = time.split_once('.').ok_or_else(bad_cursor)?;
+    let [hour, minute, second] = fields(clock, ':', [2, 2, 2])?;
+    parse_date(date)?
+        .and_hms_micro_opt(hour, minute, second, digits(micros, 6)?)
+        .map(|at| at.and_utc())
+        .ok_or_else(bad_cursor)
+}
+
+/// Reads a date as cursors write it, `YYYY-MM-DD`.
+fn parse_date(raw: &str) -> Result<NaiveDate, FieldError> {
+    let [year, month, day] = fields(raw, '-', [4, 2, 2])?;
+    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or_else(bad_cursor)
+}
+
+/// Splits `raw` at `separator` into numbers of exactly the given numbers of digits.
+fn fields<const N: usize>(
+    raw: &str,
+    separator: char,
+    widths: [usize; N],
+) -> Result<[u32; N], FieldError> {
+    let mut parts = raw.split(separator);
+    let mut numbers = [0; N];
+    for (number, width) in numbers.iter_mut().zip(widths) {
+        *number = digits(parts.next().ok_or_else(bad_cursor)?, width)?;
+    }
+    match parts.next() {
+        Some(_) => Err(bad_cursor()),
+        None => Ok(numbers),
+    }
+}
+
+/// A number written with exactly `width` ASCII digits.
+fn digits(raw: &str, width: usize) -> Result<u32, FieldError> {
+    match raw.len() == width && raw.bytes().all(|byte| byte.is_ascii_digit()) {
+        true => raw.parse().map_err(|_| bad_cursor()),
+        false => Err(bad_cursor()),
+    }
 }
 
 /// Splits a cursor into exactly `N` parts separated by `~`.
@@ -119,14 +158,37 @@ pub enum Patch {
     Refetch,
 }
 
+/// What the live list knows of a row it shows, or of a task's latest version: enough to decide
+/// whether the task belongs on a page and where. The browser reads it from the rows' attributes,
+/// so the rows themselves can be drawn by the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedRow {
+    pub entity_id: EntityId,
+    pub version: i64,
+    /// `None` for a tombstone, which no page of current tasks lists.
+    pub status: Option<Status>,
+    pub cursor: ListCursor,
+}
+
+impl ListedRow {
+    pub fn of(task: &TaskVersion) -> Self {
+        Self {
+            entity_id: task.entity_id,
+            version: task.version,
+            status: (!task.is_tombstone()).then_some(task.fields.status),
+            cursor: ListCursor::of(task),
+        }
+    }
+}
+
 /// Applies the latest version of a task to one page of the current list (`rows` in list
 /// order, `next` the key the next page starts after). The page covers the keys after
 /// `filter.after` up to `next`; the task leaves it, moves within it, or enters it.
 pub fn patch_live_page(
     filter: &TaskFilter,
-    rows: &mut Vec<TaskVersion>,
+    rows: &mut Vec<ListedRow>,
     next: &mut Option<String>,
-    latest: &TaskVersion,
+    latest: &ListedRow,
 ) -> Patch {
     let shown = rows
         .iter()
@@ -139,21 +201,20 @@ pub fn patch_live_page(
     if filter.search.is_some() {
         return Patch::Refetch;
     }
-    let key = ListCursor::of(latest);
+    let key = &latest.cursor;
     let sort = filter.sort;
     let next_key = match next.as_deref().map(ListCursor::from_str) {
         Some(Ok(key)) => Some(key),
         Some(Err(_)) => return Patch::Refetch,
         None => None,
     };
-    let belongs = !latest.is_tombstone()
-        && filter
-            .status
-            .is_none_or(|status| status == latest.fields.status)
+    let belongs = latest
+        .status
+        .is_some_and(|status| filter.status.is_none_or(|wanted| wanted == status))
         && filter
             .after
             .as_ref()
-            .is_none_or(|after| after.list_order(&key, sort) == Ordering::Less)
+            .is_none_or(|after| after.list_order(key, sort) == Ordering::Less)
         && next_key
             .as_ref()
             .is_none_or(|last| key.list_order(last, sort) != Ordering::Greater);
@@ -161,14 +222,13 @@ pub fn patch_live_page(
         rows.remove(index);
     }
     if belongs {
-        let at = rows
-            .partition_point(|row| ListCursor::of(row).list_order(&key, sort) == Ordering::Less);
+        let at = rows.partition_point(|row| row.cursor.list_order(key, sort) == Ordering::Less);
         rows.insert(at, latest.clone());
         // A page that overflows hands its last row to the next page; a page that already had
         // a next page keeps ending at its last row, whose key may have just changed.
         if rows.len() > PAGE_SIZE || next.is_some() {
             rows.truncate(PAGE_SIZE);
-            *next = rows.last().map(|row| ListCursor::of(row).to_string());
+            *next = rows.last().map(|row| row.cursor.to_string());
         }
         Patch::Applied
     } else if shown.is_none() {
@@ -206,8 +266,7 @@ impl FromStr for ListCursor {
             priority: priority.parse().map_err(|_| bad_cursor())?,
             due_date: match due {
                 "" => None,
-                // `FromStr` reads `%Y-%m-%d` without a strftime parser in the browser bundle.
-                date => Some(date.parse::<NaiveDate>().map_err(|_| bad_cursor())?),
+                date => Some(parse_date(date)?),
             },
             entity_id: entity_id.parse().map_err(|_| bad_cursor())?,
         })
@@ -350,6 +409,11 @@ mod tests {
             "2026-01-01T00:00:00Z~1",
             "a~b~c~d",
             "2026-01-01T00:00:00Z~x",
+            "2026-01-01T00:00:00.000000Z~1~2026-1-01~0190b9a0-0000-7000-8000-000000000001",
+            "2026-02-30T00:00:00.000000Z~1~~0190b9a0-0000-7000-8000-000000000001",
+            "2026-01-01T24:00:00.000000Z~1~~0190b9a0-0000-7000-8000-000000000001",
+            "2026-01-01T00:00:00.00000Z~1~~0190b9a0-0000-7000-8000-000000000001",
+            "+2026-01-01T00:00:00.000000Z~1~~0190b9a0-0000-7000-8000-000000000001",
         ] {
             assert_eq!(raw.parse::<ListCursor>().unwrap_err().field, "after");
         }

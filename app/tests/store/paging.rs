@@ -132,7 +132,7 @@ async fn every_list_pages_by_key_without_skipping_or_repeating_under_concurrent_
 #[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] backend: Backend) {
-    use app::task::paging::{patch_live_page, Patch, PAGE_SIZE};
+    use app::task::paging::{patch_live_page, ListedRow, Patch, PAGE_SIZE};
     use proptest::strategy::{Strategy, ValueTree};
     use proptest::test_runner::TestRunner;
 
@@ -152,6 +152,8 @@ async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] bac
             ..TaskInput::default()
         })
     };
+    let listed =
+        |rows: &[app::task::TaskVersion]| rows.iter().map(ListedRow::of).collect::<Vec<_>>();
     let mut tasks: Vec<(app::task::EntityId, i64, bool)> = Vec::new();
     for n in 0..PAGE_SIZE * 2 + 30 {
         let created = store.create_task(varied(n, 0), by("ada")).await.unwrap();
@@ -173,10 +175,14 @@ async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] bac
                 ..first.clone()
             };
             let next_page = store.list_tasks(&second).await.unwrap();
-            pages.push((first, page.rows, page.next.map(|key| key.to_string())));
+            pages.push((
+                first,
+                listed(&page.rows),
+                page.next.map(|key| key.to_string()),
+            ));
             pages.push((
                 second,
-                next_page.rows,
+                listed(&next_page.rows),
                 next_page.next.map(|key| key.to_string()),
             ));
         }
@@ -208,7 +214,7 @@ async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] bac
         }
         for (filter, rows, next) in &mut pages {
             let fresh = store.list_tasks(filter).await.unwrap();
-            match patch_live_page(filter, rows, next, &written) {
+            match patch_live_page(filter, rows, next, &ListedRow::of(&written)) {
                 Patch::Refetch => refetched += 1,
                 Patch::Applied | Patch::Unchanged => {
                     applied += 1;
@@ -229,7 +235,7 @@ async fn a_page_patched_from_live_changes_equals_the_page_read_again(#[case] bac
                     );
                 }
             }
-            *rows = fresh.rows;
+            *rows = listed(&fresh.rows);
             *next = fresh.next.map(|key| key.to_string());
         }
     }

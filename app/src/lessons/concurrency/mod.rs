@@ -171,9 +171,11 @@ fn Editor(
                         .iter()
                         .map(|(name, value)| (*name, value.as_str()))
                         .collect();
-                    let saved =
-                        crate::live::browser::post_form::<TaskVersion>(UpdateTask::PATH, &pairs)
-                            .await;
+                    let saved = crate::live::browser::post_form::<crate::task::Appended>(
+                        UpdateTask::PATH,
+                        &pairs,
+                    )
+                    .await;
                     outcome.set(Some(saved.map(|saved| saved.version)));
                     key.set(crate::pages::submission::browser_key());
                 });

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::lessons::LearnHeading;
 use crate::pages::submission;
 use crate::task::idempotency;
-use crate::task::TaskVersion;
+use crate::task::Appended;
 
 /// `/learn/idempotency`: one form sent twice at once with the same key. Without JavaScript the
 /// form posts once; pressing Back and posting again shows the same: the answer names the task
@@ -53,7 +53,7 @@ fn TwiceLab(
                 ("note", NOTE),
                 (idempotency::FIELD, sent_key.as_str()),
             ];
-            let send = || crate::live::browser::post_form::<TaskVersion>(CreateTask::PATH, &pairs);
+            let send = || crate::live::browser::post_form::<Appended>(CreateTask::PATH, &pairs);
             let (first, second) = futures::future::join(send(), send()).await;
             answers.set(Some(TwoAnswers {
                 key: sent_key.clone(),
@@ -88,13 +88,13 @@ const NOTE: &str = "sent twice from the idempotency lab";
 #[derive(Clone)]
 struct TwoAnswers {
     key: String,
-    first: Result<TaskVersion, AppError>,
-    second: Result<TaskVersion, AppError>,
+    first: Result<Appended, AppError>,
+    second: Result<Appended, AppError>,
 }
 
 #[component]
 fn TwoAnswersShown(answers: TwoAnswers) -> impl IntoView {
-    let describe = |answer: &Result<TaskVersion, AppError>| match answer {
+    let describe = |answer: &Result<Appended, AppError>| match answer {
         Ok(task) => format!(
             "version {} of task {} (row {}, position {})",
             task.version, task.entity_id, task.id, task.position

@@ -8,11 +8,11 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    board_from_snapshot, board_snapshots, BoardRead, SnapshotAsOf, SnapshotTaken, SnapshotsReport,
+    board_from_snapshot, board_snapshots, BoardRead, SnapshotAsOf, SnapshotsReport,
     TakeBoardSnapshot,
 };
 use crate::error::AppError;
-use crate::lessons::{LearnHeading, StatementsRun};
+use crate::lessons::{ExecutedStatement, LearnHeading, StatementsRun};
 use crate::pages::live_region::{Follows, LiveRegion};
 use crate::pages::PageError;
 use crate::time;
@@ -121,9 +121,25 @@ fn SnapshotList(report: SnapshotsReport) -> impl IntoView {
 
 /// The button that snapshots the board now. With JavaScript the outcome (how long it took, the
 /// SQL it ran) is shown here; a plain post comes back to the page, whose list shows the snapshot.
+/// What the button shows of the snapshot it took (`SnapshotTaken`, read without the instant it
+/// was taken at, which the list below shows: the browser bundle needs no parser for instants).
+#[derive(Clone, Debug, serde::Deserialize)]
+struct Taken {
+    snapshot: TakenSnapshot,
+    elapsed_ms: f64,
+    statements: Vec<ExecutedStatement>,
+}
+
+#[derive(Clone, Debug, serde::Deserialize)]
+struct TakenSnapshot {
+    position: i64,
+    base_position: Option<i64>,
+    tasks: u64,
+}
+
 #[island]
 fn TakeSnapshot() -> impl IntoView {
-    let taken = RwSignal::new(None::<Result<Option<SnapshotTaken>, AppError>>);
+    let taken = RwSignal::new(None::<Result<Option<Taken>, AppError>>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         #[cfg(feature = "hydrate")]
@@ -138,7 +154,7 @@ fn TakeSnapshot() -> impl IntoView {
             <button type="submit" class="button-primary">"Take a snapshot now"</button>
         </form>
         {move || taken.get().map(|taken| match taken {
-            Ok(Some(taken)) => view! { <Taken taken /> }.into_any(),
+            Ok(Some(taken)) => view! { <TakenShown taken /> }.into_any(),
             Ok(None) => view! {
                 <p class="replay-verdict" aria-live="polite">
                     "No snapshot taken: the newest change has one already, or writes still in progress held it back."
@@ -151,7 +167,7 @@ fn TakeSnapshot() -> impl IntoView {
 }
 
 #[component]
-fn Taken(taken: SnapshotTaken) -> impl IntoView {
+fn TakenShown(taken: Taken) -> impl IntoView {
     let from = taken.snapshot.base_position.map_or_else(
         || "the log alone".to_owned(),
         |base| format!("snapshot {base} and the versions after it"),
