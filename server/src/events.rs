@@ -122,8 +122,7 @@ fn events(
                 LiveEvent::Change(change) => Event::default()
                     .event(CHANGE_EVENT)
                     .id(change.position.to_string())
-                    .json_data(&change)
-                    .unwrap_or_else(|_| Event::default().comment("unencodable change")),
+                    .data(change.json()),
                 LiveEvent::Database { reachable } => {
                     Event::default().event(DATABASE_EVENT).data(if reachable {
                         DATABASE_REACHABLE

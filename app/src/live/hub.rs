@@ -3,6 +3,7 @@
 //! then position, below the oldest running transaction); each connected browser gets a follower
 //! that catches up from its own cursor and then forwards what the pump publishes.
 
+use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,13 +29,56 @@ pub enum LiveEvent {
     Hello {
         position: i64,
     },
-    Change(Change),
+    Change(Published),
     /// Whether the database answers the pump: sent when that changes, and on joining while it
     /// does not, so pages can say why nothing arrives.
     Database {
         reachable: bool,
     },
 }
+
+/// A change as followers receive it: shared, and encoded as JSON once for all of them. With
+/// thousands of streams open, cloning and encoding it for each one was most of an append's cost.
+#[derive(Clone, Debug)]
+pub struct Published {
+    change: Arc<Change>,
+    json: Arc<str>,
+}
+
+impl Published {
+    /// The change as the stream sends it.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
+impl From<Change> for Published {
+    fn from(change: Change) -> Self {
+        // A change is plain data (strings, numbers, an id), which always encodes.
+        let json = serde_json::to_string(&change).unwrap_or_default();
+        Self {
+            change: Arc::new(change),
+            json: json.into(),
+        }
+    }
+}
+
+impl Deref for Published {
+    type Target = Change;
+
+    fn deref(&self) -> &Change {
+        &self.change
+    }
+}
+
+/// Two published changes are the same change; the JSON follows from it.
+impl PartialEq for Published {
+    fn eq(&self, other: &Self) -> bool {
+        self.change == other.change
+    }
+}
+
+impl Eq for Published {}
 
 /// The process's publisher of changes. Cheap to clone; every clone is the same hub.
 #[derive(Clone)]
@@ -44,7 +88,7 @@ pub struct LiveHub {
 
 struct Hub {
     store: Store,
-    changes: broadcast::Sender<(FollowKey, Change)>,
+    changes: broadcast::Sender<(FollowKey, Published)>,
     /// The last version published; only the pump moves it.
     head: Mutex<FollowKey>,
     closed: watch::Sender<bool>,
@@ -149,7 +193,7 @@ impl Hub {
                 // No subscribers is fine: nobody is watching right now.
                 let _ = self
                     .changes
-                    .send((followed.key, Change::from(followed.version)));
+                    .send((followed.key, Change::from(followed.version).into()));
             }
             if complete {
                 return Ok(());
@@ -160,7 +204,7 @@ impl Hub {
     async fn serve(
         &self,
         after: Option<i64>,
-        mut published: broadcast::Receiver<(FollowKey, Change)>,
+        mut published: broadcast::Receiver<(FollowKey, Published)>,
         events: mpsc::Sender<LiveEvent>,
     ) -> Result<(), Gone> {
         let mut closed = self.closed.subscribe();
@@ -242,7 +286,8 @@ impl Hub {
             let complete = batch.len() < BATCH as usize;
             for followed in batch {
                 last = followed.key;
-                send(events, LiveEvent::Change(Change::from(followed.version))).await?;
+                let change = Change::from(followed.version).into();
+                send(events, LiveEvent::Change(change)).await?;
             }
             if complete {
                 return Ok(last);

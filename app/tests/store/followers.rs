@@ -42,15 +42,15 @@ async fn followers_catch_up_from_their_position_then_hear_each_new_version_once(
     let mut reconnected = hub.follow(Some(first.position));
     assert_eq!(
         next_event(&mut from_start).await,
-        LiveEvent::Change(Change::from(&first))
+        LiveEvent::Change(Change::from(&first).into())
     );
     assert_eq!(
         next_event(&mut from_start).await,
-        LiveEvent::Change(Change::from(&second))
+        LiveEvent::Change(Change::from(&second).into())
     );
     assert_eq!(
         next_event(&mut reconnected).await,
-        LiveEvent::Change(Change::from(&second))
+        LiveEvent::Change(Change::from(&second).into())
     );
 
     let third = store
@@ -59,11 +59,11 @@ async fn followers_catch_up_from_their_position_then_hear_each_new_version_once(
         .unwrap();
     assert_eq!(
         next_event(&mut from_start).await,
-        LiveEvent::Change(Change::from(&third))
+        LiveEvent::Change(Change::from(&third).into())
     );
     assert_eq!(
         next_event(&mut reconnected).await,
-        LiveEvent::Change(Change::from(&third))
+        LiveEvent::Change(Change::from(&third).into())
     );
     let fourth = store
         .restore_task(first.entity_id, by("grace"))
@@ -72,11 +72,11 @@ async fn followers_catch_up_from_their_position_then_hear_each_new_version_once(
     // The next thing each hears is the fourth version: the third came exactly once.
     assert_eq!(
         next_event(&mut from_start).await,
-        LiveEvent::Change(Change::from(&fourth))
+        LiveEvent::Change(Change::from(&fourth).into())
     );
     assert_eq!(
         next_event(&mut reconnected).await,
-        LiveEvent::Change(Change::from(&fourth))
+        LiveEvent::Change(Change::from(&fourth).into())
     );
 
     let mut newcomer = hub.follow(None);
@@ -180,7 +180,7 @@ async fn postgres_announces_each_append_to_every_store_on_the_database() {
         .unwrap();
     assert_eq!(
         next_event(&mut events).await,
-        LiveEvent::Change(Change::from(&created))
+        LiveEvent::Change(Change::from(&created).into())
     );
 
     drop(appends);
@@ -237,7 +237,7 @@ async fn postgres_followers_wait_for_a_version_that_commits_late() {
     let mut late = hub.follow(Some(slow_position));
     assert_eq!(
         next_event(&mut late).await,
-        LiveEvent::Change(Change::from(&fast))
+        LiveEvent::Change(Change::from(&fast).into())
     );
     drop(slow);
     hub.close();
