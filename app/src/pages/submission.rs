@@ -18,7 +18,8 @@ pub(crate) fn first_key() -> String {
     IdempotencyKey::fresh().to_string()
 }
 
-/// A form an island draws in the browser (a row the live list added) gets a browser-made key.
+/// A form drawn in the browser (by an island) gets a browser-made key; the live list's rows,
+/// drawn once by the server for every browser, get theirs from `browser_key` as they arrive.
 #[cfg(not(feature = "ssr"))]
 pub(crate) fn first_key() -> String {
     browser_key()
