@@ -94,7 +94,7 @@ pub fn apply(request: &ListRequest, return_to: &str, change: &Change) {
 }
 
 /// Puts the rows in `rows`' order, touching only those out of place (a row moved in the DOM
-/// loses its focus and its open confirmation), and removes the rest.
+/// loses the focus it held), and removes the rest.
 fn place(
     list: &Element,
     rows: &[ListedRow],

@@ -119,8 +119,6 @@ fn SnapshotList(report: SnapshotsReport) -> impl IntoView {
     }
 }
 
-/// The button that snapshots the board now. With JavaScript the outcome (how long it took, the
-/// SQL it ran) is shown here; a plain post comes back to the page, whose list shows the snapshot.
 /// What the button shows of the snapshot it took (`SnapshotTaken`, read without the instant it
 /// was taken at, which the list below shows: the browser bundle needs no parser for instants).
 #[derive(Clone, Debug, serde::Deserialize)]
@@ -137,6 +135,8 @@ struct TakenSnapshot {
     tasks: u64,
 }
 
+/// The button that snapshots the board now. With JavaScript the outcome (how long it took, the
+/// SQL it ran) is shown here; a plain post comes back to the page, whose list shows the snapshot.
 #[island]
 fn TakeSnapshot() -> impl IntoView {
     let taken = RwSignal::new(None::<Result<Option<Taken>, AppError>>);
