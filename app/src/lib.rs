@@ -2,7 +2,8 @@
 //! twice: with `ssr` for the server (which adds the store and its SQL) and with `hydrate` for the
 //! browser, which must never pull in sqlx, tokio or axum. The server draws every page; only the
 //! `#[island]` components (the live badge, the live list, the regions that follow the stream,
-//! the slider, the history keys, the labs) are compiled into the browser's bundle and hydrated.
+//! the slider, the history keys, the forms that answer in place) are compiled into the browser's
+//! bundle and hydrated.
 
 // Leptos views are deeply nested generic types; the hydrate build of the larger pages needs more
 // than rustc's default query depth.

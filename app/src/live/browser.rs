@@ -285,7 +285,7 @@ pub fn is_redrawing(id: &str) -> bool {
 }
 
 /// The page at `source` (by default, this one) as the server draws it now.
-async fn fetch_page(source: Option<&str>) -> Option<String> {
+pub async fn fetch_page(source: Option<&str>) -> Option<String> {
     let href = match source {
         Some(source) => source.to_owned(),
         None => window().location().href().ok()?,
@@ -304,7 +304,9 @@ async fn fetch_page(source: Option<&str>) -> Option<String> {
         .as_string()
 }
 
-fn replace_region(id: &str, html: &str) {
+/// Puts the content of the element with this id in `html` (a whole page) in place of the
+/// content of the one on this page.
+pub fn replace_region(id: &str, html: &str) {
     let Ok(parser) = web_sys::DomParser::new() else {
         return;
     };
@@ -349,42 +351,44 @@ fn highlight_fresh(region: &web_sys::Element) {
     }
 }
 
-/// Posts a form to a server function and reads its JSON answer: the value, or the error the
-/// server answered with. Lighter in the bundle than the server function's own client.
-pub async fn post_form<T: serde::de::DeserializeOwned>(
-    path: &str,
-    pairs: &[(&str, &str)],
-) -> Result<T, crate::error::AppError> {
-    use crate::error::AppError;
+/// The form a submit event is for, its ordinary post stopped so the caller can send it instead.
+pub fn take_over(event: &web_sys::SubmitEvent) -> Option<web_sys::HtmlFormElement> {
+    let form = event
+        .target()?
+        .dyn_into::<web_sys::HtmlFormElement>()
+        .ok()?;
+    event.prevent_default();
+    Some(form)
+}
 
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish();
-    let headers = web_sys::Headers::new().map_err(|_| AppError::Internal)?;
-    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
-    let _ = headers.set("Accept", "application/json");
+/// Posts `form` as the browser would, asking for `accept`, and answers the status and body the
+/// server sent. Asked for `text/html`, the server treats it as a plain post and answers with a
+/// redirect, which fetch follows: the body is then the page the browser would have landed on.
+/// `None`: no answer at all (the server, or the network to it, is down).
+pub async fn submit(form: &web_sys::HtmlFormElement, accept: &str) -> Option<(u16, String)> {
+    let data = web_sys::FormData::new_with_form(form).ok()?;
+    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    let headers = web_sys::Headers::new().ok()?;
+    headers
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .ok()?;
+    headers.set("Accept", accept).ok()?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&body.into());
+    init.set_body(&body.to_string().into());
     init.set_headers(&headers);
-    // No answer at all: the server (or the network to it) is down.
-    let unreachable = |_| AppError::Unavailable;
-    let response =
-        wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(path, &init))
-            .await
-            .map_err(unreachable)?
-            .dyn_into::<web_sys::Response>()
-            .map_err(unreachable)?;
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(unreachable)?)
+    let response = wasm_bindgen_futures::JsFuture::from(
+        window().fetch_with_str_and_init(&form.action(), &init),
+    )
+    .await
+    .ok()?
+    .dyn_into::<web_sys::Response>()
+    .ok()?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
         .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
-    if response.ok() {
-        serde_json::from_str(&text).map_err(|error| AppError::BadRequest(error.to_string()))
-    } else {
-        Err(serde_json::from_str(&text).unwrap_or(AppError::Internal))
-    }
+        .ok()?
+        .as_string()?;
+    Some((response.status(), text))
 }
 
 fn reopen_later(live: Live, after: Duration) {

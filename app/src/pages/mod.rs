@@ -11,6 +11,7 @@ mod live_indicator;
 pub(crate) mod live_region;
 mod new_task;
 mod not_found;
+pub(crate) mod post_in_place;
 pub(crate) mod submission;
 mod task_edit;
 pub(crate) mod task_form;

@@ -134,9 +134,6 @@ fn remember_actor(actor: &str) {
     set_cookie(&crate::actor_cookie::set_cookie(actor, over_https()));
 }
 
-/// The cookie a plain-form tamper attempt's outcome travels in to the page it redirects to.
-const ATTEMPT_COOKIE: &str = "db_attempt";
-
 fn set_cookie(value: &str) {
     if let (Some(response), Ok(cookie)) = (
         use_context::<leptos_axum::ResponseOptions>(),
@@ -146,29 +143,51 @@ fn set_cookie(value: &str) {
     }
 }
 
-/// The attempt cookie with `value`, kept `max_age` seconds (0 clears it). A browser refuses
-/// to overwrite a `Secure` cookie with one that is not, so setting and clearing agree on it.
-fn attempt_cookie(value: &str, max_age: u32) {
-    let secure = if over_https() { "; Secure" } else { "" };
-    set_cookie(&format!(
-        "{ATTEMPT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}"
-    ));
+/// Where a lab's outcome, posted without JavaScript, waits for the page its post redirects to.
+/// Only this site can set these cookies, so no link can show a made-up outcome.
+#[derive(Clone, Copy)]
+pub enum OutcomeCookie {
+    /// A tamper attempt on `/database`.
+    Attempt,
+    /// A snapshot taken on `/learn/snapshots`.
+    Snapshot,
 }
 
-pub fn keep_attempt(outcome: &crate::lessons::guards::TamperOutcome) {
-    if let Ok(json) = serde_json::to_string(outcome) {
-        attempt_cookie(
-            &form_urlencoded::byte_serialize(json.as_bytes()).collect::<String>(),
-            60,
-        );
+impl OutcomeCookie {
+    fn name(self) -> &'static str {
+        match self {
+            OutcomeCookie::Attempt => "db_attempt",
+            OutcomeCookie::Snapshot => "snapshot_taken",
+        }
     }
-}
 
-pub fn take_attempt() -> Option<crate::lessons::guards::TamperOutcome> {
-    let cookies = request_header(http::header::COOKIE)?;
-    let json = crate::actor_cookie::value(&cookies, ATTEMPT_COOKIE)?;
-    attempt_cookie("", 0);
-    serde_json::from_str(&json).ok()
+    /// Keeps `outcome` for a minute, for the next page this browser loads.
+    pub fn keep(self, outcome: &impl serde::Serialize) {
+        if let Ok(json) = serde_json::to_string(outcome) {
+            self.set(
+                &form_urlencoded::byte_serialize(json.as_bytes()).collect::<String>(),
+                60,
+            );
+        }
+    }
+
+    /// The outcome kept for this browser, once: reading it clears it.
+    pub fn take<T: serde::de::DeserializeOwned>(self) -> Option<T> {
+        let cookies = request_header(http::header::COOKIE)?;
+        let json = crate::actor_cookie::value(&cookies, self.name())?;
+        self.set("", 0);
+        serde_json::from_str(&json).ok()
+    }
+
+    /// The cookie with `value`, kept `max_age` seconds (0 clears it). A browser refuses to
+    /// overwrite a `Secure` cookie with one that is not, so setting and clearing agree on it.
+    fn set(self, value: &str, max_age: u32) {
+        let secure = if over_https() { "; Secure" } else { "" };
+        set_cookie(&format!(
+            "{}={value}; Path=/; Max-Age={max_age}; SameSite=Lax; HttpOnly{secure}",
+            self.name()
+        ));
+    }
 }
 
 /// Whether the browser reached this server over https, so its cookies may say `Secure`.

@@ -333,6 +333,14 @@ impl Store {
         }
     }
 
+    /// The version the submission `key` appended, if it appended one.
+    pub async fn appended_with_key(
+        &self,
+        key: IdempotencyKey,
+    ) -> Result<Option<TaskVersion>, StoreError> {
+        self.version_for_key(key, None).await
+    }
+
     /// The version the submission `key` appended, which must belong to the task the repeat
     /// names (a create names none).
     async fn version_for_key(

@@ -173,18 +173,6 @@ pub struct TaskVersion {
     pub hash: String,
 }
 
-/// What the browser reads of the version a write answered with: which row it is and where it
-/// stands in the log. The labs name and compare it; reading no more keeps the parser of a whole
-/// version out of the browser bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Appended {
-    pub id: Uuid,
-    pub entity_id: EntityId,
-    pub version: i64,
-    pub position: i64,
-    pub hash: String,
-}
-
 impl TaskVersion {
     pub fn is_tombstone(&self) -> bool {
         self.deleted_at.is_some()

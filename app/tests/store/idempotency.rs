@@ -230,3 +230,32 @@ async fn the_record_of_keys_is_append_only(#[case] backend: Backend) {
         );
     }
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_names_the_version_it_appended_and_an_unused_key_names_none(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let key = IdempotencyKey::fresh();
+    assert_eq!(store.appended_with_key(key).await.unwrap(), None);
+    let created = store
+        .create_task(
+            fields("Looked up by its key"),
+            by("ada").with_idempotency_key(Some(key)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.appended_with_key(key).await.unwrap(), Some(created));
+    assert_eq!(
+        store
+            .appended_with_key(IdempotencyKey::fresh())
+            .await
+            .unwrap(),
+        None,
+        "another key appended nothing"
+    );
+}

@@ -9,11 +9,11 @@ use crate::command::UpdateTask;
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
 use crate::pages::common::{plain_post_error, posted_draft, PageError};
-use crate::pages::submission::first_key;
+use crate::pages::post_in_place::PostInPlace;
+use crate::pages::submission::IdempotencyKeyInput;
 use crate::pages::task_form::FormValues;
 use crate::server_fns::{get_task, list_tasks};
-use crate::task::idempotency;
-use crate::task::TaskVersion;
+use crate::task::{Op, TaskVersion};
 use leptos::server_fn::ServerFn;
 
 /// `/learn/concurrency?task=ID&from=N`: two editors of one task side by side, both starting from
@@ -24,8 +24,13 @@ use leptos::server_fn::ServerFn;
 pub fn ConcurrencyPage() -> impl IntoView {
     let query = use_query_map();
     let task_id = move || query.with(|query| query.get("task").unwrap_or_default());
+    // The version both editors start from: named in the address a save comes back to, or, when
+    // a refusal comes back to the page as it was first opened, in what the refused save sent.
     let from = move || {
-        query.with_untracked(|query| query.get("from").and_then(|from| from.parse::<i64>().ok()))
+        query
+            .with_untracked(|query| query.get("from"))
+            .or_else(|| posted_draft::<UpdateTask>("expected_version"))
+            .and_then(|from| from.parse::<i64>().ok())
     };
     let task = Resource::new(task_id, |id| async move {
         if id.is_empty() {
@@ -50,8 +55,6 @@ pub fn ConcurrencyPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match task.await {
                         Ok(Ok(task)) => {
-                            // Read once: a save's redirect back here (adding `from` and
-                            // `flash`) must not redraw the editors, or their answers go.
                             let from = from().unwrap_or(task.version);
                             view! { <TwoEditors task from /> }.into_any()
                         }
@@ -91,98 +94,56 @@ fn PickTask(tasks: Vec<TaskVersion>) -> impl IntoView {
 #[component]
 fn TwoEditors(task: TaskVersion, from: i64) -> impl IntoView {
     let here = format!("/learn/concurrency?task={}&from={from}", task.entity_id);
+    let values = FormValues::of(&task);
+    let editor = |name: &'static str| {
+        let (entity_id, values, here) = (task.entity_id.to_string(), values.clone(), here.clone());
+        view! {
+            <PostInPlace id=format!("editor-{name}-answer")>
+                <Editor name entity_id values from here />
+            </PostInPlace>
+        }
+    };
     view! {
         <p>
             {format!("Both editors start from version {from}. ")}
-            // A full load: the editors are drawn once per page load (see above).
-            <a href=format!("/learn/concurrency?task={}", task.entity_id) rel="external">"Start again from the newest version"</a>
+            <a href=format!("/learn/concurrency?task={}", task.entity_id)>"Start again from the newest version"</a>
             " · "
             <a href=format!("/tasks/{}/history", task.entity_id)>"History"</a>
         </p>
-        <div class="two-editors">
-            <Editor
-                name="A".to_owned()
-                entity_id=task.entity_id.to_string()
-                values=FormValues::of(&task)
-                from
-                return_to=here.clone()
-                key=first_key()
-                posted_error=posted_error("A")
-            />
-            <Editor
-                name="B".to_owned()
-                entity_id=task.entity_id.to_string()
-                values=FormValues::of(&task)
-                from
-                return_to=here
-                key=first_key()
-                posted_error=posted_error("B")
-            />
-        </div>
+        <div class="two-editors">{editor("A")} {editor("B")}</div>
     }
 }
 
-/// One editor: with JavaScript its save answers in place, so both answers stay side by side;
-/// without, the form posts and the page comes back with the outcome.
-#[island]
+/// One editor, with the outcome of its latest save. The page a save lands on draws it: a
+/// success comes back to `return_to` naming the editor (`&editor=A&flash=updated.5`), a refusal
+/// comes back with the error and what this editor had typed. With JavaScript, the island around
+/// it takes only this editor from that page, so both answers stay side by side.
+#[component]
 fn Editor(
-    name: String,
+    name: &'static str,
     entity_id: String,
     values: FormValues,
     from: i64,
-    return_to: String,
-    /// The key the server drew the form with.
-    key: String,
-    /// A plain post's refusal, which the server read from the address it came back to.
-    posted_error: Option<AppError>,
+    /// This page, where both editors start from version `from`.
+    here: String,
 ) -> impl IntoView {
     let actor = format!("editor {name}");
     let note = format!("saved by editor {name} in the concurrency lab");
-    let outcome = RwSignal::new(posted_error.map(Err::<i64, AppError>));
-    let key = RwSignal::new(key);
-    let title = RwSignal::new(format!("{} ({actor})", values.title));
-    let on_submit = {
-        let (entity_id, values, actor, note) = (
-            entity_id.clone(),
-            values.clone(),
-            actor.clone(),
-            note.clone(),
-        );
-        move |event: leptos::ev::SubmitEvent| {
-            event.prevent_default();
-            let from = from.to_string();
-            let (title, sent_key) = (title.get_untracked(), key.get_untracked());
-            #[cfg(feature = "hydrate")]
-            {
-                let pairs = [
-                    ("entity_id", entity_id.clone()),
-                    ("expected_version", from),
-                    ("title", title),
-                    ("description", values.description.clone()),
-                    ("status", values.status.clone()),
-                    ("priority", values.priority.clone()),
-                    ("due_date", values.due_date.clone()),
-                    ("actor", actor.clone()),
-                    ("note", note.clone()),
-                    (idempotency::FIELD, sent_key),
-                ];
-                leptos::task::spawn_local(async move {
-                    let pairs: Vec<(&str, &str)> = pairs
-                        .iter()
-                        .map(|(name, value)| (*name, value.as_str()))
-                        .collect();
-                    let saved = crate::live::browser::post_form::<crate::task::Appended>(
-                        UpdateTask::PATH,
-                        &pairs,
-                    )
-                    .await;
-                    outcome.set(Some(saved.map(|saved| saved.version)));
-                    key.set(crate::pages::submission::browser_key());
-                });
-            }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (&entity_id, &values, &actor, &note, from, title, sent_key);
-        }
+    let ours = posted_draft::<UpdateTask>("actor").as_deref() == Some(actor.as_str());
+    let title = ours
+        .then(|| posted_draft::<UpdateTask>("title"))
+        .flatten()
+        .unwrap_or_else(|| format!("{} ({actor})", values.title));
+    let outcome = match (ours.then(plain_post_error::<UpdateTask>).flatten(), saved(name)) {
+        (Some(AppError::Conflict { current_version }), _) => view! {
+            <div role="alert">
+                <p class="replay-verdict replay-mismatch">{format!("Refused: version {current_version} was saved first, so a save from version {from} cannot append it again.")}</p>
+                <p>"Nothing was written. On the edit page this is the conflict screen: the other save's changes beside yours, to save on top of them."</p>
+            </div>
+        }.into_any(),
+        (Some(error), _) => view! { <p class="replay-verdict replay-mismatch" role="alert">{error.to_string()}</p> }.into_any(),
+        (None, Some(version)) => view! { <p class="replay-verdict replay-match" role="status">{format!("Saved: version {version} appended.")}</p> }.into_any(),
+        (None, None) => ().into_any(),
     };
     let heading_id = format!("editor-{name}");
     let labelled_by = heading_id.clone();
@@ -190,8 +151,8 @@ fn Editor(
     view! {
         <section class="editor" aria-labelledby=labelled_by>
             <h2 id=heading_id>{format!("Editor {name}")}</h2>
-            <form method="post" action=UpdateTask::PATH class="lab-form" on:submit=on_submit>
-                <input type="hidden" name=idempotency::FIELD value=key />
+            <form method="post" action=UpdateTask::PATH class="lab-form">
+                <IdempotencyKeyInput />
                 <input type="hidden" name="entity_id" value=entity_id />
                 <input type="hidden" name="expected_version" value=from.to_string() />
                 <input type="hidden" name="description" value=values.description />
@@ -200,27 +161,28 @@ fn Editor(
                 <input type="hidden" name="due_date" value=values.due_date />
                 <input type="hidden" name="actor" value=actor />
                 <input type="hidden" name="note" value=note />
-                <input type="hidden" name="return_to" value=return_to />
+                <input type="hidden" name="return_to" value=format!("{here}&editor={name}") />
                 <label for=title_id.clone()>"Title"</label>
-                <input id=title_id name="title" required maxlength="200" value=title on:input=move |event| title.set(event_target_value(&event)) />
+                <input id=title_id name="title" required maxlength="200" value=title />
                 <button type="submit" class="button-primary">{format!("Save as editor {name} (from version {from})")}</button>
             </form>
-            {move || outcome.get().map(|outcome| match outcome {
-                Ok(version) => view! { <p class="replay-verdict replay-match" role="status">{format!("Saved: version {version} appended.")}</p> }.into_any(),
-                Err(AppError::Conflict { current_version }) => view! {
-                    <div role="alert">
-                        <p class="replay-verdict replay-mismatch">{format!("Refused: version {current_version} was saved first, so a save from version {from} cannot append it again.")}</p>
-                        <p>"Nothing was written. On the edit page this is the conflict screen: the other save's changes beside yours, to save on top of them."</p>
-                    </div>
-                }.into_any(),
-                Err(error) => view! { <p class="replay-verdict replay-mismatch" role="alert">{error.to_string()}</p> }.into_any(),
-            })}
+            {outcome}
         </section>
     }
 }
 
-/// A plain post's refusal for the editor named `name`, read from the address it came back to.
-fn posted_error(name: &str) -> Option<AppError> {
-    let ours = posted_draft::<UpdateTask>("actor").as_deref() == Some(&format!("editor {name}"));
-    ours.then(plain_post_error::<UpdateTask>).flatten()
+/// The version the latest save of the editor named `name` appended, read from the address it
+/// came back to.
+fn saved(name: &str) -> Option<i64> {
+    let query = use_query_map();
+    let query = query.read_untracked();
+    let (op, version) = query
+        .get("editor")
+        .filter(|editor| editor == name)
+        .and(query.get("flash"))?
+        .split_once('.')
+        .map(|(op, version)| (op.to_owned(), version.to_owned()))?;
+    (op == Op::Updated.as_str())
+        .then(|| version.parse().ok())
+        .flatten()
 }

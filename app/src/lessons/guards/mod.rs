@@ -125,7 +125,7 @@ pub async fn attempt_tamper(attempt: String) -> Result<TamperOutcome, AppError> 
         .attempt_tamper(tamper)
         .await?;
     if crate::error::is_plain_form_post() {
-        crate::server_fns::context::keep_attempt(&outcome);
+        crate::server_fns::context::OutcomeCookie::Attempt.keep(&outcome);
         leptos_axum::redirect("/database");
     }
     Ok(outcome)
@@ -135,5 +135,5 @@ pub async fn attempt_tamper(attempt: String) -> Result<TamperOutcome, AppError> 
 /// clears it. Only this site can set the cookie, so no link can show a made-up refusal.
 #[server(endpoint = "last_attempt")]
 pub async fn last_attempt() -> Result<Option<TamperOutcome>, AppError> {
-    Ok(crate::server_fns::context::take_attempt())
+    Ok(crate::server_fns::context::OutcomeCookie::Attempt.take())
 }

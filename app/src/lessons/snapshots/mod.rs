@@ -93,11 +93,31 @@ pub async fn board_snapshots() -> Result<SnapshotsReport, AppError> {
 }
 
 /// Snapshots the board at the newest change now, whether or not one is due. `None` when there
-/// was nothing new to snapshot, or writes still in progress held it back.
+/// was nothing new to snapshot, or writes still in progress held it back. Posted from the page,
+/// the outcome waits for the page in a short-lived cookie (see `last_snapshot_taken`).
 #[server(endpoint = "take_board_snapshot")]
 pub async fn take_board_snapshot() -> Result<Option<SnapshotTaken>, AppError> {
-    Ok(crate::server_fns::context::store()?.take_snapshot().await?)
+    use crate::server_fns::context::OutcomeCookie;
+
+    let taken = crate::server_fns::context::store()?.take_snapshot().await?;
+    if crate::error::is_plain_form_post() {
+        OutcomeCookie::Snapshot.keep(&TakeOutcome(taken.clone()));
+        leptos_axum::redirect(page::SNAPSHOTS_PATH);
+    }
+    Ok(taken)
 }
+
+/// The outcome of the last snapshot this browser asked for from the page, once: reading it
+/// clears it. `None`: it asked for none; `Some(TakeOutcome(None))`: it asked, and none was
+/// taken.
+#[server(endpoint = "last_snapshot_taken")]
+pub async fn last_snapshot_taken() -> Result<Option<TakeOutcome>, AppError> {
+    Ok(crate::server_fns::context::OutcomeCookie::Snapshot.take())
+}
+
+/// What a request for a snapshot came to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TakeOutcome(pub Option<SnapshotTaken>);
 
 /// The board at change `at_change` (blank: the newest) read from the nearest snapshot and by
 /// folding the whole log, both timed.

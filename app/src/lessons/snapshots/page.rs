@@ -8,18 +8,18 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::{
-    board_from_snapshot, board_snapshots, BoardRead, SnapshotAsOf, SnapshotsReport,
-    TakeBoardSnapshot,
+    board_from_snapshot, board_snapshots, last_snapshot_taken, BoardRead, SnapshotAsOf,
+    SnapshotTaken, SnapshotsReport, TakeBoardSnapshot, TakeOutcome,
 };
-use crate::error::AppError;
-use crate::lessons::{ExecutedStatement, LearnHeading, StatementsRun};
+use crate::lessons::{LearnHeading, StatementsRun};
 use crate::pages::live_region::{Follows, LiveRegion};
+use crate::pages::post_in_place::PostInPlace;
 use crate::pages::PageError;
 use crate::time;
 
 /// The region that lists the snapshots, drawn again from the page without its questions.
 const SNAPSHOTS_REGION: &str = "snapshots-live";
-const SNAPSHOTS_PATH: &str = "/learn/snapshots";
+pub(super) const SNAPSHOTS_PATH: &str = "/learn/snapshots";
 
 #[component]
 pub fn SnapshotsPage() -> impl IntoView {
@@ -119,61 +119,45 @@ fn SnapshotList(report: SnapshotsReport) -> impl IntoView {
     }
 }
 
-/// What the button shows of the snapshot it took (`SnapshotTaken`, read without the instant it
-/// was taken at, which the list below shows: the browser bundle needs no parser for instants).
-#[derive(Clone, Debug, serde::Deserialize)]
-struct Taken {
-    snapshot: TakenSnapshot,
-    elapsed_ms: f64,
-    statements: Vec<ExecutedStatement>,
-}
-
-#[derive(Clone, Debug, serde::Deserialize)]
-struct TakenSnapshot {
-    position: i64,
-    base_position: Option<i64>,
-    tasks: u64,
-}
-
-/// The button that snapshots the board now. With JavaScript the outcome (how long it took, the
-/// SQL it ran) is shown here; a plain post comes back to the page, whose list shows the snapshot.
-#[island]
+/// The button that snapshots the board now, and what the last press of it came to: how long it
+/// took and the SQL it ran. The page the post lands on draws the outcome (the server keeps it
+/// for that page in a cookie); with JavaScript, this part and the list above are taken from
+/// that page in place.
+#[component]
 fn TakeSnapshot() -> impl IntoView {
-    let taken = RwSignal::new(None::<Result<Option<Taken>, AppError>>);
-    let on_submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(async move {
-            let outcome = crate::live::browser::post_form(TakeBoardSnapshot::PATH, &[]).await;
-            taken.set(Some(outcome));
-            crate::live::browser::redraw(SNAPSHOTS_REGION, Some(SNAPSHOTS_PATH), true);
-        });
-    };
+    let taken = Resource::new(|| (), |_| last_snapshot_taken());
     view! {
-        <form method="post" action=TakeBoardSnapshot::PATH class="replay-form" on:submit=on_submit>
-            <button type="submit" class="button-primary">"Take a snapshot now"</button>
-        </form>
-        {move || taken.get().map(|taken| match taken {
-            Ok(Some(taken)) => view! { <TakenShown taken /> }.into_any(),
-            Ok(None) => view! {
-                <p class="replay-verdict" aria-live="polite">
-                    "No snapshot taken: the newest change has one already, or writes still in progress held it back."
-                </p>
-            }
-            .into_any(),
-            Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
-        })}
+        <PostInPlace id="snapshot-take".to_owned() also=SNAPSHOTS_REGION.to_owned()>
+            <form method="post" action=TakeBoardSnapshot::PATH class="replay-form">
+                <button type="submit" class="button-primary">"Take a snapshot now"</button>
+            </form>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match taken.await {
+                        Ok(Some(TakeOutcome(Some(taken)))) => view! { <TakenShown taken /> }.into_any(),
+                        Ok(Some(TakeOutcome(None))) => view! {
+                            <p class="replay-verdict" role="status">
+                                "No snapshot taken: the newest change has one already, or writes still in progress held it back."
+                            </p>
+                        }
+                        .into_any(),
+                        Ok(None) => ().into_any(),
+                        Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PostInPlace>
     }
 }
 
 #[component]
-fn TakenShown(taken: Taken) -> impl IntoView {
+fn TakenShown(taken: SnapshotTaken) -> impl IntoView {
     let from = taken.snapshot.base_position.map_or_else(
         || "the log alone".to_owned(),
         |base| format!("snapshot {base} and the versions after it"),
     );
     view! {
-        <section class="replay-outcome" aria-live="polite">
+        <section class="replay-outcome" role="status">
             <p class="replay-verdict replay-match">
                 {format!(
                     "Snapshot at change {} taken in {:.1} ms: {} tasks, folded from {from}.",
