@@ -7,8 +7,9 @@
 //
 // Messages are plain strings. A tab sends "follow POSITION" (the stream position its page was
 // rendered at) and "leave"; the worker sends "state NAME", "change JSON" and "resync" (the tab
-// may have missed changes, so it reads its pages again). The stream's "database" events become
-// the state "database-down" while the server cannot reach its database, and "live" again after.
+// may have missed changes, so it reads its pages again; the stream's own "resync" events end the
+// same way). The stream's "database" events become the state "database-down" while the server
+// cannot reach its database, and "live" again after.
 "use strict";
 
 // Changes kept so that a tab joining later can be caught up from the position of its page.
@@ -50,6 +51,14 @@ function open(after) {
     kept.push({ position: Number(event.lastEventId), data: event.data });
     if (kept.length > KEPT) keptAfter = kept.shift().position;
     tell(`change ${event.data}`);
+  });
+  // Sent instead of the changes when this browser is further behind than the server sends change
+  // by change (many browsers follow it and writes keep coming): the kept changes no longer lead
+  // to the present, so every tab reads its pages again.
+  source.addEventListener("resync", (event) => {
+    keptAfter = Number(event.lastEventId);
+    kept.length = 0;
+    tell("resync");
   });
   source.addEventListener("database", (event) => {
     setState(event.data === "unreachable" ? "database-down" : "live");

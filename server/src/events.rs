@@ -14,7 +14,7 @@ use std::time::Duration;
 use app::live::hub::{LiveEvent, LiveHub};
 use app::live::{
     BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT, DATABASE_REACHABLE, DATABASE_UNREACHABLE,
-    HELLO_EVENT,
+    HELLO_EVENT, RESYNC_EVENT,
 };
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -117,6 +117,10 @@ fn events(
             let event = match receiver.recv().await? {
                 LiveEvent::Hello { position } => Event::default()
                     .event(HELLO_EVENT)
+                    .id(position.to_string())
+                    .data(position.to_string()),
+                LiveEvent::Resync { position } => Event::default()
+                    .event(RESYNC_EVENT)
                     .id(position.to_string())
                     .data(position.to_string()),
                 LiveEvent::Change(change) => Event::default()

@@ -18,7 +18,7 @@ use web_sys::{EventSource, MessageEvent, PageTransitionEvent, SharedWorker};
 
 use super::{
     Change, Connection, Live, BUSY_RETRY_SECONDS, CHANGE_EVENT, DATABASE_EVENT,
-    DATABASE_UNREACHABLE, HIGHLIGHT_MS, POSITION_ELEMENT_ID,
+    DATABASE_UNREACHABLE, HIGHLIGHT_MS, POSITION_ELEMENT_ID, RESYNC_EVENT,
 };
 
 /// Where the server serves the worker script.
@@ -40,6 +40,7 @@ enum Link {
         _on_open: Closure<dyn FnMut()>,
         _on_change: Closure<dyn FnMut(MessageEvent)>,
         _on_database: Closure<dyn FnMut(MessageEvent)>,
+        _on_resync: Closure<dyn FnMut(MessageEvent)>,
         _on_error: Closure<dyn FnMut()>,
     },
 }
@@ -186,6 +187,11 @@ fn open(live: Live) {
         live.connection
             .set(database_state(event.data().as_string().as_deref()));
     });
+    let on_resync = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(position) = event.data().as_string().and_then(|data| data.parse().ok()) {
+            live.resync_after(position);
+        }
+    });
     let on_error = {
         let source = source.clone();
         Closure::<dyn FnMut()>::new(move || {
@@ -206,11 +212,14 @@ fn open(live: Live) {
         source.add_event_listener_with_callback(CHANGE_EVENT, on_change.as_ref().unchecked_ref());
     let _ = source
         .add_event_listener_with_callback(DATABASE_EVENT, on_database.as_ref().unchecked_ref());
+    let _ =
+        source.add_event_listener_with_callback(RESYNC_EVENT, on_resync.as_ref().unchecked_ref());
     let link = Link::Own {
         source,
         _on_open: on_open,
         _on_change: on_change,
         _on_database: on_database,
+        _on_resync: on_resync,
         _on_error: on_error,
     };
     LINK.with(|current| current.replace(Some(link)));

@@ -2,12 +2,23 @@
 //! the order followers read the table (`FollowKey`: on PostgreSQL, by appending transaction and
 //! then position, below the oldest running transaction); each connected browser gets a follower
 //! that catches up from its own cursor and then forwards what the pump publishes.
+//!
+//! Followers take turns with the writers. A follower that has just sent waits a moment that
+//! grows with the number of followers (`PACE_PER_FOLLOWER`) before it sends again, and sends at
+//! most a share of `SENDS_PER_ROUND` changes at once; a follower further behind than its share
+//! is sent one `Resync` instead, and its page reads itself again. With a few followers nothing
+//! changes: each is sent every change as it comes. With 10,000, each is sent about one event a
+//! second under a stream of writes, where it used to be sent every change: 10,000 socket writes
+//! per append, which held appends to 2 % of their rate without followers.
 
+use std::collections::VecDeque;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use super::Change;
 use crate::store::{Appends, FollowKey, Store, StoreError};
@@ -19,8 +30,15 @@ const BATCH: u32 = 200;
 const SAFETY_POLL: Duration = Duration::from_secs(5);
 /// Pause after a failed read or a failed LISTEN before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
-/// Changes a slow follower may fall behind by before it re-reads from the table instead.
-const BROADCAST_CAPACITY: usize = 1024;
+/// The newest changes kept for followers to read. A follower further behind re-reads the table
+/// (or, with many followers open, is told to resync).
+const KEPT: usize = 1024;
+/// Changes all followers together may be sent at once: each follower's share is this divided
+/// by the number of followers.
+const SENDS_PER_ROUND: usize = 10_000;
+/// How long a follower waits after sending, for each follower open: 100 µs with one, a second
+/// with 10,000.
+const PACE_PER_FOLLOWER: Duration = Duration::from_micros(100);
 
 /// What a follower receives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +48,11 @@ pub enum LiveEvent {
         position: i64,
     },
     Change(Published),
+    /// The follower was further behind than its share of changes: it continues after
+    /// `position`, and whatever it shows must be read again.
+    Resync {
+        position: i64,
+    },
     /// Whether the database answers the pump: sent when that changes, and on joining while it
     /// does not, so pages can say why nothing arrives.
     Database {
@@ -89,12 +112,47 @@ pub struct LiveHub {
 
 struct Hub {
     store: Store,
-    changes: broadcast::Sender<(FollowKey, Published)>,
-    /// The last version published; only the pump moves it.
-    head: Mutex<FollowKey>,
+    kept: RwLock<Kept>,
+    /// The last version published: only the pump moves it, and followers wait for it to move.
+    head: watch::Sender<FollowKey>,
+    /// How many followers are forwarding changes now.
+    followers: AtomicUsize,
     closed: watch::Sender<bool>,
     /// Whether the pump's last read of the table succeeded.
     reachable: watch::Sender<bool>,
+}
+
+/// The newest changes published, in the followers' order.
+struct Kept {
+    /// The key just before the first change kept: a follower must have reached it to read on
+    /// from here.
+    after: FollowKey,
+    changes: VecDeque<(FollowKey, Published)>,
+}
+
+/// What a follower is sent next.
+enum Next {
+    Changes(Vec<(FollowKey, Published)>),
+    /// More than its share: one resync at this key.
+    Resync(FollowKey),
+    /// It is older than what is kept.
+    Gap,
+}
+
+/// Counts a follower while it forwards changes.
+struct Following<'a>(&'a AtomicUsize);
+
+impl<'a> Following<'a> {
+    fn join(followers: &'a AtomicUsize) -> Self {
+        followers.fetch_add(1, Ordering::Relaxed);
+        Self(followers)
+    }
+}
+
+impl Drop for Following<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The follower's browser went away, or the hub closed.
@@ -108,8 +166,12 @@ impl LiveHub {
         let head = store.follow_head().await?;
         let inner = Arc::new(Hub {
             store,
-            changes: broadcast::channel(BROADCAST_CAPACITY).0,
-            head: Mutex::new(head),
+            kept: RwLock::new(Kept {
+                after: head,
+                changes: VecDeque::with_capacity(KEPT),
+            }),
+            head: watch::channel(head).0,
+            followers: AtomicUsize::new(0),
             closed: watch::channel(false).0,
             reachable: watch::channel(true).0,
         });
@@ -123,15 +185,14 @@ impl LiveHub {
     }
 
     /// Everything after the version at position `after` (or, without a cursor, everything from
-    /// now on), in the followers' order, each change once. The receiver ends when the hub closes.
+    /// now on), in the followers' order, each change once, or a `Resync` where the follower was
+    /// further behind than its share (see the module's comment). The receiver ends when the hub
+    /// closes.
     pub fn follow(&self, after: Option<i64>) -> mpsc::Receiver<LiveEvent> {
         let (events, receiver) = mpsc::channel(64);
-        // Subscribe before catching up: whatever is published meanwhile waits in the channel
-        // and is skipped if the catch-up already delivered it.
-        let published = self.inner.changes.subscribe();
         let hub = Arc::clone(&self.inner);
         tokio::spawn(async move {
-            let _ = hub.serve(after, published, events).await;
+            let _ = hub.serve(after, events).await;
         });
         receiver
     }
@@ -145,10 +206,30 @@ impl LiveHub {
 
 impl Hub {
     fn head(&self) -> FollowKey {
-        *self
-            .head
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.head.borrow()
+    }
+
+    /// The changes one follower may be sent at once.
+    fn share(&self) -> usize {
+        (SENDS_PER_ROUND / self.followers.load(Ordering::Relaxed).max(1)).max(1)
+    }
+
+    /// How long a follower waits after sending.
+    fn pace(&self) -> Duration {
+        let followers = self.followers.load(Ordering::Relaxed);
+        PACE_PER_FOLLOWER.saturating_mul(u32::try_from(followers).unwrap_or(u32::MAX))
+    }
+
+    fn next_after(&self, last: FollowKey, share: usize) -> Next {
+        let kept = self.kept.read().unwrap_or_else(PoisonError::into_inner);
+        if last < kept.after {
+            return Next::Gap;
+        }
+        let start = kept.changes.partition_point(|(key, _)| *key <= last);
+        match kept.changes.back() {
+            Some((newest, _)) if kept.changes.len() - start > share => Next::Resync(*newest),
+            _ => Next::Changes(kept.changes.range(start..).cloned().collect()),
+        }
     }
 
     async fn pump(self: Arc<Self>, mut appends: Appends) {
@@ -187,14 +268,17 @@ impl Hub {
             let batch = self.store.changes_after(head.position, BATCH).await?;
             let complete = batch.len() < BATCH as usize;
             for followed in batch {
-                *self
-                    .head
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = followed.key;
-                // No subscribers is fine: nobody is watching right now.
-                let _ = self
-                    .changes
-                    .send((followed.key, Change::from(followed.version).into()));
+                let change = Change::from(followed.version).into();
+                {
+                    let mut kept = self.kept.write().unwrap_or_else(PoisonError::into_inner);
+                    kept.changes.push_back((followed.key, change));
+                    if kept.changes.len() > KEPT {
+                        if let Some((oldest, _)) = kept.changes.pop_front() {
+                            kept.after = oldest;
+                        }
+                    }
+                }
+                self.head.send_replace(followed.key);
             }
             if complete {
                 return Ok(());
@@ -202,12 +286,7 @@ impl Hub {
         }
     }
 
-    async fn serve(
-        &self,
-        after: Option<i64>,
-        mut published: broadcast::Receiver<(FollowKey, Published)>,
-        events: mpsc::Sender<LiveEvent>,
-    ) -> Result<(), Gone> {
+    async fn serve(&self, after: Option<i64>, events: mpsc::Sender<LiveEvent>) -> Result<(), Gone> {
         let mut closed = self.closed.subscribe();
         if *closed.borrow_and_update() {
             return Err(Gone);
@@ -228,6 +307,7 @@ impl Hub {
                 }
             }
         }
+        let mut published = self.head.subscribe();
         let mut last = match after {
             Some(after) => self.catch_up(after, &events).await?,
             None => {
@@ -242,19 +322,22 @@ impl Hub {
                 head
             }
         };
+        let _following = Following::join(&self.followers);
+        // After each send the follower rests, and wakes neither for what is published meanwhile
+        // nor more than once per turn.
+        let mut resting_until = None;
         loop {
+            if resting_until.is_none() && *published.borrow_and_update() > last {
+                last = self.forward(last, &events).await?;
+                resting_until = Some(Instant::now() + self.pace());
+                continue;
+            }
             tokio::select! {
-                received = published.recv() => match received {
-                    Ok((key, change)) if key > last => {
-                        last = key;
-                        send(&events, LiveEvent::Change(change)).await?;
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        last = self.catch_up(last.position, &events).await?;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return Err(Gone),
+                moved = published.changed(), if resting_until.is_none() => if moved.is_err() {
+                    return Err(Gone);
                 },
+                () = tokio::time::sleep_until(resting_until.unwrap_or_else(Instant::now)),
+                    if resting_until.is_some() => resting_until = None,
                 Ok(()) = reachable.changed() => {
                     let reachable = *reachable.borrow_and_update();
                     send(&events, LiveEvent::Database { reachable }).await?;
@@ -263,6 +346,38 @@ impl Hub {
                 () = events.closed() => return Err(Gone),
             }
         }
+    }
+
+    /// Sends what was published after `last`: the changes, if they are within the follower's
+    /// share, or else one resync. Returns the key it continues from.
+    async fn forward(
+        &self,
+        last: FollowKey,
+        events: &mpsc::Sender<LiveEvent>,
+    ) -> Result<FollowKey, Gone> {
+        let share = self.share();
+        let resync = match self.next_after(last, share) {
+            Next::Changes(changes) => {
+                let mut last = last;
+                for (key, change) in changes {
+                    send(events, LiveEvent::Change(change)).await?;
+                    last = key;
+                }
+                return Ok(last);
+            }
+            // With few followers, each still gets every change, read from the table.
+            Next::Gap if share >= KEPT => return self.catch_up(last.position, events).await,
+            Next::Gap => self.head(),
+            Next::Resync(newest) => newest,
+        };
+        send(
+            events,
+            LiveEvent::Resync {
+                position: resync.position,
+            },
+        )
+        .await?;
+        Ok(resync)
     }
 
     /// Sends what the table holds after the version at position `after`; returns the key of

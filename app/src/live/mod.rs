@@ -27,6 +27,10 @@ use crate::task::{EntityId, Op};
 /// cursor where the stream stands.
 pub const CHANGE_EVENT: &str = "change";
 pub const HELLO_EVENT: &str = "hello";
+/// Sent instead of the changes to a follower further behind than its share (many followers are
+/// open, and writes keep coming): its id is the position the stream continues after, and the
+/// page reads what it shows again.
+pub const RESYNC_EVENT: &str = "resync";
 /// The server-sent event that says whether the server reaches its database: its data is one of
 /// the two below.
 pub const DATABASE_EVENT: &str = "database";
@@ -157,6 +161,13 @@ impl Live {
     /// Marks everything on the page as possibly stale.
     pub fn resync(&self) {
         self.resyncs.update(|count| *count += 1);
+    }
+
+    /// The stream skipped to `position` (see `RESYNC_EVENT`): it continues from there, and
+    /// everything on the page is possibly stale.
+    pub fn resync_after(&self, position: i64) {
+        self.cursor.set(position);
+        self.resync();
     }
 
     /// Changes when the page may have missed changes: what pages that patch themselves from

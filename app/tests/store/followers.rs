@@ -242,3 +242,88 @@ async fn postgres_followers_wait_for_a_version_that_commits_late() {
     drop(slow);
     hub.close();
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_many_followers_one_further_behind_than_its_share_is_told_to_resync_and_follows_on(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let hub = LiveHub::start(store.clone()).await.unwrap();
+    // 10,000 followers: each may be sent one change at once, and waits a second after sending.
+    let mut followers: Vec<_> = (0..10_000).map(|_| hub.follow(None)).collect();
+    for follower in &mut followers {
+        assert!(matches!(
+            next_event(follower).await,
+            LiveEvent::Hello { .. }
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let first = store
+        .create_task(fields("Watched"), by("ada"))
+        .await
+        .unwrap();
+    for follower in &mut followers {
+        assert_eq!(
+            next_event(follower).await,
+            LiveEvent::Change(Change::from(&first).into()),
+            "a change after a quiet spell goes out at once"
+        );
+    }
+    let mut newest = first.clone();
+    for version in 2..=10 {
+        newest = store
+            .update_task(
+                first.entity_id,
+                version - 1,
+                fields(&format!("Watched, take {version}")),
+                by("ada"),
+            )
+            .await
+            .unwrap();
+    }
+    // Nine changes in a fraction of a second, a share of one a second: each follower is sent
+    // what it finds at its turn, one change, or one resync when there is more than one.
+    for follower in &mut followers {
+        let mut reached = first.position;
+        let mut resyncs = 0;
+        while reached < newest.position {
+            match next_event(follower).await {
+                LiveEvent::Change(change) => {
+                    assert_eq!(
+                        change.position,
+                        reached + 1,
+                        "changes come in order, none skipped"
+                    );
+                    reached = change.position;
+                }
+                LiveEvent::Resync { position } => {
+                    assert!(
+                        position > reached + 1,
+                        "a resync skips more than one change"
+                    );
+                    resyncs += 1;
+                    reached = position;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(reached, newest.position);
+        assert!(resyncs > 0, "nine changes are more than one at a time");
+    }
+    let after = store
+        .update_task(first.entity_id, 10, fields("Watched again"), by("ada"))
+        .await
+        .unwrap();
+    for follower in &mut followers {
+        assert_eq!(
+            next_event(follower).await,
+            LiveEvent::Change(Change::from(&after).into()),
+            "after the resync it follows on"
+        );
+    }
+}
