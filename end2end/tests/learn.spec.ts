@@ -129,6 +129,12 @@ test("[no-js] the idempotency lab posted, then posted again from Back, names one
   await expect(page.getByRole("link", { name: title })).toHaveCount(1);
 });
 
+test("an idempotency key in the lab's address that is not a key is refused with a message", async ({ page, javaScriptEnabled }) => {
+  const response = await open(page, "/learn/idempotency?key=not-a-key", javaScriptEnabled);
+  expect(response?.status()).toBe(422);
+  await expect(page.getByRole("alert")).toContainText("is not a valid idempotency key");
+});
+
 test("[no-js] a create form posted again (a retry) is answered with the task the first post created", async ({ page, request, javaScriptEnabled }) => {
   const title = uniqueTitle("Posted again");
   await open(page, "/tasks/new", javaScriptEnabled);

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::command::CreateTask;
 use crate::error::AppError;
 use crate::lessons::LearnHeading;
-use crate::pages::common::{plain_post_error, ErrorNotice};
+use crate::pages::common::{plain_post_error, ErrorNotice, PageError};
 use crate::pages::submission;
 use crate::task::idempotency;
 use crate::task::TaskVersion;
@@ -46,7 +46,7 @@ pub fn IdempotencyPage() -> impl IntoView {
         Suspend::new(async move {
             match (appended.await, key) {
                 (Ok(Some(found)), Some(key)) => view! { <KeyAnswer key found /> }.into_any(),
-                (Err(error), _) => view! { <ErrorNotice error /> }.into_any(),
+                (Err(error), _) => view! { <PageError error /> }.into_any(),
                 _ => ().into_any(),
             }
         })
