@@ -370,6 +370,26 @@ pub fn take_over(event: &web_sys::SubmitEvent) -> Option<web_sys::HtmlFormElemen
     Some(form)
 }
 
+/// Disables (`held`) or enables again the form's buttons, so a second click cannot send a post
+/// that is under way again. A part of the page drawn from the answer brings new buttons.
+pub fn hold_buttons(form: &web_sys::HtmlFormElement, held: bool) {
+    let Ok(buttons) = form.query_selector_all("button") else {
+        return;
+    };
+    for index in 0..buttons.length() {
+        if let Some(button) = buttons
+            .item(index)
+            .and_then(|button| button.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = if held {
+                button.set_attribute("disabled", "")
+            } else {
+                button.remove_attribute("disabled")
+            };
+        }
+    }
+}
+
 /// Posts `form` as the browser would, asking for `accept`, and answers the status and body the
 /// server sent. Asked for `text/html`, the server treats it as a plain post and answers with a
 /// redirect, which fetch follows: the body is then the page the browser would have landed on.

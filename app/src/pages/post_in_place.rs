@@ -24,7 +24,7 @@ pub fn PostInPlace(
                 let Some(form) = crate::live::browser::take_over(&event) else {
                     return;
                 };
-                hold_buttons(&form);
+                crate::live::browser::hold_buttons(&form, true);
                 let (id, also) = (id.clone(), also.clone());
                 leptos::task::spawn_local(async move {
                     use crate::live::browser::{replace_region, submit};
@@ -47,21 +47,4 @@ pub fn PostInPlace(
         }
     };
     view! { <div id=id class="post-in-place" on:submit=on_submit>{children()}</div> }
-}
-
-/// Disables the form's buttons while its post is under way, so a second click cannot send it
-/// again; the part of the page drawn from the answer brings new ones.
-#[cfg(feature = "hydrate")]
-fn hold_buttons(form: &web_sys::HtmlFormElement) {
-    let Ok(buttons) = form.query_selector_all("button") else {
-        return;
-    };
-    for index in 0..buttons.length() {
-        if let Some(button) = buttons.item(index) {
-            use wasm_bindgen::JsCast;
-            if let Ok(button) = button.dyn_into::<web_sys::Element>() {
-                let _ = button.set_attribute("disabled", "");
-            }
-        }
-    }
 }

@@ -161,12 +161,9 @@ fn TwiceLab(children: Children) -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 async fn send_twice(form: web_sys::HtmlFormElement) {
-    use crate::live::browser::{fetch_page, replace_region, submit};
+    use crate::live::browser::{fetch_page, hold_buttons, replace_region, submit};
 
-    let button = form.query_selector("button").ok().flatten();
-    if let Some(button) = &button {
-        let _ = button.set_attribute("disabled", "");
-    }
+    hold_buttons(&form, true);
     let key_field = field(&form, idempotency::FIELD);
     let key = key_field
         .as_ref()
@@ -187,9 +184,7 @@ async fn send_twice(form: web_sys::HtmlFormElement) {
     if let Some(return_to) = field(&form, "return_to") {
         return_to.set_value(&format!("{PAGE_PATH}?key={next}"));
     }
-    if let Some(button) = button {
-        let _ = button.remove_attribute("disabled");
-    }
+    hold_buttons(&form, false);
 }
 
 #[cfg(feature = "hydrate")]
@@ -206,9 +201,8 @@ fn field(form: &web_sys::HtmlFormElement, name: &str) -> Option<web_sys::HtmlInp
 /// Fills in each answer (status and body, as text) and the verdict on the two.
 #[cfg(feature = "hydrate")]
 fn show_answers(answers: &[Option<&(u16, String)>; 2]) {
-    let document = document();
-    let select = |selector: &str| document.query_selector(&format!("#{ANSWERS_ID} {selector}"));
-    let Ok(Some(raw)) = select("[data-raw-answers]") else {
+    let Ok(Some(raw)) = document().query_selector(&format!("#{ANSWERS_ID} [data-raw-answers]"))
+    else {
         return;
     };
     if let Ok(slots) = raw.query_selector_all("[data-answer]") {
