@@ -97,8 +97,11 @@ impl Statement {
         self
     }
 
+    /// Written into the statement, not bound: PostgreSQL plans a statement with a bound LIMIT
+    /// again at every execution (its generic plan must guess the limit and comes out dearer), and
+    /// the page size never changes.
     pub fn limit_page(&mut self) -> &mut Self {
-        self.push(" LIMIT ?", [Bind::int(PAGE_SIZE as i64 + 1)])
+        self.push(&format!(" LIMIT {}", PAGE_SIZE + 1), [])
     }
 
     /// The statement as it ran, for a page that shows the SQL behind a demonstration.
