@@ -336,3 +336,48 @@ test("markup in a title is shown as text on every page", async ({ page, javaScri
     await expect(page.locator("main b, main script")).toHaveCount(0);
   }
 });
+
+test("a change stated true from earlier shows both times, and one from before the last corrects it", async ({
+  page,
+  javaScriptEnabled,
+}) => {
+  // `datetime-local` values, in UTC as the form says.
+  const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString().slice(0, 19);
+  const title = uniqueTitle("Found late");
+  await open(page, "/tasks/new", javaScriptEnabled);
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("True since (UTC, optional)").fill(hoursAgo(72));
+  await page.getByRole("button", { name: "Create task" }).click();
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}\?flash=created\.1$/);
+  await hydrated(page, javaScriptEnabled);
+  const id = new URL(page.url()).pathname.split("/")[2];
+
+  await open(page, `/tasks/${id}/edit`, javaScriptEnabled);
+  await page.getByLabel("Status").selectOption("in_progress");
+  await page.getByLabel("True since (UTC, optional)").fill(hoursAgo(24));
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(new RegExp(`/tasks/${id}\\?flash=updated\\.2$`));
+
+  // A time in the future is refused beside its field, and what was typed stays.
+  // Seconds that are not :00, which the browser would drop from the input's value.
+  const future = `${new Date(Date.now() + 86_400_000).toISOString().slice(0, 17)}30`;
+  await open(page, `/tasks/${id}/edit`, javaScriptEnabled);
+  await page.getByLabel("Status").selectOption("done");
+  await page.getByLabel("True since (UTC, optional)").fill(future);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#edit-valid-from-error")).toContainText("is in the future");
+  await expect(page.getByLabel("True since (UTC, optional)")).toHaveValue(future);
+
+  await page.getByLabel("True since (UTC, optional)").fill(hoursAgo(48));
+  await page.getByLabel("Change note").fill("it was done two days ago");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(new RegExp(`/tasks/${id}\\?flash=updated\\.3$`));
+
+  await open(page, `/tasks/${id}/history`, javaScriptEnabled);
+  const newest = page.locator(".timeline-item").first();
+  await expect(newest).toContainText("True since");
+  await expect(newest.locator(".correction")).toHaveText("Correction: replaces what v2 stated from that time on.");
+  await expect(page.locator("#version-2 .correction")).toHaveCount(0);
+  await expect(page.locator("#version-2 .valid-time")).toContainText("True since");
+  await expect(page.locator(".chain-intact")).toBeVisible();
+});

@@ -36,7 +36,7 @@ test("the temporal page reads one board through the periods view and through the
   const outcome = page.getByRole("region", { name: /The board at / });
   await expect(outcome).toContainText(/Both reads found the same \d+ versions, in the same order/);
   await expect(outcome.locator(".db-sql")).toContainText(/lead\(/i);
-  await expect(outcome.getByRole("columnheader", { name: "valid to" })).toBeVisible();
+  await expect(outcome.getByRole("columnheader", { name: "superseded at" })).toBeVisible();
   await expect(outcome.locator(".statements-run pre").filter({ hasText: "task_version_periods" })).toBeVisible();
   await testInfo.attach("temporal", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 

@@ -833,3 +833,113 @@ async fn the_reference_page_is_served_with_its_viewer_and_explains_every_problem
         "no-such-route",
     );
 }
+
+/// The fields a 422 problem names, in order.
+fn refused_fields(answer: &(StatusCode, HeaderMap, Value)) -> Vec<String> {
+    is_problem(answer, StatusCode::UNPROCESSABLE_ENTITY, "validation");
+    answer.2["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_valid_time_is_accepted_on_create_replace_and_patch_and_refused_when_impossible(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let now = chrono::Utc::now();
+    let at = |days: i64| (now - chrono::Duration::days(days)).to_rfc3339();
+    let (status, _, created) = call(
+        &db,
+        Method::POST,
+        "/api/v1/tasks",
+        &[],
+        Some(json!({ "title": "Found late", "valid_from": at(3) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let path = format!("/api/v1/tasks/{}", created["id"].as_str().unwrap());
+    let stated = |body: &Value| {
+        chrono::DateTime::parse_from_rfc3339(body["valid_from"].as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    };
+    assert_eq!(
+        stated(&created),
+        (now - chrono::Duration::days(3)).timestamp()
+    );
+
+    let (status, _, replaced) = call(
+        &db,
+        Method::PUT,
+        &path,
+        &[("if-match", "\"1\"")],
+        Some(json!({ "title": "Found late", "status": "in_progress", "valid_from": at(2) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{replaced}");
+    assert_eq!(
+        stated(&replaced),
+        (now - chrono::Duration::days(2)).timestamp()
+    );
+    let (status, _, patched) = call(
+        &db,
+        Method::PATCH,
+        &path,
+        &[("if-match", "\"2\"")],
+        Some(json!({ "status": "done", "valid_from": at(1), "note": "done as of yesterday" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(
+        stated(&patched),
+        (now - chrono::Duration::days(1)).timestamp()
+    );
+    let (_, _, plain) = call(&db, Method::GET, &path, &[], None).await;
+    assert_eq!(plain["version"], 3);
+
+    let future = (now + chrono::Duration::days(1)).to_rfc3339();
+    for (method, etag, body) in [
+        (
+            Method::POST,
+            None,
+            json!({ "title": "Later", "valid_from": future }),
+        ),
+        (
+            Method::POST,
+            None,
+            json!({ "title": "Garbled", "valid_from": "last tuesday" }),
+        ),
+        (
+            Method::PUT,
+            Some("\"3\""),
+            json!({ "title": "Too early", "valid_from": at(4) }),
+        ),
+        (
+            Method::PATCH,
+            Some("\"3\""),
+            json!({ "status": "todo", "valid_from": future }),
+        ),
+        (
+            Method::PATCH,
+            Some("\"3\""),
+            json!({ "valid_from": "2026-13-45T99:00" }),
+        ),
+    ] {
+        let target = if method == Method::POST {
+            "/api/v1/tasks"
+        } else {
+            path.as_str()
+        };
+        let headers: Vec<(&str, &str)> = etag.map(|etag| ("if-match", etag)).into_iter().collect();
+        let answer = call(&db, method.clone(), target, &headers, Some(body.clone())).await;
+        assert_eq!(refused_fields(&answer), ["valid_from"], "{method} {body}");
+    }
+    assert_eq!(db.version_rows().await, 3, "nothing refused was written");
+}

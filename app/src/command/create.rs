@@ -24,6 +24,9 @@ pub struct NewTaskForm {
     pub actor: String,
     #[serde(default)]
     pub note: String,
+    /// Since when the task holds, if earlier than now (`datetime-local`, UTC).
+    #[serde(default)]
+    pub valid_from: String,
     #[serde(default)]
     pub return_to: String,
     #[serde(default)]
@@ -42,11 +45,12 @@ impl NewTaskForm {
             due_date: self.due_date.clone(),
         };
         let key = crate::task::idempotency::IdempotencyKey::parse(&self.idempotency_key);
-        TaskChange::parse(&input, &self.actor, &self.note, key)
+        let valid_from = super::parse_valid_from(&self.valid_from);
+        TaskChange::parse(&input, &self.actor, &self.note, valid_from, key)
     }
 
     /// The fields as typed, to send a failed plain post back to its form.
-    pub(super) fn draft(&self) -> [(&'static str, &str); 7] {
+    pub(super) fn draft(&self) -> [(&'static str, &str); 8] {
         [
             ("title", &self.title),
             ("description", &self.description),
@@ -55,6 +59,7 @@ impl NewTaskForm {
             ("due_date", &self.due_date),
             ("actor", &self.actor),
             ("note", &self.note),
+            (super::VALID_FROM, &self.valid_from),
         ]
     }
 }

@@ -18,6 +18,8 @@ pub use delete::*;
 pub use revert::*;
 pub use update::*;
 
+use chrono::{DateTime, Utc};
+
 use crate::error::AppError;
 use crate::task::idempotency::IdempotencyKey;
 use crate::task::{ChangeMeta, EntityId, FieldError, TaskFields, TaskInput};
@@ -57,17 +59,40 @@ pub fn parse_entity_id(raw: &str) -> Result<EntityId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-/// Who makes a change and why, and the submission's key, every broken rule reported at once.
-/// A door reads the key its own way (a form's hidden field, a request header) and hands over
-/// the outcome.
+/// The field a change's valid time travels in, at both doors.
+pub const VALID_FROM: &str = "valid_from";
+
+/// Since when a change holds, as typed in a form or sent to the API: blank means now. Whether it
+/// lies in the future or before the task existed, only the store can tell (by the database's
+/// clock and the task's first version).
+#[cfg(any(feature = "ssr", test))]
+pub fn parse_valid_from(raw: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => crate::time::parse_instant(VALID_FROM, raw).map(Some),
+    }
+}
+
+/// Who makes a change, why and since when, and the submission's key, every broken rule reported
+/// at once. A door reads the key and the valid time its own way (a form's field, a request
+/// header, a JSON member) and hands over the outcome.
 pub fn parse_meta(
     actor: &str,
     note: &str,
+    valid_from: Result<Option<DateTime<Utc>>, FieldError>,
     idempotency_key: Result<Option<IdempotencyKey>, FieldError>,
 ) -> Result<ChangeMeta, Vec<FieldError>> {
-    match (ChangeMeta::parse(actor, note), idempotency_key) {
-        (Ok(meta), Ok(key)) => Ok(meta.with_idempotency_key(key)),
-        (meta, key) => Err(meta.err().into_iter().flatten().chain(key.err()).collect()),
+    match (ChangeMeta::parse(actor, note), valid_from, idempotency_key) {
+        (Ok(meta), Ok(valid_from), Ok(key)) => {
+            Ok(meta.with_idempotency_key(key).with_valid_from(valid_from))
+        }
+        (meta, valid_from, key) => Err(meta
+            .err()
+            .into_iter()
+            .flatten()
+            .chain(valid_from.err())
+            .chain(key.err())
+            .collect()),
     }
 }
 
@@ -77,6 +102,7 @@ fn button_meta(actor: &str, note: &str, idempotency_key: &str) -> Result<ChangeM
     Ok(parse_meta(
         &crate::server_fns::context::actor_or_remembered(actor),
         note,
+        Ok(None),
         IdempotencyKey::parse(idempotency_key),
     )?)
 }
@@ -95,11 +121,12 @@ impl TaskChange {
         input: &TaskInput,
         actor: &str,
         note: &str,
+        valid_from: Result<Option<DateTime<Utc>>, FieldError>,
         idempotency_key: Result<Option<IdempotencyKey>, FieldError>,
     ) -> Result<Self, AppError> {
         match (
             TaskFields::parse(input),
-            parse_meta(actor, note, idempotency_key),
+            parse_meta(actor, note, valid_from, idempotency_key),
         ) {
             (Ok(fields), Ok(meta)) => Ok(Self { fields, meta }),
             (fields, meta) => Err(AppError::Invalid(
@@ -128,13 +155,24 @@ mod tests {
     fn a_change_reports_the_broken_rules_of_fields_meta_and_key_together() {
         let key = IdempotencyKey::parse("not a uuid");
 
-        let error = TaskChange::parse(&input(""), &"a".repeat(101), "", key).unwrap_err();
+        let valid_from = parse_valid_from("last tuesday");
+
+        let error =
+            TaskChange::parse(&input(""), &"a".repeat(101), "", valid_from, key).unwrap_err();
 
         let AppError::Invalid(errors) = error else {
             panic!("expected a validation error, got {error:?}");
         };
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
-        assert_eq!(fields, ["title", "actor", crate::task::idempotency::FIELD]);
+        assert_eq!(
+            fields,
+            [
+                "title",
+                "actor",
+                VALID_FROM,
+                crate::task::idempotency::FIELD
+            ]
+        );
     }
 
     #[test]

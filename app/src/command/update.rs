@@ -27,6 +27,9 @@ pub struct EditTaskForm {
     pub actor: String,
     #[serde(default)]
     pub note: String,
+    /// Since when the edit holds, if earlier than now (`datetime-local`, UTC).
+    #[serde(default)]
+    pub valid_from: String,
     #[serde(default)]
     pub idempotency_key: String,
     #[serde(default)]
@@ -45,6 +48,7 @@ impl EditTaskForm {
             due_date: self.due_date.clone(),
             actor: self.actor.clone(),
             note: self.note.clone(),
+            valid_from: self.valid_from.clone(),
             return_to: self.return_to.clone(),
             idempotency_key: self.idempotency_key.clone(),
         }
@@ -128,27 +132,25 @@ pub struct PatchCommand {
     id: EntityId,
     expected_version: i64,
     patch: FieldsPatch,
-    actor: String,
-    note: String,
-    idempotency_key: Option<IdempotencyKey>,
+    meta: PatchMeta,
+}
+
+/// Who sends a patch, why and since when, as sent: parsed with the patched fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PatchMeta {
+    pub actor: String,
+    pub note: String,
+    pub valid_from: String,
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl PatchCommand {
-    pub fn new(
-        id: EntityId,
-        expected_version: i64,
-        patch: FieldsPatch,
-        actor: String,
-        note: String,
-        idempotency_key: Option<IdempotencyKey>,
-    ) -> Self {
+    pub fn new(id: EntityId, expected_version: i64, patch: FieldsPatch, meta: PatchMeta) -> Self {
         Self {
             id,
             expected_version,
             patch,
-            actor,
-            note,
-            idempotency_key,
+            meta,
         }
     }
 }
@@ -183,9 +185,10 @@ impl PatchCommand {
         };
         let change = TaskChange::parse(
             &self.patch.apply(&base.fields),
-            &self.actor,
-            &self.note,
-            Ok(self.idempotency_key),
+            &self.meta.actor,
+            &self.meta.note,
+            super::parse_valid_from(&self.meta.valid_from),
+            Ok(self.meta.idempotency_key),
         )?;
         UpdateCommand::new(self.id, self.expected_version, change)
             .run(store)

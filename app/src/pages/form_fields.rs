@@ -1,5 +1,5 @@
-//! The labelled fields every task form shares: a field with its error message, and the actor
-//! and note fields each change carries.
+//! The labelled fields every task form shares: a field with its error message, and the actor,
+//! note and valid-time fields each change carries.
 
 use leptos::prelude::*;
 
@@ -72,6 +72,33 @@ pub fn NoteField(
                 value=draft
                 aria-describedby=described
             />
+        </Field>
+    }
+}
+
+/// Since when the change holds in the world: blank is now; an earlier time records news that
+/// arrived late or corrects what was true then (the note says why).
+#[component]
+pub fn ValidFromField(
+    #[prop(into)] id: String,
+    draft: Option<String>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let described = format!("{id}-error {id}-hint");
+    let hint = format!("{id}-hint");
+    view! {
+        <Field id=id.clone() label="True since (UTC, optional)" field="valid_from" error>
+            <input
+                id=id.clone()
+                name="valid_from"
+                type="datetime-local"
+                step="1"
+                value=draft
+                aria-describedby=described
+            />
+            <p class="field-hint" id=hint>
+                "Blank: from now. An earlier time records news that came late or corrects the past."
+            </p>
         </Field>
     }
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 use super::common::posted_draft;
-use super::form_fields::{ActorField, Field, NoteField};
+use super::form_fields::{ActorField, Field, NoteField, ValidFromField};
 use crate::error::AppError;
 use crate::task::{Status, TaskVersion};
 
@@ -20,6 +20,7 @@ pub struct FormValues {
     pub due_date: String,
     pub note: Option<String>,
     pub actor: Option<String>,
+    pub valid_from: Option<String>,
 }
 
 impl FormValues {
@@ -40,6 +41,7 @@ impl FormValues {
                 .unwrap_or_default(),
             note: None,
             actor: None,
+            valid_from: None,
         }
     }
 
@@ -85,6 +87,7 @@ impl FormValues {
             ),
             note: self.note.clone(),
             actor: self.actor.clone(),
+            valid_from: self.valid_from.clone(),
         };
         (rebased, clashes)
     }
@@ -101,6 +104,7 @@ impl FormValues {
             due_date: field("due_date"),
             note: posted_draft::<F>("note"),
             actor: posted_draft::<F>("actor"),
+            valid_from: posted_draft::<F>("valid_from"),
         })
     }
 }
@@ -186,6 +190,7 @@ pub fn TaskInputs(
             placeholder=note_placeholder
             error
         />
+        <ValidFromField id=id("valid-from") draft=values.valid_from.clone() error />
     }
 }
 

@@ -46,6 +46,9 @@ pub struct TaskDetail {
 pub struct HistoryEntry {
     pub version: TaskVersion,
     pub changes: Vec<FieldChange>,
+    /// The earlier versions (on the same page) whose statement this one replaces: it was made
+    /// true from a time at or before theirs. Empty unless the version corrects the past.
+    pub corrects: Vec<i64>,
 }
 
 /// One page of a task's versions, newest first, and whether that stretch of its hash chain is
@@ -156,12 +159,22 @@ pub async fn get_history(
         versions.reverse();
         let chain = crate::store::verify_chain_after(entity_id, before.as_ref(), &versions);
         let mut previous = before.map(|version| version.fields);
+        let corrections: Vec<Vec<i64>> = versions
+            .iter()
+            .enumerate()
+            .map(|(at, version)| crate::task::corrected_by(version, &versions[..at]))
+            .collect();
         let mut entries: Vec<HistoryEntry> = versions
             .into_iter()
-            .map(|version| {
+            .zip(corrections)
+            .map(|(version, corrects)| {
                 let changes = crate::diff::changes(previous.as_ref(), &version.fields);
                 previous = Some(version.fields.clone());
-                HistoryEntry { version, changes }
+                HistoryEntry {
+                    version,
+                    changes,
+                    corrects,
+                }
             })
             .collect();
         entries.reverse();

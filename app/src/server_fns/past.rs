@@ -121,6 +121,7 @@ pub async fn activity(
             .map(|entry| HistoryEntry {
                 changes: crate::diff::changes(entry.previous.as_ref(), &entry.version.fields),
                 version: entry.version,
+                corrects: Vec::new(),
             })
             .collect()
     })

@@ -22,8 +22,9 @@ use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
 use super::{chain, reads, StoreError};
+use crate::command::VALID_FROM;
 use crate::lessons::ExecutedStatement;
-use crate::task::{EntityId, Op, TaskVersion};
+use crate::task::{EntityId, FieldError, Op, TaskVersion};
 
 /// The database's clock, as an expression read with the task's latest version.
 const CLOCK: PerBackend<&str> = PerBackend {
@@ -53,7 +54,7 @@ struct LatestRow {
 /// The columns an append writes (the database numbers the position); `version_values` gives
 /// their values in this order.
 const INSERT_COLUMNS: &str = "id, entity_id, version, title, description, status, \
-     priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash";
+     priority, due_date, op, recorded_at, deleted_at, actor, note, prev_hash, hash, valid_from";
 
 /// The values of `INSERT_COLUMNS`, in order.
 fn version_values(row: &TaskVersion) -> Vec<Bind> {
@@ -74,6 +75,7 @@ fn version_values(row: &TaskVersion) -> Vec<Bind> {
         Bind::Text(row.note.as_ref().map(|n| n.as_str().to_owned())),
         Bind::Text(row.prev_hash.clone()),
         Bind::text(&row.hash),
+        Bind::Instant(row.valid_from),
     ]
 }
 
@@ -153,7 +155,7 @@ impl WriteTx {
     ) -> Result<TaskVersion, StoreError> {
         const INSERT: &str = "INSERT INTO task_versions";
         const VALUES: &str =
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         let key_in_insert = key.filter(|_| KEY_IN_INSERT.on(self.tx.kind()));
         let mut values = version_values(&row);
         let sql = match key_in_insert {
@@ -163,7 +165,7 @@ impl WriteTx {
                     "WITH appended AS ({INSERT} ({INSERT_COLUMNS}) {VALUES} \
                      RETURNING position, id), \
                      keyed AS (INSERT INTO idempotency_keys (key, version_id) \
-                     SELECT $16, id FROM appended) \
+                     SELECT $17, id FROM appended) \
                      SELECT position FROM appended"
                 )
             }
@@ -187,10 +189,36 @@ impl WriteTx {
             (Some(at), _) | (None, Some(at)) => at,
             (None, None) => self.now().await?,
         };
+        self.check_valid_from(&new).await?;
         let key = new.meta.idempotency_key.map(|key| key.as_uuid());
-        let row = self.insert_recording(chain::seal(new, now), key).await?;
+        let sealed = chain::seal(new, now);
+        if sealed.valid_since() > sealed.recorded_at {
+            return Err(valid_from_refused(format!(
+                "is in the future: a change holds from now ({}) or earlier",
+                crate::time::exact(sealed.recorded_at)
+            )));
+        }
+        let row = self.insert_recording(sealed, key).await?;
         self.appended_row = Some((row.position, row.op));
         Ok(row)
+    }
+
+    /// A change to an existing task cannot hold from before the task did: its stated valid time
+    /// is checked against the task's first version (read only when a time is stated).
+    async fn check_valid_from(&mut self, new: &NewVersion<'_>) -> Result<(), StoreError> {
+        let (Some(valid_from), Some(_)) = (new.meta.valid_from, new.previous) else {
+            return Ok(());
+        };
+        let Some(first) = self.version(new.entity_id, 1).await? else {
+            return Ok(());
+        };
+        if valid_from < first.valid_since() {
+            return Err(valid_from_refused(format!(
+                "is before the task existed: it holds from {}",
+                crate::time::exact(first.valid_since())
+            )));
+        }
+        Ok(())
     }
 
     /// Appends versions of distinct tasks in one statement (the board generator's path); nothing
@@ -237,4 +265,8 @@ impl WriteTx {
         self.commit().await?;
         Ok(row)
     }
+}
+
+fn valid_from_refused(message: String) -> StoreError {
+    StoreError::Invalid(vec![FieldError::new(VALID_FROM, message)])
 }

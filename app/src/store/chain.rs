@@ -25,6 +25,10 @@ struct Canonical<'a> {
     priority: u8,
     due_date: Option<String>,
     recorded_at: String,
+    /// Left out when `None`, so a version recorded before valid times were kept (migration 0010)
+    /// hashes to exactly what it did when it was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_from: Option<String>,
     deleted_at: Option<String>,
     actor: &'a str,
     note: Option<&'a str>,
@@ -55,6 +59,7 @@ fn content_hash(version: &TaskVersion) -> String {
             .due_date
             .map(|date| date.format("%Y-%m-%d").to_string()),
         recorded_at: instant(version.recorded_at),
+        valid_from: version.valid_from.map(instant),
         deleted_at: version.deleted_at.map(instant),
         actor: version.actor.as_str(),
         note: version.note.as_ref().map(|n| n.as_str()),
@@ -80,6 +85,7 @@ pub(crate) fn seal(new: NewVersion<'_>, now: DateTime<Utc>) -> TaskVersion {
         fields: new.fields,
         op: new.op,
         recorded_at,
+        valid_from: Some(new.meta.valid_from.map_or(recorded_at, to_micros)),
         deleted_at: (new.op == crate::task::Op::Deleted).then_some(recorded_at),
         actor: new.meta.actor,
         note: new.meta.note,

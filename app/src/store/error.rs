@@ -31,7 +31,7 @@ pub enum StoreError {
 }
 
 /// CHECK constraints named in the migrations, and the form field each one guards.
-const FIELD_CONSTRAINTS: [(&str, &str, &str); 11] = [
+const FIELD_CONSTRAINTS: [(&str, &str, &str); 12] = [
     (
         "title_length",
         "title",
@@ -75,6 +75,11 @@ const FIELD_CONSTRAINTS: [(&str, &str, &str); 11] = [
         "must not contain control characters",
     ),
     ("note_plain", "note", "must not contain control characters"),
+    (
+        "valid_from_stated",
+        "valid_from",
+        "must be stated, and not after the moment the change is recorded",
+    ),
 ];
 
 /// Rules that only a concurrent writer can break once the store's own checks passed.

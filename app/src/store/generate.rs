@@ -154,6 +154,7 @@ fn meta(task: usize, round: usize) -> ChangeMeta {
         actor: Actor::parse(pick(&ACTORS, task, round, 9)).expect("generated actors are valid"),
         note: note.and_then(|text| Note::parse(&text).expect("generated notes are valid")),
         idempotency_key: None,
+        valid_from: None,
     }
 }
 

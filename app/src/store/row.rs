@@ -14,8 +14,8 @@ use crate::task::{
 
 /// The columns of `task_versions` a version is read from, through the table alias `v`.
 pub(crate) const VERSION_COLUMNS: &str = "v.position, v.id, v.entity_id, v.version, v.title, \
-     v.description, v.status, v.priority, v.due_date, v.op, v.recorded_at, v.deleted_at, \
-     v.actor, v.note, v.prev_hash, v.hash";
+     v.description, v.status, v.priority, v.due_date, v.op, v.recorded_at, v.valid_from, \
+     v.deleted_at, v.actor, v.note, v.prev_hash, v.hash";
 
 /// The fields of the version a change replaced, through the alias `p` (all NULL for a first
 /// version), named apart from the version's own columns.
@@ -38,6 +38,7 @@ pub(crate) struct VersionRow {
     due_date: Option<NaiveDate>,
     op: String,
     recorded_at: DbInstant,
+    valid_from: Option<DbInstant>,
     deleted_at: Option<DbInstant>,
     actor: String,
     note: Option<String>,
@@ -98,6 +99,7 @@ impl TryFrom<VersionRow> for TaskVersion {
             )?,
             op: row.op.parse().map_err(decode_error)?,
             recorded_at: row.recorded_at.0,
+            valid_from: row.valid_from.map(|at| at.0),
             deleted_at: row.deleted_at.map(|at| at.0),
             actor: Actor::stored(row.actor),
             note: row.note.map(Note::stored),

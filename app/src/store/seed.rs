@@ -30,6 +30,7 @@ fn by(actor: &str, note: &str) -> ChangeMeta {
         actor: Actor::parse(actor).expect("seed actors are valid"),
         note: Note::parse(note).expect("seed notes are valid"),
         idempotency_key: None,
+        valid_from: None,
     }
 }
 

@@ -99,7 +99,11 @@ impl Store {
                 current_version: latest.version,
             });
         }
-        if latest.fields == fields {
+        // The same fields from another time is a change: a correction of when they held.
+        let moves_valid_time = meta
+            .valid_from
+            .is_some_and(|at| super::chain::to_micros(at) != latest.valid_since());
+        if latest.fields == fields && !moves_valid_time {
             return Err(StoreError::NoChanges);
         }
         tx.append_and_commit(NewVersion {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Status;
@@ -311,6 +311,8 @@ pub struct ChangeMeta {
     pub actor: Actor,
     pub note: Option<Note>,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// Since when the change holds in the world, if earlier than its recording; `None` is "now".
+    pub valid_from: Option<DateTime<Utc>>,
 }
 
 impl ChangeMeta {
@@ -320,6 +322,7 @@ impl ChangeMeta {
                 actor,
                 note,
                 idempotency_key: None,
+                valid_from: None,
             }),
             (actor, note) => Err([actor.err(), note.err()].into_iter().flatten().collect()),
         }
@@ -330,6 +333,7 @@ impl ChangeMeta {
             actor: Actor::anonymous(),
             note: None,
             idempotency_key: None,
+            valid_from: None,
         }
     }
 
@@ -338,6 +342,10 @@ impl ChangeMeta {
             idempotency_key,
             ..self
         }
+    }
+
+    pub fn with_valid_from(self, valid_from: Option<DateTime<Utc>>) -> Self {
+        Self { valid_from, ..self }
     }
 }
 

@@ -166,6 +166,10 @@ pub struct TaskVersion {
     pub fields: TaskFields,
     pub op: Op,
     pub recorded_at: DateTime<Utc>,
+    /// When the content became true in the world, as the change stated it. `None` on versions
+    /// recorded before the log held a valid time (migration 0010): those were true from when
+    /// they were recorded (`valid_since`).
+    pub valid_from: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub actor: Actor,
     pub note: Option<Note>,
@@ -177,6 +181,32 @@ impl TaskVersion {
     pub fn is_tombstone(&self) -> bool {
         self.deleted_at.is_some()
     }
+
+    /// Since when the content held: its stated valid time, or its recording.
+    pub fn valid_since(&self) -> DateTime<Utc> {
+        self.valid_from.unwrap_or(self.recorded_at)
+    }
+
+    /// Whether the change was stated as true from before it was recorded: a late arrival or a
+    /// correction. A second's grace, since a form states its time to the second at best.
+    pub fn is_backdated(&self) -> bool {
+        self.recorded_at - self.valid_since() >= chrono::Duration::seconds(1)
+    }
+}
+
+/// The versions among `earlier` (older versions of the same task) whose statement `version`
+/// replaces: a back-dated version holds from its valid time on, so every earlier version that
+/// held from that time or later is corrected by it. Empty for a version stated from its
+/// recording, which replaces nothing that was true before.
+pub fn corrected_by(version: &TaskVersion, earlier: &[TaskVersion]) -> Vec<i64> {
+    if !version.is_backdated() {
+        return Vec::new();
+    }
+    earlier
+        .iter()
+        .filter(|old| old.version < version.version && old.valid_since() >= version.valid_since())
+        .map(|old| old.version)
+        .collect()
 }
 
 /// What `get_task` found for an id: distinguishes a live task, a tombstone and nothing at all.

@@ -207,8 +207,9 @@ async fn postgres_followers_wait_for_a_version_that_commits_late() {
     let mut slow = sqlx::PgConnection::connect(&db.url).await.unwrap();
     sqlx::raw_sql("BEGIN").execute(&mut slow).await.unwrap();
     let slow_position: i64 = sqlx::query_scalar(
-        "INSERT INTO task_versions (id, entity_id, version, title, status, op, hash) \
-         VALUES (gen_random_uuid(), gen_random_uuid(), 1, 'Slow', 'todo', 'created', 'unsealed') \
+        "INSERT INTO task_versions (id, entity_id, version, title, status, op, hash, valid_from) \
+         VALUES (gen_random_uuid(), gen_random_uuid(), 1, 'Slow', 'todo', 'created', 'unsealed', \
+         clock_timestamp() - interval '1 second') \
          RETURNING position",
     )
     .fetch_one(&mut slow)

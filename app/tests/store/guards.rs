@@ -199,8 +199,9 @@ async fn the_database_refuses_a_duplicate_or_skipped_version_number(#[case] back
     let insert = |version: i64| {
         format!(
             "INSERT INTO task_versions \
-             (id, entity_id, version, title, status, op, actor, prev_hash, hash) \
-             VALUES ('{}', '{}', {version}, 'Sneaky', 'todo', 'updated', 'mallory', 'x', 'y')",
+             (id, entity_id, version, title, status, op, actor, prev_hash, hash, valid_from) \
+             VALUES ('{}', '{}', {version}, 'Sneaky', 'todo', 'updated', 'mallory', 'x', 'y', \
+             '2000-01-01T00:00:00.000000Z')",
             uuid::Uuid::now_v7(),
             task.entity_id
         )

@@ -12,6 +12,7 @@ mod paging;
 mod periods;
 mod read_model;
 mod statistics;
+mod valid_time;
 mod writes;
 
 use app::store::Store;

@@ -75,10 +75,10 @@ async fn each_version_is_valid_until_the_next_one_was_recorded(#[case] backend: 
         periods.iter().map(|p| p.version).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    assert_eq!(periods[0].valid_to, Some(edited.recorded_at));
-    assert_eq!(periods[1].valid_to, Some(deleted.recorded_at));
+    assert_eq!(periods[0].superseded_at, Some(edited.recorded_at));
+    assert_eq!(periods[1].superseded_at, Some(deleted.recorded_at));
     assert_eq!(
-        periods[2].valid_to, None,
+        periods[2].superseded_at, None,
         "the newest version is valid until further notice"
     );
     assert!(periods[2].deleted);

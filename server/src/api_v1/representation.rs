@@ -27,7 +27,11 @@ pub struct Task {
     pub due_date: Option<NaiveDate>,
     /// What this version did: `created`, `updated`, `deleted`, `restored` or `reverted`.
     pub op: String,
+    /// When the database recorded this version.
     pub recorded_at: DateTime<Utc>,
+    /// Since when its content held in the world: earlier than `recorded_at` for a late arrival
+    /// or a correction of the past (versions from before valid times were kept: `recorded_at`).
+    pub valid_from: DateTime<Utc>,
     /// Set on a tombstone: the task is deleted as of this version.
     pub deleted_at: Option<DateTime<Utc>>,
     pub actor: String,
@@ -52,6 +56,7 @@ impl From<&TaskVersion> for Task {
             due_date: fields.due_date,
             op: version.op.as_str().to_owned(),
             recorded_at: version.recorded_at,
+            valid_from: version.valid_since(),
             deleted_at: version.deleted_at,
             actor: version.actor.as_str().to_owned(),
             note: version.note.as_ref().map(|n| n.as_str().to_owned()),

@@ -1,4 +1,4 @@
-//! Temporal tables: the log read as validity periods through the `task_version_periods` view
+//! Temporal tables: the log read as periods of recorded time through the `task_version_periods` view
 //! (migration 0007), and the board at an instant read through that view and through the index
 //! walk the app's time travel uses.
 
@@ -15,7 +15,7 @@ pub use page::TemporalPage;
 use super::ExecutedStatement;
 use crate::error::AppError;
 
-/// Temporal tables, shown: one task's versions as validity periods, and the board at an instant
+/// Temporal tables, shown: one task's versions as periods of recorded time, and the board at an instant
 /// read twice, through the periods view and through the index walk the app's time travel uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TemporalReport {
@@ -51,20 +51,21 @@ pub struct AsOfRun {
     pub rows: Vec<Period>,
 }
 
-/// A version and the time it was the task's state: `[valid_from, valid_to)`, open-ended for the
-/// newest version. Rows read through the index walk carry no `valid_to` (it does not compute one).
+/// A version and the recorded time it was the task's newest: `[recorded_at, superseded_at)`,
+/// open-ended for the newest version. Rows read through the index walk carry no `superseded_at`
+/// (it does not compute one).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     pub entity_id: String,
     pub version: i64,
     pub title: String,
     pub deleted: bool,
-    pub valid_from: DateTime<Utc>,
-    pub valid_to: Option<DateTime<Utc>>,
+    pub recorded_at: DateTime<Utc>,
+    pub superseded_at: Option<DateTime<Utc>>,
 }
 
 /// The board at the change `at_change` (a position; blank: halfway through the log) read
-/// through the validity-periods view and through the app's time-travel statement.
+/// through the periods view and through the app's time-travel statement.
 #[server(endpoint = "temporal_board")]
 pub async fn temporal_board(
     #[server(default)] at_change: String,

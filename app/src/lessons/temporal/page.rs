@@ -8,7 +8,7 @@ use super::{temporal_board, Period, TemporalReport};
 use crate::lessons::{LearnHeading, StatementsRun};
 use crate::pages::PageError;
 
-/// `/learn/temporal?at_change=N`: the log as validity periods, and the board at change N read
+/// `/learn/temporal?at_change=N`: the log as periods of recorded time, and the board at change N read
 /// through the periods view and through the index walk the app's time travel uses.
 #[component]
 pub fn TemporalPage() -> impl IntoView {
@@ -17,11 +17,13 @@ pub fn TemporalPage() -> impl IntoView {
     let report = Resource::new(at_change, temporal_board);
     view! {
         <section class="learn" aria-labelledby="temporal-heading">
-            <LearnHeading id="temporal-heading" title="Temporal queries: versions as validity periods" />
+            <LearnHeading id="temporal-heading" title="Temporal queries: versions as periods of recorded time" />
             <p class="lede">
-                "Each version was the task's state from its " <code>"recorded_at"</code> " until the "
-                "next version's: a period " <code>"[valid_from, valid_to)"</code> ", open-ended for "
-                "the newest. The view " <code>"task_version_periods"</code> " computes the periods "
+                "Each version was the newest the database held from its " <code>"recorded_at"</code>
+                " until the next version's: a period " <code>"[recorded_at, superseded_at)"</code>
+                " of recorded time (SQL:2011's system time), open-ended for the newest. (A version "
+                "also states since when its content held in the world, its " <code>"valid_from"</code>
+                "; this page reads recorded time only.) The view " <code>"task_version_periods"</code> " computes the periods "
                 "with a window function over the log, so it stores nothing twice. The board at an "
                 "instant is every version whose period contains it."
             </p>
@@ -46,7 +48,7 @@ pub fn TemporalPage() -> impl IntoView {
 fn TemporalOutcome(report: TemporalReport) -> impl IntoView {
     let same = report.same_board();
     let instant = crate::time::exact(report.at);
-    let period_end = |period: &Period| match period.valid_to {
+    let period_end = |period: &Period| match period.superseded_at {
         Some(to) => crate::time::exact(to),
         None => "now (newest)".to_owned(),
     };
@@ -56,7 +58,7 @@ fn TemporalOutcome(report: TemporalReport) -> impl IntoView {
             <h2>"The periods of one task: “" {title} "”"</h2>
             <table class="replay-digests periods">
                 <thead>
-                    <tr><th scope="col">"version"</th><th scope="col">"valid from"</th><th scope="col">"valid to"</th><th scope="col">"state"</th></tr>
+                    <tr><th scope="col">"version"</th><th scope="col">"recorded at"</th><th scope="col">"superseded at"</th><th scope="col">"state"</th></tr>
                 </thead>
                 <tbody>
                     {report
@@ -67,7 +69,7 @@ fn TemporalOutcome(report: TemporalReport) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td>{format!("v{}", period.version)}</td>
-                                    <td>{crate::time::exact(period.valid_from)}</td>
+                                    <td>{crate::time::exact(period.recorded_at)}</td>
                                     <td>{period_end(period)}</td>
                                     <td>{state}</td>
                                 </tr>

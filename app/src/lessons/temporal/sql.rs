@@ -1,5 +1,5 @@
-//! Temporal tables, demonstrated on the live data: the log read as validity periods through the
-//! `task_version_periods` view (migration 0007), and the board at an instant read through that
+//! Temporal tables, demonstrated on the live data: the log read as periods of recorded time through
+//! the `task_version_periods` view (migrations 0007 and 0010), and the board at an instant read through that
 //! view and through the index walk the app's time travel uses, so a class can see that both give
 //! the same board and what each costs.
 
@@ -18,12 +18,12 @@ use crate::task::{EntityId, TaskVersion};
 /// order as the app's time-travel page (newest first), one page of it.
 fn board_through_view(at: DateTime<Utc>) -> Statement {
     let mut statement = Statement::new(format!(
-        "SELECT {}, v.valid_to FROM task_version_periods v",
+        "SELECT {}, v.superseded_at FROM task_version_periods v",
         VERSION_COLUMNS
     ));
     statement.push(
-        " WHERE v.valid_from <= ? AND (v.valid_to IS NULL OR v.valid_to > ?) \
-         ORDER BY v.valid_from DESC, v.position DESC",
+        " WHERE v.recorded_at <= ? AND (v.superseded_at IS NULL OR v.superseded_at > ?) \
+         ORDER BY v.recorded_at DESC, v.position DESC",
         [Bind::instant(at), Bind::instant(at)],
     );
     statement.limit_page();
@@ -33,7 +33,7 @@ fn board_through_view(at: DateTime<Utc>) -> Statement {
 /// One task's versions with their periods, oldest first.
 fn task_periods(entity_id: EntityId) -> Statement {
     let mut statement = Statement::new(format!(
-        "SELECT {}, v.valid_to FROM task_version_periods v",
+        "SELECT {}, v.superseded_at FROM task_version_periods v",
         VERSION_COLUMNS
     ));
     statement.push(
@@ -49,22 +49,22 @@ const VIEW_DEFINITION: PerBackend<&str> = PerBackend {
     sqlite: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = $1",
 };
 
-/// A version read through the view, with the end of its validity.
+/// A version read through the view, with the recording of the version after it.
 #[derive(sqlx::FromRow)]
 struct PeriodRow {
     #[sqlx(flatten)]
     version: VersionRow,
-    valid_to: Option<DbInstant>,
+    superseded_at: Option<DbInstant>,
 }
 
-fn period(version: &TaskVersion, valid_to: Option<DateTime<Utc>>) -> Period {
+fn period(version: &TaskVersion, superseded_at: Option<DateTime<Utc>>) -> Period {
     Period {
         entity_id: version.entity_id.to_string(),
         version: version.version,
         title: version.fields.title.as_str().to_owned(),
         deleted: version.is_tombstone(),
-        valid_from: version.recorded_at,
-        valid_to,
+        recorded_at: version.recorded_at,
+        superseded_at,
     }
 }
 
@@ -112,7 +112,7 @@ impl Store {
             .map(|row| {
                 Ok((
                     TaskVersion::try_from(row.version)?,
-                    row.valid_to.map(|at| at.0),
+                    row.superseded_at.map(|at| at.0),
                 ))
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -121,7 +121,7 @@ impl Store {
             statement: statement.executed(Some(rows.len() as u64)),
             rows: rows
                 .iter()
-                .map(|(version, valid_to)| period(version, *valid_to))
+                .map(|(version, superseded_at)| period(version, *superseded_at))
                 .collect(),
         };
         Ok((run, rows.first().map(|(version, _)| version.entity_id)))

@@ -213,6 +213,8 @@ fn TimelineItem(
 ) -> impl IntoView {
     let version = entry.version;
     let position = version.position;
+    let backdated = version.is_backdated();
+    let valid_since = version.valid_since();
     let board_then = format!(
         "/tasks?as_of={}",
         crate::time::url_instant(version.recorded_at)
@@ -231,6 +233,15 @@ fn TimelineItem(
                 <span class="timeline-when"><TimeAgo at=version.recorded_at now=read_at /></span>
             </a>
             {version.note.map(|note| view! { <p class="note">"“"{note.as_str().to_owned()}"”"</p> })}
+            {backdated.then(|| view! {
+                <p class="valid-time">
+                    "True since " <time datetime=crate::time::url_instant(valid_since)>{crate::time::exact(valid_since)}</time>
+                    ", recorded " {crate::time::exact(version.recorded_at)}
+                </p>
+            })}
+            {(!entry.corrects.is_empty()).then(|| view! {
+                <p class="correction">{corrects_line(&entry.corrects)}</p>
+            })}
             <a class="board-then" href=board_then>"View the board at this time"</a>
             {match version.op {
                 Op::Deleted => view! {
@@ -245,4 +256,15 @@ fn TimelineItem(
             }}
         </li>
     }
+}
+
+/// "Corrects v3 and v4: …": the earlier versions a back-dated version replaces from its time on.
+fn corrects_line(versions: &[i64]) -> String {
+    let names: Vec<String> = versions.iter().map(|number| format!("v{number}")).collect();
+    let list = match names.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    format!("Correction: replaces what {list} stated from that time on.")
 }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use app::command::FieldsPatch;
+use app::command::{FieldsPatch, PatchMeta};
+use app::task::idempotency::IdempotencyKey;
 use app::task::TaskInput;
 
 use crate::api_v1::problem::ChangedField;
@@ -33,6 +34,10 @@ pub struct TaskDraft {
     /// Why, kept with the version.
     #[schema(max_length = 1000)]
     pub note: Option<String>,
+    /// Since when the change holds in the world (RFC 3339), if earlier than now: a late arrival
+    /// or a correction of the past. Not in the future, not before the task existed.
+    #[schema(format = DateTime)]
+    pub valid_from: Option<String>,
 }
 
 impl TaskDraft {
@@ -69,11 +74,14 @@ pub struct TaskPatch {
     pub actor: Option<String>,
     #[schema(max_length = 1000)]
     pub note: Option<String>,
+    /// Since when the change holds in the world (RFC 3339), if earlier than now.
+    #[schema(format = DateTime)]
+    pub valid_from: Option<String>,
 }
 
 impl TaskPatch {
-    /// The fields it names, and who makes the change and why.
-    pub fn into_parts(self) -> (FieldsPatch, String, String) {
+    /// The fields it names, and who makes the change, why and since when.
+    pub fn into_parts(self, idempotency_key: Option<IdempotencyKey>) -> (FieldsPatch, PatchMeta) {
         let fields = FieldsPatch {
             title: self.title,
             description: self.description,
@@ -81,11 +89,13 @@ impl TaskPatch {
             priority: self.priority,
             due_date: self.due_date,
         };
-        (
-            fields,
-            self.actor.unwrap_or_default(),
-            self.note.unwrap_or_default(),
-        )
+        let meta = PatchMeta {
+            actor: self.actor.unwrap_or_default(),
+            note: self.note.unwrap_or_default(),
+            valid_from: self.valid_from.unwrap_or_default(),
+            idempotency_key,
+        };
+        (fields, meta)
     }
 }
 

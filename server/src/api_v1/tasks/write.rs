@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use app::command::{
-    parse_entity_id, parse_meta, CreateCommand, DeleteCommand, PatchCommand, RestoreCommand,
-    RevertCommand, TaskChange, UpdateCommand, VersionNumber,
+    parse_entity_id, parse_meta, parse_valid_from, CreateCommand, DeleteCommand, PatchCommand,
+    RestoreCommand, RevertCommand, TaskChange, UpdateCommand, VersionNumber,
 };
 use app::error::AppError;
 use app::store::Store;
@@ -27,6 +27,7 @@ fn parse_draft(draft: &TaskDraft, headers: &HeaderMap) -> Result<TaskChange, Pro
         &draft.input(),
         draft.actor.as_deref().unwrap_or_default(),
         draft.note.as_deref().unwrap_or_default(),
+        parse_valid_from(draft.valid_from.as_deref().unwrap_or_default()),
         Ok(key),
     )?)
 }
@@ -38,7 +39,12 @@ fn parse_note(
     headers: &HeaderMap,
 ) -> Result<app::task::ChangeMeta, Problem> {
     let key = read_idempotency_key(headers)?;
-    let meta = parse_meta(actor.unwrap_or_default(), note.unwrap_or_default(), Ok(key));
+    let meta = parse_meta(
+        actor.unwrap_or_default(),
+        note.unwrap_or_default(),
+        Ok(None),
+        Ok(key),
+    );
     Ok(meta.map_err(AppError::Invalid)?)
 }
 
@@ -118,10 +124,8 @@ pub async fn patch(
     )?;
     let key = read_idempotency_key(&headers)?;
     let had = expected_version(&store, id, precondition).await?;
-    let (fields, actor, note) = patch.into_parts();
-    let written = PatchCommand::new(id, had, fields, actor, note, key)
-        .run(&store)
-        .await;
+    let (fields, meta) = patch.into_parts(key);
+    let written = PatchCommand::new(id, had, fields, meta).run(&store).await;
     answer_guarded(&store, id, had, written).await
 }
 

@@ -1,0 +1,182 @@
+//! The second time axis: every version states since when its content held in the world
+//! (`valid_from`) beside when the database recorded it, and the database holds new rows to it.
+
+use app::store::StoreError;
+use app::task::{corrected_by, FieldError};
+use chrono::{Duration, Utc};
+use rstest::rstest;
+use test_support::{by, fields, Backend, TestDb};
+
+fn refused_field(error: StoreError) -> FieldError {
+    match error {
+        StoreError::Invalid(mut errors) if errors.len() == 1 => errors.remove(0),
+        other => panic!("expected one field error, got {other:?}"),
+    }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_version_holds_from_its_recording_unless_it_states_an_earlier_time(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let now = Utc::now();
+    let plain = store.create_task(fields("Now"), by("ada")).await.unwrap();
+    assert_eq!(plain.valid_from, Some(plain.recorded_at));
+    assert!(!plain.is_backdated());
+
+    let three_days_ago = now - Duration::days(3);
+    let created = store
+        .create_task(
+            fields("Found late"),
+            by("ada").with_valid_from(Some(three_days_ago)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        created.valid_since().timestamp_micros(),
+        three_days_ago.timestamp_micros()
+    );
+    let mut started = fields("Found late");
+    started.status = app::task::Status::InProgress;
+    let one_day_ago = now - Duration::days(1);
+    let late = store
+        .update_task(
+            created.entity_id,
+            1,
+            started,
+            by("bo").with_valid_from(Some(one_day_ago)),
+        )
+        .await
+        .unwrap();
+    let mut done = fields("Found late");
+    done.status = app::task::Status::Done;
+    let correction = store
+        .update_task(
+            created.entity_id,
+            2,
+            done,
+            by("cy").with_valid_from(Some(now - Duration::days(2))),
+        )
+        .await
+        .unwrap();
+
+    let unchanged = store
+        .update_task(created.entity_id, 3, correction.fields.clone(), by("cy"))
+        .await
+        .unwrap_err();
+    assert!(matches!(unchanged, StoreError::NoChanges), "{unchanged:?}");
+    let earlier_still = store
+        .update_task(
+            created.entity_id,
+            3,
+            correction.fields.clone(),
+            by("cy").with_valid_from(Some(now - Duration::hours(60))),
+        )
+        .await
+        .unwrap();
+
+    let history = store.task_history(created.entity_id).await.unwrap();
+    assert_eq!(
+        history,
+        [
+            created.clone(),
+            late.clone(),
+            correction.clone(),
+            earlier_still.clone()
+        ]
+    );
+    assert_eq!(
+        corrected_by(&earlier_still, &history[..3]),
+        [2, 3],
+        "the same fields from an earlier time correct when they held"
+    );
+    assert!(history.iter().all(|version| version.is_backdated()));
+    assert_eq!(corrected_by(&late, &history[..1]), Vec::<i64>::new());
+    assert_eq!(corrected_by(&correction, &history[..2]), [2]);
+    assert!(
+        store
+            .verify_task(created.entity_id)
+            .await
+            .unwrap()
+            .is_intact(),
+        "the hash chain covers the valid times"
+    );
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_valid_time_in_the_future_or_before_the_task_existed_is_refused_and_writes_nothing(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let tomorrow = Utc::now() + Duration::days(1);
+    let future = store
+        .create_task(fields("Later"), by("ada").with_valid_from(Some(tomorrow)))
+        .await
+        .unwrap_err();
+    let refused = refused_field(future);
+    assert_eq!(refused.field, "valid_from");
+    assert!(refused.message.contains("future"), "{refused}");
+    assert_eq!(db.version_rows().await, 0);
+
+    let task = store
+        .create_task(
+            fields("Since yesterday"),
+            by("ada").with_valid_from(Some(Utc::now() - Duration::days(1))),
+        )
+        .await
+        .unwrap();
+    let before = store
+        .update_task(
+            task.entity_id,
+            1,
+            fields("Renamed"),
+            by("bo").with_valid_from(Some(Utc::now() - Duration::days(2))),
+        )
+        .await
+        .unwrap_err();
+    let refused = refused_field(before);
+    assert_eq!(refused.field, "valid_from");
+    assert!(
+        refused.message.contains("before the task existed"),
+        "{refused}"
+    );
+    assert_eq!(store.task_history(task.entity_id).await.unwrap(), [task]);
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_database_refuses_a_new_version_without_a_valid_time_or_with_one_after_its_recording(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let task = db
+        .store
+        .create_task(fields("Guarded time"), by("ada"))
+        .await
+        .unwrap();
+    let insert = |valid_from: &str| {
+        format!(
+            "INSERT INTO task_versions (id, entity_id, version, title, status, priority, op, \
+             recorded_at, actor, prev_hash, hash, valid_from) VALUES ('{}', '{}', 2, 'Sneaked', \
+             'todo', 0, 'updated', '2099-01-01T00:00:00.000000Z', 'mallory', '{}', 'forged', {valid_from})",
+            uuid::Uuid::now_v7(),
+            task.entity_id,
+            task.hash
+        )
+    };
+    for valid_from in ["NULL", "'2100-01-01T00:00:00.000000Z'"] {
+        let error = db.raw(&insert(valid_from)).await.unwrap_err().to_string();
+        assert!(error.contains("valid_from_stated"), "{valid_from}: {error}");
+    }
+    assert_eq!(db.version_rows().await, 1);
+}
