@@ -15,6 +15,17 @@ ALTER TABLE task_versions ADD COLUMN valid_from timestamptz;
 ALTER TABLE task_versions ADD CONSTRAINT valid_from_stated
     CHECK (valid_from IS NOT NULL AND valid_from <= recorded_at) NOT VALID;
 
+-- Back-dated versions (valid_from before recorded_at: late news and corrections) are few, so two
+-- partial indexes hold only them. The board at valid time V as known at K walks the recorded-time
+-- index for the versions that held from their recording, and the first of these for the rest;
+-- the second answers "did a later back-dated version of this task replace this one?" with a
+-- probe that finds nothing for almost every task. Appends that state no earlier time write no
+-- entry in either.
+CREATE INDEX task_versions_backdated_valid_idx ON task_versions (valid_from DESC, position DESC)
+    WHERE valid_from < recorded_at;
+CREATE INDEX task_versions_backdated_entity_idx ON task_versions (entity_id, version)
+    WHERE valid_from < recorded_at;
+
 -- The view of 0007 called the time a version was the latest one recorded its "validity". Now
 -- that versions carry a valid time of their own, that period is named for what it is: the span
 -- of recorded (system) time from a version's recording until the next one's.

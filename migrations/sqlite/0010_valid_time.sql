@@ -14,6 +14,12 @@ BEGIN
     SELECT RAISE(ABORT, 'valid_from_stated: a version states when it became true, not after it was recorded');
 END;
 
+-- The back-dated versions, alone in two partial indexes (see PostgreSQL's 0010).
+CREATE INDEX task_versions_backdated_valid_idx ON task_versions (valid_from DESC, position DESC)
+    WHERE valid_from < recorded_at;
+CREATE INDEX task_versions_backdated_entity_idx ON task_versions (entity_id, version)
+    WHERE valid_from < recorded_at;
+
 -- The recorded-time span of each version, as on PostgreSQL: named for what it is now that
 -- versions carry a valid time of their own.
 DROP VIEW task_version_periods;

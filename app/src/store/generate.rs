@@ -158,7 +158,8 @@ fn meta(task: usize, round: usize) -> ChangeMeta {
     }
 }
 
-/// Writes a board of `size` whose history spans the half year before `until`.
+/// Writes a board of `size` whose history spans the half year before `until`, with a few
+/// corrections of the past among its edits.
 pub(super) async fn generate(
     store: &Store,
     size: BoardSize,
@@ -169,6 +170,8 @@ pub(super) async fn generate(
     let step = SPAN / i32::try_from(total.max(1)).unwrap_or(i32::MAX);
     let step = step.max(chrono::Duration::microseconds(1));
     let start = until - step * i32::try_from(total).unwrap_or(i32::MAX);
+    // The time between two versions of one task.
+    let per_task = step * i32::try_from(size.tasks).unwrap_or(i32::MAX);
     let ids: Vec<EntityId> = (0..size.tasks)
         .map(|_| EntityId::from_uuid(Uuid::now_v7()))
         .collect();
@@ -187,12 +190,19 @@ pub(super) async fn generate(
                         (Op::Deleted | Op::Restored, Some(previous)) => previous.fields.clone(),
                         _ => fields(task, round),
                     };
+                    let mut meta = meta(task, round);
+                    // One edit in twenty, from the third version on, corrects the past: it holds
+                    // from halfway between the two versions before it, so it replaces what the
+                    // one before it stated (and the task already existed then).
+                    if op == Op::Updated && round >= 2 && mix(task, round, 12).is_multiple_of(20) {
+                        meta.valid_from = previous.map(|p| p.recorded_at - per_task / 2);
+                    }
                     chain::seal(
                         NewVersion {
                             entity_id: ids[task],
                             op,
                             fields,
-                            meta: meta(task, round),
+                            meta,
                             previous,
                             recorded_at: Some(recorded_at),
                         },

@@ -218,6 +218,38 @@ impl Store {
         Ok(Page::from_rows(rows, TimeCursor::of))
     }
 
+    /// One page of the board as it was at valid time `valid_at`, as the log knew it at
+    /// `known_at`: for every task known by then, the newest version recorded by `known_at` that
+    /// held from `valid_at` or earlier (tombstones included), most recently valid first. At or
+    /// after `known_at` that is the board as of `known_at`, in its order.
+    pub async fn board_bitemporal(
+        &self,
+        valid_at: DateTime<Utc>,
+        known_at: DateTime<Utc>,
+        after: Option<TimeCursor>,
+    ) -> Result<Page<TaskVersion, TimeCursor>, StoreError> {
+        if valid_at >= known_at {
+            return self.board_as_of(known_at, after).await;
+        }
+        let rows = self
+            .versions(&reads::bitemporal(valid_at, known_at, after))
+            .await?;
+        Ok(Page::from_rows(rows, TimeCursor::valid_of))
+    }
+
+    /// What the log said at `at` about each of `entity_ids`: its newest version recorded by
+    /// then. A task not created by then is missing from the answer.
+    pub async fn known_then(
+        &self,
+        entity_ids: &[EntityId],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<TaskVersion>, StoreError> {
+        if entity_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.versions(&reads::known_then(entity_ids, at)).await
+    }
+
     /// The versions a statement selects (through `row::VERSION_COLUMNS`).
     pub(crate) async fn versions(
         &self,

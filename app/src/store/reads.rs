@@ -11,7 +11,7 @@ use super::backend::{BackendKind, PerBackend};
 use super::row::{PREVIOUS_COLUMNS, VERSION_COLUMNS};
 use super::statement::{Bind, Statement};
 use crate::task::idempotency::IdempotencyKey;
-use crate::task::paging::{TimeCursor, NO_DUE_DATE};
+use crate::task::paging::{TimeCursor, NO_DUE_DATE, PAGE_SIZE};
 use crate::task::{EntityId, FeedQuery, TaskFilter, TaskSort};
 
 /// A task's latest version, through the read model.
@@ -230,6 +230,101 @@ pub(crate) fn as_of(at: DateTime<Utc>, after: Option<TimeCursor>) -> Statement {
         [Bind::instant(at)],
     );
     statement.limit_page();
+    statement
+}
+
+/// One page of the board as it was at valid time `valid_at`, as the log knew it at `known_at`
+/// (earlier than `known_at`; at or after it, that board is `as_of(known_at)`, since nothing
+/// recorded by then held from later than its recording). For each task: the newest version
+/// recorded by `known_at` that held from `valid_at` or before, most recently valid first.
+///
+/// Candidates come from two index walks, each a page long: the versions that held from their
+/// recording, down the recorded-time index from `valid_at`, and the back-dated ones, down their
+/// partial index, only as far as the first walk's last key (anything older could not make the
+/// page). A candidate is replaced by a later version of its task only if that version was known
+/// by `known_at` and held by `valid_at`: its direct successor (probed by UNIQUE (entity_id,
+/// version)), or a back-dated one (any later version that held from earlier than its
+/// predecessor did must be back-dated; probed by their partial index).
+pub(crate) fn bitemporal(
+    valid_at: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+    after: Option<TimeCursor>,
+) -> Statement {
+    let valid = || Bind::instant(valid_at);
+    let known = || Bind::instant(known_at);
+    let page = PAGE_SIZE + 1;
+    let replaced = |statement: &mut Statement| {
+        statement.push(
+            " AND NOT EXISTS (SELECT 1 FROM task_versions n \
+               WHERE n.entity_id = v.entity_id AND n.version = v.version + 1 \
+                 AND n.recorded_at <= ? AND COALESCE(n.valid_from, n.recorded_at) <= ?) \
+             AND NOT EXISTS (SELECT 1 FROM task_versions n \
+               WHERE n.valid_from < n.recorded_at AND n.entity_id = v.entity_id \
+                 AND n.version > v.version AND n.recorded_at <= ? AND n.valid_from <= ?)",
+            [known(), valid(), known(), valid()],
+        );
+    };
+    let after_key = |statement: &mut Statement, key: &str| {
+        if let Some(after) = &after {
+            statement.push(
+                &format!(" AND ({key}, v.position) < (?, ?)"),
+                [Bind::instant(after.at), Bind::int(after.position)],
+            );
+        }
+    };
+    let mut statement = Statement::new(format!(
+        "WITH recorded AS MATERIALIZED (SELECT {VERSION_COLUMNS}, v.recorded_at AS valid_key \
+         FROM task_versions v \
+         WHERE (v.valid_from IS NULL OR v.valid_from >= v.recorded_at) AND v.recorded_at <= "
+    ));
+    statement.push("?", [valid()]);
+    after_key(&mut statement, "v.recorded_at");
+    replaced(&mut statement);
+    statement.push(
+        &format!(
+            " ORDER BY v.recorded_at DESC, v.position DESC LIMIT {page}) \
+             SELECT b.* FROM (SELECT * FROM recorded UNION ALL \
+             SELECT * FROM (SELECT {VERSION_COLUMNS}, v.valid_from AS valid_key \
+             FROM task_versions v WHERE v.valid_from < v.recorded_at AND v.valid_from <= ? \
+             AND v.recorded_at <= ? AND v.valid_from >= COALESCE((SELECT min(valid_key) \
+             FROM recorded HAVING count(*) = {page}), ?)"
+        ),
+        [valid(), known(), Bind::instant(earliest())],
+    );
+    after_key(&mut statement, "v.valid_from");
+    replaced(&mut statement);
+    statement.push(
+        &format!(
+            " ORDER BY v.valid_from DESC, v.position DESC LIMIT {page}) backdated) b \
+             ORDER BY b.valid_key DESC, b.position DESC LIMIT {page}"
+        ),
+        [],
+    );
+    statement
+}
+
+/// Year 1, the earliest instant either database holds that a person can name: below every
+/// stated time.
+fn earliest() -> DateTime<Utc> {
+    DateTime::from_timestamp(-62_135_596_800, 0).expect("year 1 is an instant")
+}
+
+/// For each of `entity_ids`, its newest version recorded by `at`: what the log said then.
+pub(crate) fn known_then(entity_ids: &[EntityId], at: DateTime<Utc>) -> Statement {
+    let mut statement = Statement::new("WITH asked(entity_id) AS (VALUES ");
+    for (index, entity_id) in entity_ids.iter().enumerate() {
+        let separator = if index == 0 { "(?)" } else { ", (?)" };
+        statement.push(separator, [Bind::Id(entity_id.as_uuid())]);
+    }
+    statement.push(
+        &format!(
+            ") SELECT {VERSION_COLUMNS} FROM task_versions v WHERE v.id IN \
+             (SELECT (SELECT n.id FROM task_versions n WHERE n.entity_id = asked.entity_id \
+                AND n.recorded_at <= ? ORDER BY n.recorded_at DESC, n.version DESC LIMIT 1) \
+              FROM asked)"
+        ),
+        [Bind::instant(at)],
+    );
     statement
 }
 

@@ -290,6 +290,14 @@ impl TimeCursor {
             position: version.position,
         }
     }
+
+    /// The key of a version on a board at a valid time: since when it held.
+    pub fn valid_of(version: &TaskVersion) -> Self {
+        Self {
+            at: version.valid_since(),
+            position: version.position,
+        }
+    }
 }
 
 impl fmt::Display for TimeCursor {

@@ -2,8 +2,8 @@
 //! (`valid_from`) beside when the database recorded it, and the database holds new rows to it.
 
 use app::store::StoreError;
-use app::task::{corrected_by, FieldError};
-use chrono::{Duration, Utc};
+use app::task::{corrected_by, FieldError, TaskVersion};
+use chrono::{DateTime, Duration, Utc};
 use rstest::rstest;
 use test_support::{by, fields, Backend, TestDb};
 
@@ -179,4 +179,153 @@ async fn the_database_refuses_a_new_version_without_a_valid_time_or_with_one_aft
         assert!(error.contains("valid_from_stated"), "{valid_from}: {error}");
     }
     assert_eq!(db.version_rows().await, 1);
+}
+
+/// The board at valid time `valid_at` as known at `known_at`, folded from whole histories: per
+/// task, the newest version recorded by `known_at` that held from `valid_at` or earlier.
+fn folded_board(
+    histories: &[Vec<TaskVersion>],
+    valid_at: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+) -> Vec<TaskVersion> {
+    let mut board: Vec<TaskVersion> = histories
+        .iter()
+        .filter_map(|history| {
+            history
+                .iter()
+                .filter(|v| v.recorded_at <= known_at && v.valid_since() <= valid_at)
+                .max_by_key(|v| v.version)
+                .cloned()
+        })
+        .collect();
+    let key = |v: &TaskVersion| {
+        if valid_at >= known_at {
+            (v.recorded_at, v.position)
+        } else {
+            (v.valid_since(), v.position)
+        }
+    };
+    board.sort_by_key(|v| std::cmp::Reverse(key(v)));
+    board
+}
+
+/// A small deterministic generator (a linear congruential one): the same cases every run.
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_board_at_any_valid_and_known_time_equals_a_fold_of_the_log(#[case] backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let mut dice = Dice(20);
+    let start = Utc::now() - Duration::hours(10);
+    let minutes = |dice: &mut Dice, from: DateTime<Utc>| {
+        let span = (Utc::now() - from).num_minutes().max(1) as u64;
+        from + Duration::minutes(dice.below(span) as i64)
+    };
+    let mut ids = Vec::new();
+    for task in 0..60 {
+        let valid_from = minutes(&mut dice, start);
+        let created = store
+            .create_task(
+                fields(&format!("Task {task}")),
+                by("ada").with_valid_from(Some(valid_from)),
+            )
+            .await
+            .unwrap();
+        ids.push(created.entity_id);
+    }
+    for round in 0..120 {
+        let id = ids[dice.below(ids.len() as u64) as usize];
+        let history = store.task_history(id).await.unwrap();
+        let latest = history.last().unwrap();
+        // Half the changes hold from now, the rest from a time since the task was created:
+        // late news, or a correction of what later versions said.
+        let valid_from = (dice.below(2) == 0).then(|| minutes(&mut dice, history[0].valid_since()));
+        let meta = by("bo").with_valid_from(valid_from);
+        match (latest.is_tombstone(), dice.below(6)) {
+            (true, _) => drop(store.restore_task(id, meta).await.unwrap()),
+            (false, 0) => drop(store.delete_task(id, by("bo")).await.unwrap()),
+            (false, _) => {
+                let mut changed = latest.fields.clone();
+                changed.title =
+                    app::task::TaskTitle::parse(&format!("Task, round {round}")).unwrap();
+                store
+                    .update_task(id, latest.version, changed, meta)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let mut histories = Vec::new();
+    for id in &ids {
+        histories.push(store.task_history(*id).await.unwrap());
+    }
+    let recorded: Vec<DateTime<Utc>> = histories.iter().flatten().map(|v| v.recorded_at).collect();
+    for case in 0..40 {
+        let known_at = match case {
+            0 => Utc::now(),
+            _ => recorded[dice.below(recorded.len() as u64) as usize],
+        };
+        let valid_at = minutes(&mut dice, start - Duration::minutes(30));
+        let mut board = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .board_bitemporal(valid_at, known_at, after)
+                .await
+                .unwrap();
+            board.extend(page.rows);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(
+            board,
+            folded_board(&histories, valid_at, known_at),
+            "valid at {valid_at}, known at {known_at}"
+        );
+    }
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_the_log_said_then_is_each_tasks_newest_version_recorded_by_then(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let first = store.create_task(fields("First"), by("ada")).await.unwrap();
+    let between = Utc::now();
+    let second = store
+        .create_task(fields("Second"), by("ada"))
+        .await
+        .unwrap();
+    let renamed = store
+        .update_task(first.entity_id, 1, fields("First, renamed"), by("bo"))
+        .await
+        .unwrap();
+    let ids = [first.entity_id, second.entity_id];
+
+    let then = store.known_then(&ids, between).await.unwrap();
+    assert_eq!(then, [first]);
+    let mut now = store.known_then(&ids, Utc::now()).await.unwrap();
+    now.sort_by_key(|v| v.position);
+    assert_eq!(now, [second, renamed]);
+    assert_eq!(store.known_then(&[], Utc::now()).await.unwrap(), []);
 }
