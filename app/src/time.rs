@@ -38,6 +38,31 @@ pub fn form_instant(at: DateTime<Utc>) -> String {
     format!("{}T{}", at.date_naive(), wall_clock(at))
 }
 
+/// The value of an `<input type="datetime-local">` for an instant as it came in a URL: a UTC
+/// instant in RFC 3339 (`…Z`, as the app's links write it) to the second, a date-time input's
+/// own value unchanged, anything else (another offset, text) blank rather than shown as if UTC.
+/// Plain text work, so the browser needs no date parser for it.
+pub fn form_value(raw: &str) -> String {
+    let raw = raw.trim();
+    let wall = raw.strip_suffix('Z').unwrap_or(raw);
+    let plain = wall.len() >= 16
+        && wall.is_char_boundary(16)
+        && wall[..16].bytes().enumerate().all(|(at, byte)| match at {
+            4 | 7 => byte == b'-',
+            10 => byte == b'T',
+            13 => byte == b':',
+            _ => byte.is_ascii_digit(),
+        })
+        && wall[16..]
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b':' || byte == b'.');
+    if plain {
+        wall.chars().take(19).collect()
+    } else {
+        String::new()
+    }
+}
+
 /// `%H:%M:%S`.
 fn wall_clock(at: DateTime<Utc>) -> String {
     format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
@@ -77,6 +102,25 @@ pub fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn a_linked_instant_fills_a_date_time_input_only_when_it_is_utc() {
+        assert_eq!(
+            form_value("2026-12-08T01:08:44.000000Z"),
+            "2026-12-08T01:08:44"
+        );
+        assert_eq!(form_value("2026-12-08T01:08:44"), "2026-12-08T01:08:44");
+        assert_eq!(form_value("2026-12-08T01:08"), "2026-12-08T01:08");
+        for other in [
+            "2026-12-08T01:08:44+01:00",
+            "tuesday",
+            "",
+            "2026-12-08",
+            "é026-12-08T01:08",
+        ] {
+            assert_eq!(form_value(other), "", "{other:?}");
+        }
+    }
 
     #[test]
     fn instants_parse_from_links_and_from_date_time_inputs() {

@@ -1,4 +1,4 @@
-import { expect, type Browser, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Browser, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { hydrated, open, test, uniqueTitle, watchForErrors } from "./support";
 
 // Every flow here runs in both projects: hydrated (writes go through Leptos actions and the
@@ -380,4 +380,58 @@ test("a change stated true from earlier shows both times, and one from before th
   await expect(page.locator("#version-2 .correction")).toHaveCount(0);
   await expect(page.locator("#version-2 .valid-time")).toContainText("True since");
   await expect(page.locator(".chain-intact")).toBeVisible();
+});
+
+/// Follows "Next page →" until `row` is on the page (the board holds every other test's tasks).
+async function pageTo(page: Page, row: Locator, javaScriptEnabled: boolean | undefined) {
+  for (let pages = 0; pages < 20 && (await row.count()) === 0; pages++) {
+    await page.getByRole("link", { name: "Next page →" }).click();
+    await page.waitForLoadState();
+    await hydrated(page, javaScriptEnabled);
+  }
+}
+
+test("the board at a valid time as known at another shows what was true then and what the log said then", async ({
+  page,
+  javaScriptEnabled,
+}) => {
+  const utc = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+  const title = uniqueTitle("Two times");
+  await open(page, "/tasks/new", javaScriptEnabled);
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("True since (UTC, optional)").fill(utc(Date.now() - 72 * 3_600_000));
+  await page.getByRole("button", { name: "Create task" }).click();
+  await expect(page).toHaveURL(/\/tasks\/[0-9a-f-]{36}\?flash=created\.1$/);
+  await hydrated(page, javaScriptEnabled);
+  const id = new URL(page.url()).pathname.split("/")[2];
+  await page.waitForTimeout(1_100);
+  // A moment after version 1 was recorded and before the news below arrives, to the second.
+  const between = utc(Date.now() - 100);
+  await page.waitForTimeout(1_100);
+  await open(page, `/tasks/${id}/edit`, javaScriptEnabled);
+  await page.getByLabel("Status").selectOption("done");
+  await page.getByLabel("True since (UTC, optional)").fill(utc(Date.now() - 48 * 3_600_000 + 30_000));
+  await page.getByLabel("Change note").fill("it was finished two days ago");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page).toHaveURL(new RegExp(`/tasks/${id}\\?flash=updated\\.2$`));
+
+  await open(page, "/", javaScriptEnabled);
+  await page.getByLabel("True at (UTC)").fill(between);
+  await page.getByRole("button", { name: "Show the board with both times" }).click();
+  await expect(page).toHaveURL(/valid_at=/);
+  const row = page.locator(`[data-entity-id="${id}"]`);
+  await pageTo(page, row, javaScriptEnabled);
+  await expect(row).toContainText("Done");
+  await expect(row.locator(".valid-time")).toContainText("true since");
+  await expect(row.locator(".correction")).toHaveText(
+    new RegExp(`the log said: To do, “${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}” \\(v1\\)\\. Corrected since by v2\\.`),
+  );
+
+  // As the log knew it at that same moment, the task was still to do.
+  await page.getByLabel("As known at (UTC; blank: now)").fill(between);
+  await page.getByRole("button", { name: "Show the board with both times" }).click();
+  await expect(page).toHaveURL(new RegExp(`known_at=${encodeURIComponent(between)}`));
+  await pageTo(page, row, javaScriptEnabled);
+  await expect(row).toContainText("To do");
+  await expect(page.locator(`[data-entity-id="${id}"] .correction`)).toHaveCount(0);
 });

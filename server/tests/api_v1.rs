@@ -943,3 +943,96 @@ async fn a_valid_time_is_accepted_on_create_replace_and_patch_and_refused_when_i
     }
     assert_eq!(db.version_rows().await, 3, "nothing refused was written");
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_board_at_a_valid_time_as_known_at_a_recorded_time(#[case] backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let now = chrono::Utc::now();
+    let days_ago = |days: f64| {
+        (now - chrono::Duration::minutes((days * 1440.0) as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    };
+    let (_, _, created) = call(
+        &db,
+        Method::POST,
+        "/api/v1/tasks",
+        &[],
+        Some(json!({ "title": "Late news", "valid_from": days_ago(3.0) })),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let before_news = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (status, _, done) = call(
+        &db,
+        Method::PATCH,
+        &format!("/api/v1/tasks/{id}"),
+        &[("if-match", "\"1\"")],
+        Some(json!({ "status": "done", "valid_from": days_ago(2.0) })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+
+    let board = |query: String| {
+        let db = &db;
+        async move {
+            let (status, _, body) = call(
+                db,
+                Method::GET,
+                &format!("/api/v1/tasks?{query}"),
+                &[],
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{query}: {body}");
+            body["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|task| {
+                    (
+                        task["status"].as_str().unwrap().to_owned(),
+                        task["version"].as_i64().unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let encoded = |at: String| at.replace('+', "%2B");
+    assert_eq!(
+        board(format!("valid_at={}", encoded(days_ago(4.0)))).await,
+        []
+    );
+    assert_eq!(
+        board(format!("valid_at={}", encoded(days_ago(2.5)))).await,
+        [("todo".to_owned(), 1)]
+    );
+    assert_eq!(
+        board(format!("valid_at={}", encoded(days_ago(1.0)))).await,
+        [("done".to_owned(), 2)]
+    );
+    assert_eq!(
+        board(format!(
+            "valid_at={}&known_at={}",
+            encoded(days_ago(1.0)),
+            encoded(before_news.clone())
+        ))
+        .await,
+        [("todo".to_owned(), 1)],
+        "before the news was recorded the log still said to do"
+    );
+    is_problem(
+        &call(
+            &db,
+            Method::GET,
+            "/api/v1/tasks?valid_at=tuesday",
+            &[],
+            None,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    );
+}

@@ -1,7 +1,8 @@
 //! `/` and `/tasks`: one page of the current tasks (read from the read model), a title search, a
 //! status filter and a sort order carried in the URL, the form that creates a task, and delete
 //! with confirmation. The list follows the change stream; with `?as_of=` or `?at_change=` it
-//! shows the board of that moment instead, read-only.
+//! shows the board of that moment instead, read-only, and with `?valid_at=` (and `known_at=`)
+//! the board as it was at one time as the log knew it at another.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use super::common::{
 };
 use super::submission::{first_key, IdempotencyKeyInput};
 use super::task_form::{FormOutcome, FormValues, TaskInputs};
-use super::time_travel::{is_past, BoardAsOf, Moment, TimeTravel};
+use super::time_travel::{is_past, BoardAsOf, BoardTwoTimes, Moment, TimeTravel};
 use crate::command::CreateTask;
 use crate::live::use_live;
 use crate::server_fns::{list_tasks, TaskList};
@@ -24,15 +25,21 @@ use crate::task::{Status, TaskSort, TaskVersion};
 #[component]
 pub fn TaskListPage() -> impl IntoView {
     let query = use_query_map();
+    // `known_at` is `as_of` by the name it has beside a valid time.
     let moment = Signal::derive(move || -> Moment {
         let query = query.read();
         (
-            query.get("as_of").unwrap_or_default(),
+            query
+                .get("as_of")
+                .or_else(|| query.get("known_at"))
+                .unwrap_or_default(),
             query.get("at_change").unwrap_or_default(),
         )
     });
-    // A memo, so changing the filter does not rebuild the page around it.
-    let past = Memo::new(move |_| is_past(&moment.get()));
+    let valid_at = Signal::derive(move || query.read().get("valid_at").unwrap_or_default());
+    // Memos, so changing the filter does not rebuild the page around them.
+    let two_times = Memo::new(move |_| !valid_at.get().trim().is_empty());
+    let past = Memo::new(move |_| two_times.get() || is_past(&moment.get()));
 
     view! {
         <section class="tasks" aria-labelledby="tasks-heading">
@@ -47,9 +54,10 @@ pub fn TaskListPage() -> impl IntoView {
             </div>
             // In the past the control comes first: it is what the visitor is using. The present's
             // list is only read when it is shown, so a past board never ships the present.
-            {move || match past.get() {
-                true => view! { <TimeTravel moment /> <BoardAsOf moment /> }.into_any(),
-                false => view! { <CurrentTasks /> <TimeTravel moment /> }.into_any(),
+            {move || match (past.get(), two_times.get()) {
+                (_, true) => view! { <TimeTravel moment valid_at /> <BoardTwoTimes moment valid_at /> }.into_any(),
+                (true, false) => view! { <TimeTravel moment valid_at /> <BoardAsOf moment /> }.into_any(),
+                (false, false) => view! { <CurrentTasks /> <TimeTravel moment valid_at /> }.into_any(),
             }}
         </section>
     }

@@ -10,7 +10,10 @@ use leptos_router::hooks::use_query_map;
 
 use super::common::{PageError, Pager, StatusBadge};
 use crate::live::use_live;
-use crate::server_fns::{board_as_of, locate_instant, BoardSnapshot, TimePoint};
+use crate::server_fns::{
+    board_as_of, board_two_times, locate_instant, BoardSnapshot, TimePoint, TwoTimesBoard,
+    TwoTimesRow,
+};
 use crate::task::paging;
 use crate::task::TaskVersion;
 use crate::time;
@@ -22,9 +25,9 @@ pub fn is_past((as_of, at_change): &Moment) -> bool {
     !as_of.is_empty() || !at_change.is_empty()
 }
 
-/// The slider, the date-time form and the steps.
+/// The slider, the date-time forms and the steps.
 #[component]
-pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
+pub fn TimeTravel(moment: Signal<Moment>, valid_at: Signal<String>) -> impl IntoView {
     let point = Resource::new(
         move || moment.get(),
         |(as_of, at_change)| locate_instant(as_of, at_change),
@@ -33,7 +36,7 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match point.await {
-                    Ok(point) => view! { <TimeControls point past=is_past(&moment.get_untracked()) /> }.into_any(),
+                    Ok(point) => view! { <TimeControls point past=is_past(&moment.get_untracked()) valid_at=valid_at.get_untracked() /> }.into_any(),
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
             })}
@@ -42,7 +45,7 @@ pub fn TimeTravel(moment: Signal<Moment>) -> impl IntoView {
 }
 
 #[component]
-fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
+fn TimeControls(point: TimePoint, past: bool, valid_at: String) -> impl IntoView {
     let timeline = point.timeline;
     let total = timeline.head;
     let applied = if past { timeline.position } else { total };
@@ -81,6 +84,18 @@ fn TimeControls(point: TimePoint, past: bool) -> impl IntoView {
                 <label for="as-of">"Date and time (UTC)"</label>
                 <input type="datetime-local" id="as-of" name="as_of" step="1" value=time::form_instant(point.at) />
                 <button type="submit">"Show the board then"</button>
+            </Form>
+            <Form method="GET" action="/tasks" attr:class="time-picker two-times">
+                <p class="time-travel-help">
+                    "Two times: what was true at one moment, as the log knew it at another. "
+                    "Changes can be recorded as true from earlier (late news, corrections), so the "
+                    "two answers can differ."
+                </p>
+                <label for="valid-at">"True at (UTC)"</label>
+                <input type="datetime-local" id="valid-at" name="valid_at" step="1" required value=time::form_value(&valid_at) />
+                <label for="known-at">"As known at (UTC; blank: now)"</label>
+                <input type="datetime-local" id="known-at" name="known_at" step="1" value=past.then(|| time::form_instant(point.at)) />
+                <button type="submit">"Show the board with both times"</button>
             </Form>
         </section>
     }
@@ -188,9 +203,17 @@ fn PastBoard(board: BoardSnapshot) -> impl IntoView {
     }
 }
 
+/// A task on a past board; `notes` are lines under it, each with its class.
 #[component]
-fn PastRow(task: TaskVersion) -> impl IntoView {
+fn PastRow(
+    task: TaskVersion,
+    #[prop(optional)] notes: Vec<(&'static str, String)>,
+) -> impl IntoView {
     let id = task.entity_id.to_string();
+    let notes = notes
+        .into_iter()
+        .map(|(class, text)| view! { <p class=format!("row-note {class}")>{text}</p> })
+        .collect_view();
     if task.is_tombstone() {
         return view! {
             <li class="deleted-row" data-entity-id=id.clone()>
@@ -198,6 +221,7 @@ fn PastRow(task: TaskVersion) -> impl IntoView {
                 <span class="task-version">{format!("v{}", task.version)}</span>
                 <span>"deleted "{time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}</span>
                 <a href=format!("/tasks/{id}/history?version={}", task.version)>"History"</a>
+                {notes}
             </li>
         }
         .into_any();
@@ -217,7 +241,123 @@ fn PastRow(task: TaskVersion) -> impl IntoView {
             <span class="task-changed" title="When this version was recorded">
                 {time::exact(task.recorded_at)}" by "{task.actor.as_str().to_owned()}
             </span>
+            {notes}
         </li>
     }
     .into_any()
+}
+
+/// The board as it was at a valid time, as the log knew it at a recorded time, a page at a time.
+#[component]
+pub fn BoardTwoTimes(moment: Signal<Moment>, valid_at: Signal<String>) -> impl IntoView {
+    let query = use_query_map();
+    let after = Memo::new(move |_| query.read().get("after").unwrap_or_default());
+    let board = Resource::new(
+        move || (valid_at.get(), moment.get(), after.get()),
+        |(valid_at, (as_of, at_change), after)| board_two_times(valid_at, as_of, at_change, after),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the board as it was…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Ok(board) => view! { <TwoTimesPage board /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TwoTimesPage(board: TwoTimesBoard) -> impl IntoView {
+    let (valid, known) = (
+        time::url_instant(board.valid_at),
+        time::url_instant(board.known_at),
+    );
+    let page_link = |after: &str| {
+        paging::link(
+            "/tasks",
+            &[("valid_at", &valid), ("known_at", &known), ("after", after)],
+        )
+    };
+    let permalink = page_link("");
+    let first = use_query_map()
+        .get_untracked()
+        .get("after")
+        .filter(|after| !after.is_empty())
+        .map(|_| page_link(""));
+    let next = board.next_after.as_deref().map(page_link);
+    let count = board.rows.len();
+    let differing = board
+        .rows
+        .iter()
+        .filter(|row| row.differs.is_some())
+        .count();
+    let valid_at = board.valid_at;
+    view! {
+        <div class="time-travel-banner" role="note">
+            <p>
+                <strong>
+                    "The board as it was at "{time::exact(board.valid_at)}", as the log knew it at "
+                    {time::exact(board.known_at)}"."
+                </strong>
+                " Each task at the newest version recorded by then that held at that moment. "
+                <a href=permalink>"Link to this view"</a>" · "<a href="/tasks">"Back to now"</a>
+            </p>
+        </div>
+        <p class="list-summary">
+            {format!("{count} task{} on this page", if count == 1 { "" } else { "s" })}
+            {format!(
+                " · {differing} read differently from what the log said at {}",
+                time::exact(board.valid_at)
+            )}
+            " · read from the version table on "{board.backend}
+        </p>
+        {if board.rows.is_empty() {
+            view! { <p class="empty-state">"No tasks at that moment."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="task-list as-of two-times">
+                    {board.rows.into_iter().map(|row| view! { <TwoTimesTask row valid_at /> }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }}
+        <Pager first next />
+    }
+}
+
+/// A task on the two-times board: its row as on a past board, and, when the log said something
+/// else at the valid time, what it said.
+#[component]
+fn TwoTimesTask(row: TwoTimesRow, valid_at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let version = &row.version;
+    let since = version.is_backdated().then(|| {
+        format!(
+            "true since {}, recorded {}",
+            time::exact(version.valid_since()),
+            time::exact(version.recorded_at)
+        )
+    });
+    let then = match &row.differs {
+        None => None,
+        Some(None) => Some(format!(
+            "At {} the log did not have this task yet: it was recorded later, as true from earlier.",
+            time::exact(valid_at)
+        )),
+        Some(Some(said)) => Some(format!(
+            "At {} the log said: {}, “{}” (v{}). Corrected since by v{}.",
+            time::exact(valid_at),
+            if said.is_tombstone() { "deleted" } else { said.fields.status.label() },
+            said.fields.title.as_str(),
+            said.version,
+            version.version
+        )),
+    };
+    let notes = since
+        .map(|since| ("valid-time", since))
+        .into_iter()
+        .chain(then.map(|then| ("correction", then)))
+        .collect();
+    view! { <PastRow task=row.version notes /> }
 }

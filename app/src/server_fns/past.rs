@@ -27,6 +27,27 @@ pub struct BoardSnapshot {
     pub backend: String,
 }
 
+/// One page of the board as it was at valid time `valid_at`, as the log knew it at `known_at`,
+/// with what the log itself said at `valid_at` wherever that differs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoTimesBoard {
+    pub valid_at: DateTime<Utc>,
+    pub known_at: DateTime<Utc>,
+    pub rows: Vec<TwoTimesRow>,
+    /// The `after` of the next page's link; `None` on the last page.
+    pub next_after: Option<String>,
+    pub backend: String,
+}
+
+/// A task on the two-times board, and what the log said about it at the valid time, when that
+/// was something else: a version since corrected (`Some`), or nothing yet, the task being
+/// recorded later and back-dated (`None`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoTimesRow {
+    pub version: TaskVersion,
+    pub differs: Option<Option<TaskVersion>>,
+}
+
 /// One page of the change feed: every version of every task, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityPage {
@@ -73,6 +94,48 @@ pub async fn board_as_of(
             timeline: store.timeline(at).await?,
         },
         tasks: page.rows,
+        next_after: page.next.map(|cursor| cursor.to_string()),
+        backend: super::context::backend_name(&store).to_owned(),
+    })
+}
+
+/// One page of the board as it was at `valid_at`, as known at the instant named by `at_change`
+/// or `as_of` (blank: now).
+#[server(endpoint = "board_two_times")]
+pub async fn board_two_times(
+    valid_at: String,
+    #[server(default)] as_of: String,
+    #[server(default)] at_change: String,
+    #[server(default)] after: String,
+) -> Result<TwoTimesBoard, AppError> {
+    let after = match after.trim() {
+        "" => None,
+        raw => Some(raw.parse()?),
+    };
+    let valid_at = crate::time::parse_instant("valid_at", &valid_at)?;
+    let store = super::context::store()?;
+    let known_at = super::context::instant(&store, &as_of, &at_change).await?;
+    let page = store.board_bitemporal(valid_at, known_at, after).await?;
+    let on_page: Vec<_> = page.rows.iter().map(|version| version.entity_id).collect();
+    let said_then = store.known_then(&on_page, valid_at).await?;
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|version| {
+            let then = said_then
+                .iter()
+                .find(|then| then.entity_id == version.entity_id);
+            let differs = match then {
+                Some(then) if then.id == version.id => None,
+                then => Some(then.cloned()),
+            };
+            TwoTimesRow { version, differs }
+        })
+        .collect();
+    Ok(TwoTimesBoard {
+        valid_at,
+        known_at,
+        rows,
         next_after: page.next.map(|cursor| cursor.to_string()),
         backend: super::context::backend_name(&store).to_owned(),
     })

@@ -28,8 +28,17 @@ fn invalid(error: FieldError) -> Problem {
 #[utoipa::path(get, path = "/api/v1/tasks", params(ListParams),
     responses((status = 200, body = TaskPage), Problems<400, 422>))]
 pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListParams>) -> Answer {
-    let past = match (&params.as_of, params.at_change) {
-        (Some(raw), _) => Some(app::time::parse_instant("as_of", raw).map_err(invalid)?),
+    let known_at = match (&params.known_at, &params.as_of) {
+        (Some(raw), _) => Some(app::time::parse_instant("known_at", raw).map_err(invalid)?),
+        (None, Some(raw)) => Some(app::time::parse_instant("as_of", raw).map_err(invalid)?),
+        (None, None) => None,
+    };
+    let valid_at = match &params.valid_at {
+        Some(raw) => Some(app::time::parse_instant("valid_at", raw).map_err(invalid)?),
+        None => None,
+    };
+    let past = match (known_at, params.at_change) {
+        (Some(at), _) => Some(at),
         (None, Some(position)) => {
             Some(store.position_instant(position).await?.ok_or_else(|| {
                 invalid(FieldError::new(
@@ -46,6 +55,8 @@ pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListPar
         ("sort", &params.sort),
         ("q", &params.q),
         ("as_of", &params.as_of),
+        ("known_at", &params.known_at),
+        ("valid_at", &params.valid_at),
     ] {
         if let Some(value) = value {
             link.push((name, value.clone()));
@@ -64,19 +75,8 @@ pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListPar
         app::task::paging::link("/api/v1/tasks", &query)
     };
     let after = params.after.as_deref().unwrap_or_default();
-    let page = match past {
-        Some(at) => {
-            let cursor = match after.trim() {
-                "" => None,
-                raw => Some(raw.parse::<TimeCursor>().map_err(invalid)?),
-            };
-            let page = store.board_as_of(at, cursor).await?;
-            TaskPage {
-                tasks: page.rows.iter().map(Task::from).collect(),
-                next: page.next.map(|cursor| next(cursor.to_string())),
-            }
-        }
-        None => {
+    let page = match (past, valid_at) {
+        (None, None) => {
             let filter = TaskFilter::from_query(
                 params.status.as_deref().unwrap_or_default(),
                 params.sort.as_deref().unwrap_or_default(),
@@ -88,6 +88,21 @@ pub async fn list(State(store): State<Store>, ApiQuery(params): ApiQuery<ListPar
             TaskPage {
                 tasks: page.rows.iter().map(Task::from).collect(),
                 next: page.next.map(|cursor: ListCursor| next(cursor.to_string())),
+            }
+        }
+        (known_at, valid_at) => {
+            let cursor = match after.trim() {
+                "" => None,
+                raw => Some(raw.parse::<TimeCursor>().map_err(invalid)?),
+            };
+            let known_at = known_at.unwrap_or_else(chrono::Utc::now);
+            let page = match valid_at {
+                Some(valid_at) => store.board_bitemporal(valid_at, known_at, cursor).await?,
+                None => store.board_as_of(known_at, cursor).await?,
+            };
+            TaskPage {
+                tasks: page.rows.iter().map(Task::from).collect(),
+                next: page.next.map(|cursor| next(cursor.to_string())),
             }
         }
     };

@@ -147,6 +147,12 @@ pub struct ListParams {
     pub after: Option<String>,
     /// The board as it was at this instant (RFC 3339), tombstones included.
     pub as_of: Option<String>,
+    /// With `valid_at`, the recorded time the board is read as of (RFC 3339; default now):
+    /// `as_of` by another name.
+    pub known_at: Option<String>,
+    /// The board as it was at this valid time (RFC 3339): each task at the newest version known
+    /// by `known_at` that held at that moment, tombstones included.
+    pub valid_at: Option<String>,
     /// The board as it was right after this change (a position in the log).
     #[param(minimum = 1)]
     pub at_change: Option<i64>,
