@@ -10,6 +10,7 @@
 //! - P9, a page of 50 of the board as it was in the middle of its history (valid time) as known
 //!   now (the generator back-dates one edit in twenty), alone and with what the log said then
 //!   about the same tasks, against P1;
+//! - P10, the blame of one task: its whole history read and folded into each field's values;
 //! - P3, appends by 8 concurrent writers on distinct tasks through the store, against raw
 //!   INSERTs of the same rows into an unconstrained table in the same database;
 //! - S, the statistics page view that finds the figures `STATISTICS_REFRESH_EVERY` changes
@@ -451,6 +452,16 @@ async fn main() {
                 .count(),
             pages.rows.len(),
             ratio(bitemporal + believed, recent_page)
+        );
+
+        let blamed = pages.rows[0].entity_id;
+        let versions = store.task_history(blamed).await.unwrap().len();
+        let blame =
+            median(|| async { app::blame::blame(&store.task_history(blamed).await.unwrap()) })
+                .await;
+        println!(
+            "P10 blame of one task   {:>7.3} ms   ({versions} versions: its history read and folded)",
+            ms(blame)
         );
 
         let ours = store_appends(store).await;

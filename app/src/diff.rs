@@ -32,13 +32,45 @@ pub enum WordChange {
 #[cfg(feature = "ssr")]
 pub use compare::changes;
 
+/// A task's fields as people see them, in form order: `(field, label, value)`, `None` when
+/// the field is empty.
+#[cfg(feature = "ssr")]
+pub fn shown(
+    fields: &crate::task::TaskFields,
+) -> [(&'static str, &'static str, Option<String>); 5] {
+    [
+        ("title", "Title", Some(fields.title.as_str().to_owned())),
+        (
+            "description",
+            "Description",
+            fields
+                .description
+                .as_ref()
+                .map(|text| text.as_str().to_owned()),
+        ),
+        ("status", "Status", Some(fields.status.label().to_owned())),
+        (
+            "priority",
+            "Priority",
+            Some(format!("P{}", fields.priority.value())),
+        ),
+        (
+            "due_date",
+            "Due date",
+            fields
+                .due_date
+                .map(|date| date.format("%Y-%m-%d").to_string()),
+        ),
+    ]
+}
+
 #[cfg(feature = "ssr")]
 mod compare {
     use std::time::{Duration, Instant};
 
     use similar::{ChangeTag, TextDiff};
 
-    use super::{FieldChange, WordChange, WordSpan};
+    use super::{shown, FieldChange, WordChange, WordSpan};
     use crate::task::TaskFields;
 
     /// The most one word diff may take. Two long, unrelated descriptions can cost the diff
@@ -48,32 +80,6 @@ mod compare {
     /// The fields that differ from `old` to `new`, in form order. With no `old` (a first
     /// version) every non-empty field counts as added.
     pub fn changes(old: Option<&TaskFields>, new: &TaskFields) -> Vec<FieldChange> {
-        let shown = |fields: &TaskFields| {
-            [
-                ("title", "Title", Some(fields.title.as_str().to_owned())),
-                (
-                    "description",
-                    "Description",
-                    fields
-                        .description
-                        .as_ref()
-                        .map(|text| text.as_str().to_owned()),
-                ),
-                ("status", "Status", Some(fields.status.label().to_owned())),
-                (
-                    "priority",
-                    "Priority",
-                    Some(format!("P{}", fields.priority.value())),
-                ),
-                (
-                    "due_date",
-                    "Due date",
-                    fields
-                        .due_date
-                        .map(|date| date.format("%Y-%m-%d").to_string()),
-                ),
-            ]
-        };
         let before = old.map(shown);
         shown(new)
             .into_iter()

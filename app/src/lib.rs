@@ -10,6 +10,7 @@
 #![recursion_limit = "256"]
 
 pub mod actor_cookie;
+pub mod blame;
 pub mod command;
 pub mod diff;
 pub mod error;

@@ -380,6 +380,17 @@ test("a change stated true from earlier shows both times, and one from before th
   await expect(page.locator("#version-2 .correction")).toHaveCount(0);
   await expect(page.locator("#version-2 .valid-time")).toContainText("True since");
   await expect(page.locator(".chain-intact")).toBeVisible();
+
+  // The task's page names who set each field, and when it held.
+  await open(page, `/tasks/${id}`, javaScriptEnabled);
+  const blame = page.getByRole("region", { name: "Who set each field" });
+  const status = blame.getByRole("row", { name: /^Status/ });
+  await expect(status).toContainText("Done");
+  await expect(status).toContainText("v3");
+  await expect(status).toContainText("it was done two days ago");
+  await expect(blame.getByRole("row", { name: /^Description/ })).toContainText("never set");
+  await blame.getByText("Status: 3 values over time").click();
+  await expect(blame.locator(".field-history li")).toHaveText([/^To do — v1/, /^In progress — v2/, /^Done — v3/]);
 });
 
 /// Follows "Next page →" until `row` is on the page (the board holds every other test's tasks).

@@ -667,6 +667,7 @@ async fn the_openapi_document_lists_every_route(#[case] backend: Backend) {
         "/api/v1/tasks/{id}/versions/{n}",
         "/api/v1/tasks/{id}/versions/{a}/diff/{b}",
         "/api/v1/tasks/{id}/verify",
+        "/api/v1/tasks/{id}/blame",
         "/api/v1/changes",
     ] {
         assert!(
@@ -1034,5 +1035,75 @@ async fn the_board_at_a_valid_time_as_known_at_a_recorded_time(#[case] backend: 
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation",
+    );
+}
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blame_names_the_version_behind_each_fields_value_with_both_times(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let days_ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    let (_, _, created) = call(
+        &db,
+        Method::POST,
+        "/api/v1/tasks",
+        &[],
+        Some(json!({ "title": "Blamed", "valid_from": days_ago(2) })),
+    )
+    .await;
+    let path = format!("/api/v1/tasks/{}", created["id"].as_str().unwrap());
+    let yesterday = days_ago(1);
+    let (status, _, _) = call(
+        &db,
+        Method::PATCH,
+        &path,
+        &[("if-match", "\"1\"")],
+        Some(
+            json!({ "status": "done", "actor": "bo", "note": "finished", "valid_from": yesterday }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, blame) = call(&db, Method::GET, &format!("{path}/blame"), &[], None).await;
+    assert_eq!(status, StatusCode::OK, "{blame}");
+    let field = |name: &str| {
+        blame["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|field| field["field"] == name)
+            .unwrap()["values"]
+            .clone()
+    };
+    assert_eq!(field("title").as_array().unwrap().len(), 1);
+    let status_values = field("status");
+    assert_eq!(status_values.as_array().unwrap().len(), 2);
+    let now = &status_values[1];
+    assert_eq!(
+        (&now["value"], &now["version"], &now["actor"], &now["note"]),
+        (&json!("Done"), &json!(2), &json!("bo"), &json!("finished"))
+    );
+    assert_ne!(
+        now["valid_from"], now["recorded_at"],
+        "the change held from yesterday"
+    );
+    assert_eq!(field("description"), json!([]));
+
+    is_problem(
+        &call(
+            &db,
+            Method::GET,
+            &format!("/api/v1/tasks/{}/blame", unknown_id()),
+            &[],
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
     );
 }

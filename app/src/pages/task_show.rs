@@ -10,9 +10,10 @@ use super::common::{
 use super::live_region::LiveRegion;
 use super::submission::IdempotencyKeyInput;
 use super::{entity_param, task_follows};
+use crate::blame::FieldHistory;
 use crate::command::{DeleteTask, RestoreTask};
 use crate::error::AppError;
-use crate::server_fns::{get_task, TaskDetail};
+use crate::server_fns::{get_blame, get_task, TaskDetail};
 
 #[component]
 pub fn TaskPage() -> impl IntoView {
@@ -67,7 +68,110 @@ fn LiveTask(detail: TaskDetail, error: Signal<Option<AppError>>) -> impl IntoVie
                 then="/".to_owned()
             />
             {move || error.get().map(|error| view! { <ErrorNotice error /> })}
+            <FieldBlame id=id.clone() />
         </article>
+    }
+}
+
+/// Who set each field's value, and the values each field held over time.
+#[component]
+fn FieldBlame(id: String) -> impl IntoView {
+    let blame = Resource::new(move || id.clone(), get_blame);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match blame.await {
+                    Ok(fields) => view! { <BlameTable fields /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn BlameTable(fields: Vec<FieldHistory>) -> impl IntoView {
+    let id = entity_param().get_untracked();
+    let version_link = move |version: i64| format!("/tasks/{id}/history?version={version}");
+    let rows = fields
+        .iter()
+        .map(|field| {
+            let label = field.label.clone();
+            match field.current() {
+                None => view! {
+                    <tr><th scope="row">{label}</th><td colspan="6" class="blame-never">"never set"</td></tr>
+                }
+                .into_any(),
+                Some(set) => view! {
+                    <tr>
+                        <th scope="row">{label}</th>
+                        <td class="blame-value">{set.value.clone().unwrap_or_else(|| "(emptied)".to_owned())}</td>
+                        <td><a href=version_link(set.version)>{format!("v{}", set.version)}</a></td>
+                        <td>{set.actor.clone()}</td>
+                        <td>{crate::time::exact(set.recorded_at)}</td>
+                        <td>{crate::time::exact(set.valid_since)}</td>
+                        <td>{set.note.clone().unwrap_or_default()}</td>
+                    </tr>
+                }
+                .into_any(),
+            }
+        })
+        .collect_view();
+    let over_time = fields
+        .into_iter()
+        .filter(|field| field.values.len() > 1)
+        .map(|field| {
+            let summary = format!("{}: {} values over time", field.label, field.values.len());
+            let values = field
+                .values
+                .into_iter()
+                .map(|value| {
+                    let shown = value.value.unwrap_or_else(|| "(emptied)".to_owned());
+                    let by = format!(
+                        " by {}, recorded {}, true since {}",
+                        value.actor,
+                        crate::time::exact(value.recorded_at),
+                        crate::time::exact(value.valid_since)
+                    );
+                    view! {
+                        <li>
+                            <span class="blame-value">{shown}</span>" — "
+                            <a href=version_link(value.version)>{format!("v{}", value.version)}</a>
+                            {by}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <details class="field-history">
+                    <summary>{summary}</summary>
+                    <ol>{values}</ol>
+                </details>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="blame" aria-labelledby="blame-heading">
+            <h2 id="blame-heading">"Who set each field"</h2>
+            <p class="time-travel-help">
+                "Each field's current value, the version that set it, who, when it was recorded, "
+                "since when it held, and the note. Folded from this task's versions."
+            </p>
+            <div class="table-scroll">
+                <table class="blame-table">
+                    <thead>
+                        <tr>
+                            <th scope="col">"field"</th><th scope="col">"value now"</th>
+                            <th scope="col">"set in"</th><th scope="col">"by"</th>
+                            <th scope="col">"recorded"</th><th scope="col">"true since"</th>
+                            <th scope="col">"why"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            {over_time}
+        </section>
     }
 }
 

@@ -119,6 +119,18 @@ pub async fn get_task(entity_id: String) -> Result<TaskDetail, AppError> {
     }
 }
 
+/// Each field of one task with the values it held, oldest first: the last one's version is the
+/// field's blame.
+#[server(endpoint = "get_blame")]
+pub async fn get_blame(entity_id: String) -> Result<Vec<crate::blame::FieldHistory>, AppError> {
+    let entity_id = crate::command::parse_entity_id(&entity_id)?;
+    let history = context::store()?.task_history(entity_id).await?;
+    if history.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    Ok(crate::blame::blame(&history))
+}
+
 /// One page of a task's versions, newest first, each with its changes against the one before.
 /// `page` is the newest version the page shows (from a page link); without it the page is the
 /// one that shows `version` (the selected one), or the newest page.

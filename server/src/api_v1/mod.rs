@@ -51,6 +51,7 @@ type Answer = Result<Response, Problem>;
         tasks::version,
         tasks::diff,
         tasks::verify,
+        tasks::blame,
         tasks::changes
     ),
     // The operations list their problems by status only (`problem::Problems`), so the schema
@@ -76,6 +77,7 @@ pub fn routes(store: Store, allowed_origins: &[PublicOrigin]) -> Router {
         .route("/tasks/{id}/versions/{n}", get(tasks::version))
         .route("/tasks/{id}/versions/{a}/diff/{b}", get(tasks::diff))
         .route("/tasks/{id}/verify", get(tasks::verify))
+        .route("/tasks/{id}/blame", get(tasks::blame))
         .route("/changes", get(tasks::changes))
         .route("/openapi.json", get(openapi))
         .route("/docs", get(reference::page))

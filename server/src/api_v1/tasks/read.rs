@@ -14,7 +14,8 @@ use app::task::{FeedQuery, FieldError, TaskFilter, TaskLookup};
 
 use super::preconditions::gone;
 use super::types::{
-    ChangePage, ChangeParams, Diff, ListParams, TaskPage, Verification, VersionPage, VersionParams,
+    Blame, BlamedField, ChangePage, ChangeParams, Diff, ListParams, TaskPage, Verification,
+    VersionPage, VersionParams,
 };
 use crate::api_v1::problem::{ChangedField, Problem, Problems};
 use crate::api_v1::representation::{etag, represent, Task};
@@ -232,6 +233,20 @@ pub async fn verify(State(store): State<Store>, ApiPath(id): ApiPath<String>) ->
         reason: report.broken.map(|b| b.reason),
     })
     .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/blame", params(("id" = String, Path, description = "The task's id (a UUID)")),
+    responses((status = 200, body = Blame), Problems<400, 404>))]
+pub async fn blame(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> Answer {
+    let history = store.task_history(parse_entity_id(&id)?).await?;
+    if history.is_empty() {
+        return Err(AppError::NotFound.into());
+    }
+    let fields = app::blame::blame(&history)
+        .into_iter()
+        .map(BlamedField::from)
+        .collect();
+    Ok(Json(Blame { fields }).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/changes", params(ChangeParams),

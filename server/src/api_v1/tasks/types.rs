@@ -219,3 +219,50 @@ pub struct ChangeParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
+
+/// Each field of a task and the values it held, oldest first; the last value's version set the
+/// field's current value (its blame).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Blame {
+    pub fields: Vec<BlamedField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlamedField {
+    /// `title`, `description`, `status`, `priority` or `due_date`.
+    pub field: String,
+    pub values: Vec<BlamedValue>,
+}
+
+/// A value a field took and the version that gave it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlamedValue {
+    /// As the pages show it; absent when the change emptied the field.
+    pub value: Option<String>,
+    pub version: i64,
+    pub actor: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// Since when the value held (the version's valid time).
+    pub valid_from: chrono::DateTime<chrono::Utc>,
+    pub note: Option<String>,
+}
+
+impl From<app::blame::FieldHistory> for BlamedField {
+    fn from(field: app::blame::FieldHistory) -> Self {
+        BlamedField {
+            field: field.field,
+            values: field
+                .values
+                .into_iter()
+                .map(|value| BlamedValue {
+                    value: value.value,
+                    version: value.version,
+                    actor: value.actor,
+                    recorded_at: value.recorded_at,
+                    valid_from: value.valid_since,
+                    note: value.note,
+                })
+                .collect(),
+        }
+    }
+}
