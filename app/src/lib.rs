@@ -95,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/learn/replay") view=lessons::replay::ReplayPage ssr=SsrMode::Async />
                     <Route path=path!("/learn/idempotency") view=lessons::idempotency::IdempotencyPage ssr=SsrMode::Async />
                     <Route path=path!("/learn/temporal") view=lessons::temporal::TemporalPage ssr=SsrMode::Async />
+                    <Route path=path!("/learn/two-times") view=lessons::two_times::TwoTimesPage ssr=SsrMode::Async />
                     <Route path=path!("/learn/cqrs") view=lessons::cqrs::CqrsPage ssr=SsrMode::Async />
                     <Route path=path!("/learn/concurrency") view=lessons::concurrency::ConcurrencyPage ssr=SsrMode::Async />
                     <Route path=path!("/learn/snapshots") view=lessons::snapshots::SnapshotsPage ssr=SsrMode::Async />

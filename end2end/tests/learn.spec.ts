@@ -5,7 +5,7 @@ test("the learn index links every pattern to where it lives", async ({ page, jav
   await open(page, "/", javaScriptEnabled);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Learn" }).click();
   await expect(page.getByRole("heading", { name: "Learn: the patterns in this app", level: 1 })).toBeVisible();
-  for (const pattern of ["Append-only log", "Event sourcing and replay", "Idempotent retries", "Temporal queries"]) {
+  for (const pattern of ["Append-only log", "Event sourcing and replay", "Idempotent retries", "Temporal queries", "Valid time and recorded time"]) {
     await expect(page.getByRole("link", { name: pattern })).toBeVisible();
   }
   await testInfo.attach("learn index", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
@@ -44,6 +44,26 @@ test("the temporal page reads one board through the periods view and through the
   await page.getByRole("button", { name: "Show the board then" }).click();
   await expect(page).toHaveURL(/at_change=1/);
   await expect(page.getByRole("region", { name: /The board at / })).toContainText("Both reads found the same 1 versions");
+});
+
+test("the two-times page reads one moment as known now and as the log said it then", async ({ page, javaScriptEnabled, request }, testInfo) => {
+  // A task recorded now as true since a minute ago: the latest back-dated time in the log.
+  const title = uniqueTitle("Learned late");
+  const created = await request.post("/api/v1/tasks", {
+    data: { title, valid_from: new Date(Date.now() - 60_000).toISOString(), note: "found on a sticky note" },
+  });
+  expect(created.status()).toBe(201);
+
+  await open(page, "/learn", javaScriptEnabled);
+  await page.getByRole("link", { name: "Valid time and recorded time" }).click();
+  const outcome = page.getByRole("region", { name: /The board at / });
+  await expect(outcome.locator(".backdated tbody tr").first()).toContainText(title);
+  await expect(outcome.locator(".backdated")).toContainText("found on a sticky note");
+  // Known now, the task was on the board a minute ago; at that moment the log did not have it.
+  const differences = outcome.locator("table").first();
+  await expect(differences.getByRole("row").filter({ hasText: title })).toContainText("not in the log yet");
+  await expect(outcome.locator(".statements-run pre").filter({ hasText: "v.valid_from < v.recorded_at" }).first()).toBeVisible();
+  await testInfo.attach("two times", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 });
 
 test("the CQRS page shows a rule on the read model refusing an append, and the log not moving", async ({ page, javaScriptEnabled }, testInfo) => {

@@ -38,6 +38,12 @@ pub fn LearnPage() -> impl IntoView {
                     "The time-travel control under the task list shows the whole board as it was at "
                     "any instant; each task's history steps through its versions."
                 </dd>
+                <dt><a href="/learn/two-times">"Valid time and recorded time"</a></dt>
+                <dd>
+                    "A version states since when it held, beside when it was recorded: late news "
+                    "and corrections of the past append, never rewrite. The board at a moment, as "
+                    "known now and as the log said it then, with the SQL of both."
+                </dd>
                 <dt><a href="/learn/snapshots">"Snapshots"</a></dt>
                 <dd>
                     "The board at a change, stored every N changes; the past read from the nearest "

@@ -12,6 +12,7 @@ pub mod replay;
 pub mod snapshots;
 pub mod statistics;
 pub mod temporal;
+pub mod two_times;
 pub mod under_the_hood;
 
 pub use index::LearnPage;

@@ -58,7 +58,7 @@ pub(crate) mod sql {
     pub(crate) use super::append::WriteTx;
     pub(crate) use super::backend::{DbInstant, PerBackend, APPENDED_CHANNEL};
     pub(crate) use super::chain::seal;
-    pub(crate) use super::reads::{as_of, at_position, numbers, HEAD};
+    pub(crate) use super::reads::{as_of, at_position, bitemporal, numbers, HEAD};
     pub(crate) use super::row::{VersionRow, VERSION_COLUMNS};
     pub(crate) use super::statement::{Bind, Statement};
     pub(crate) use super::write::NewVersion;

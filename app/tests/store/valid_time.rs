@@ -329,3 +329,50 @@ async fn what_the_log_said_then_is_each_tasks_newest_version_recorded_by_then(
     assert_eq!(now, [second, renamed]);
     assert_eq!(store.known_then(&[], Utc::now()).await.unwrap(), []);
 }
+
+#[rstest]
+#[case::sqlite(Backend::Sqlite)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lesson_reads_the_latest_backdated_moment_both_ways_and_they_differ_where_news_came_late(
+    #[case] backend: Backend,
+) {
+    let db = TestDb::new(backend).await;
+    let store = &db.store;
+    let quiet = store.two_times(None, Utc::now()).await.unwrap();
+    assert!(quiet.backdated.is_empty());
+    assert!(quiet.differences().is_empty());
+
+    let on_time = store
+        .create_task(fields("On time"), by("ada"))
+        .await
+        .unwrap();
+    let late = store
+        .create_task(
+            fields("Late"),
+            by("bo").with_valid_from(Some(Utc::now() - Duration::minutes(5))),
+        )
+        .await
+        .unwrap();
+    let report = store.two_times(None, Utc::now()).await.unwrap();
+
+    assert_eq!(report.valid_at, late.valid_since());
+    assert_eq!(report.backdated.len(), 1);
+    assert_eq!(report.backdated[0].title, "Late");
+    let differences: Vec<(&str, Option<i64>)> = report
+        .differences()
+        .into_iter()
+        .map(|(later, then)| (later.title.as_str(), then.map(|then| then.version)))
+        .collect();
+    assert_eq!(
+        differences,
+        [("Late", None)],
+        "the on-time task was not yet on either board"
+    );
+    assert!(report.said_then.rows.is_empty());
+    assert!(report
+        .known_later
+        .rows
+        .iter()
+        .all(|row| row.entity_id != on_time.entity_id.to_string()));
+}
