@@ -98,10 +98,58 @@ pub fn parse_instant(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError
     }
 }
 
+#[cfg(any(feature = "ssr", test))]
+/// Reads an instant a program sent, as the API's document declares it: RFC 3339 exactly
+/// (`2026-11-20T14:30:00Z`, any offset; no spaces around it, `T` between date and time), years
+/// 0001 to 9999. People's forms go through the more forgiving `parse_instant`.
+pub fn parse_rfc3339(field: &str, raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    use chrono::Datelike;
+
+    let refused = || {
+        FieldError::new(
+            field,
+            format!("must be an RFC 3339 date and time like 2026-11-20T14:30:00Z (years 0001 to 9999), not {raw:?}"),
+        )
+    };
+    let separated = matches!(raw.as_bytes().get(10), Some(b'T' | b't'));
+    let at = DateTime::parse_from_rfc3339(raw)
+        .ok()
+        .filter(|_| separated)
+        .ok_or_else(refused)?
+        .with_timezone(&Utc);
+    match at.year() {
+        1..=9999 => Ok(at),
+        _ => Err(refused()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn a_program_sends_rfc_3339_exactly() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 14, 30, 0).unwrap();
+        assert_eq!(
+            parse_rfc3339("valid_from", "2026-11-20T14:30:00Z").unwrap(),
+            at
+        );
+        assert_eq!(
+            parse_rfc3339("valid_from", "2026-11-20T15:30:00+01:00").unwrap(),
+            at
+        );
+        for bad in [
+            "",
+            " 2026-11-20T14:30:00Z",
+            "2026-11-20 14:30:00Z",
+            "2026-11-20T14:30",
+            "tuesday",
+        ] {
+            let error = parse_rfc3339("valid_from", bad).unwrap_err();
+            assert_eq!(error.field, "valid_from", "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_linked_instant_fills_a_date_time_input_only_when_it_is_utc() {

@@ -917,6 +917,17 @@ async fn a_valid_time_is_accepted_on_create_replace_and_patch_and_refused_when_i
             None,
             json!({ "title": "Garbled", "valid_from": "last tuesday" }),
         ),
+        // The document says date-time: blank is none (leave it out, or null, for now).
+        (
+            Method::POST,
+            None,
+            json!({ "title": "Blank", "valid_from": "" }),
+        ),
+        (
+            Method::POST,
+            None,
+            json!({ "title": "Spaced", "valid_from": "2026-01-02 03:04:05Z" }),
+        ),
         (
             Method::PUT,
             Some("\"3\""),

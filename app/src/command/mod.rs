@@ -62,7 +62,7 @@ pub fn parse_entity_id(raw: &str) -> Result<EntityId, AppError> {
 /// The field a change's valid time travels in, at both doors.
 pub const VALID_FROM: &str = "valid_from";
 
-/// Since when a change holds, as typed in a form or sent to the API: blank means now. Whether it
+/// Since when a change holds, as typed in a form: blank means now. Whether it
 /// lies in the future or before the task existed, only the store can tell (by the database's
 /// clock and the task's first version).
 #[cfg(any(feature = "ssr", test))]
@@ -71,6 +71,14 @@ pub fn parse_valid_from(raw: &str) -> Result<Option<DateTime<Utc>>, FieldError> 
         "" => Ok(None),
         raw => crate::time::parse_instant(VALID_FROM, raw).map(Some),
     }
+}
+
+/// Since when a change holds, as the API sends it: absent or `null` means now; anything else
+/// must be RFC 3339, as its document says.
+#[cfg(feature = "ssr")]
+pub fn parse_sent_valid_from(sent: Option<&str>) -> Result<Option<DateTime<Utc>>, FieldError> {
+    sent.map(|raw| crate::time::parse_rfc3339(VALID_FROM, raw))
+        .transpose()
 }
 
 /// Who makes a change, why and since when, and the submission's key, every broken rule reported

@@ -1,13 +1,14 @@
 //! Editing a task: the edit form, the commands both doors build (a whole new set of fields, or,
 //! from `/api/v1`'s PATCH, the changes to one version), and the form's server function.
 
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::TaskChange;
 use crate::error::AppError;
 use crate::task::idempotency::IdempotencyKey;
-use crate::task::{EntityId, TaskFields, TaskInput, TaskVersion};
+use crate::task::{EntityId, FieldError, TaskFields, TaskInput, TaskVersion};
 
 /// The edit form: the task, the version the edit was made from, and its fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,12 +136,13 @@ pub struct PatchCommand {
     meta: PatchMeta,
 }
 
-/// Who sends a patch, why and since when, as sent: parsed with the patched fields.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Who sends a patch and why, as sent, and since when, as the door read it: checked with the
+/// patched fields, so every broken rule is reported at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatchMeta {
     pub actor: String,
     pub note: String,
-    pub valid_from: String,
+    pub valid_from: Result<Option<DateTime<Utc>>, FieldError>,
     pub idempotency_key: Option<IdempotencyKey>,
 }
 
@@ -187,7 +189,7 @@ impl PatchCommand {
             &self.patch.apply(&base.fields),
             &self.meta.actor,
             &self.meta.note,
-            super::parse_valid_from(&self.meta.valid_from),
+            self.meta.valid_from,
             Ok(self.meta.idempotency_key),
         )?;
         UpdateCommand::new(self.id, self.expected_version, change)

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use app::command::{FieldsPatch, PatchMeta};
+use app::command::{parse_sent_valid_from, FieldsPatch, PatchMeta};
 use app::task::idempotency::IdempotencyKey;
 use app::task::TaskInput;
 
@@ -92,7 +92,7 @@ impl TaskPatch {
         let meta = PatchMeta {
             actor: self.actor.unwrap_or_default(),
             note: self.note.unwrap_or_default(),
-            valid_from: self.valid_from.unwrap_or_default(),
+            valid_from: parse_sent_valid_from(self.valid_from.as_deref()),
             idempotency_key,
         };
         (fields, meta)

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 
 use app::command::{
-    parse_entity_id, parse_meta, parse_valid_from, CreateCommand, DeleteCommand, PatchCommand,
+    parse_entity_id, parse_meta, parse_sent_valid_from, CreateCommand, DeleteCommand, PatchCommand,
     RestoreCommand, RevertCommand, TaskChange, UpdateCommand, VersionNumber,
 };
 use app::error::AppError;
@@ -27,7 +27,7 @@ fn parse_draft(draft: &TaskDraft, headers: &HeaderMap) -> Result<TaskChange, Pro
         &draft.input(),
         draft.actor.as_deref().unwrap_or_default(),
         draft.note.as_deref().unwrap_or_default(),
-        parse_valid_from(draft.valid_from.as_deref().unwrap_or_default()),
+        parse_sent_valid_from(draft.valid_from.as_deref()),
         Ok(key),
     )?)
 }
