@@ -59,8 +59,7 @@ pub fn parse_entity_id(raw: &str) -> Result<EntityId, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-/// The field a change's valid time travels in, at both doors.
-pub const VALID_FROM: &str = "valid_from";
+pub use crate::task::VALID_FROM;
 
 /// Since when a change holds, as typed in a form: blank means now. Whether it
 /// lies in the future or before the task existed, only the store can tell (by the database's

@@ -22,9 +22,8 @@ use super::statement::{Bind, Statement};
 use super::trace::Traces;
 use super::write::NewVersion;
 use super::{chain, reads, StoreError};
-use crate::command::VALID_FROM;
 use crate::lessons::ExecutedStatement;
-use crate::task::{EntityId, FieldError, Op, TaskVersion};
+use crate::task::{EntityId, FieldError, Op, TaskVersion, VALID_FROM};
 
 /// The database's clock, as an expression read with the task's latest version.
 const CLOCK: PerBackend<&str> = PerBackend {

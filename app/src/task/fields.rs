@@ -304,8 +304,11 @@ impl TaskFields {
     }
 }
 
-/// Who made a change and why, recorded on every version; and the key of the form it came from,
-/// recorded beside it so a repeat of the same submission appends nothing.
+/// The field a change's valid time travels in: its name at both doors and in their errors.
+pub const VALID_FROM: &str = "valid_from";
+
+/// Who made a change and why, recorded on every version; since when it holds; and the key of the
+/// form it came from, recorded beside it so a repeat of the same submission appends nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeMeta {
     pub actor: Actor,
