@@ -1,14 +1,18 @@
 import { expect } from "@playwright/test";
 import { open, test, uniqueTitle } from "./support";
 
-test("the first page lists the seeded story, read from the read model", async ({ page, javaScriptEnabled }) => {
-  await open(page, "/", javaScriptEnabled);
+test("the list holds the seeded story, read from the read model", async ({ page, javaScriptEnabled }) => {
+  // Found by title: by the time this runs the other tests' tasks fill the first page.
+  await open(page, "/?q=append-only+trigger", javaScriptEnabled);
   await expect(page.getByRole("heading", { name: "Tasks", level: 1 })).toBeVisible();
   await expect(page.getByRole("listitem").filter({ hasText: "Write the append-only trigger" })).toBeVisible();
-  // Deleted at v2, restored at v3: back in the list. The pizza task stays deleted.
-  await expect(page.getByRole("listitem").filter({ hasText: "Prepare the time-travel demo" })).toContainText("v3");
-  await expect(page.getByText("Order pizza for the workshop")).toHaveCount(0);
   await expect(page.getByText("task_current", { exact: true })).toBeVisible();
+  // Deleted at v2, restored at v3: back in the list. The pizza task stays deleted.
+  await open(page, "/?q=time-travel+demo", javaScriptEnabled);
+  await expect(page.getByRole("listitem").filter({ hasText: "Prepare the time-travel demo" })).toContainText("v3");
+  await open(page, "/?q=pizza", javaScriptEnabled);
+  await expect(page.getByText("No tasks here.")).toBeVisible();
+  await expect(page.getByText("Order pizza for the workshop")).toHaveCount(0);
 });
 
 test("a created task appears in the list and is still there after a reload", async ({ page, javaScriptEnabled }, testInfo) => {
