@@ -67,8 +67,9 @@ pub fn TwoTimesPage() -> impl IntoView {
 fn TwoTimesOutcome(report: TwoTimesReport) -> impl IntoView {
     let valid = crate::time::exact(report.valid_at);
     let known = crate::time::exact(report.known_at);
-    let differences = report
-        .differences()
+    let differing = report.differences();
+    let different = differing.len();
+    let differences = differing
         .into_iter()
         .map(|(later, then)| {
             let said = match then {
@@ -84,7 +85,6 @@ fn TwoTimesOutcome(report: TwoTimesReport) -> impl IntoView {
             }
         })
         .collect_view();
-    let different = report.differences().len();
     let backdated = report
         .backdated
         .iter()
